@@ -1,0 +1,40 @@
+# Two commands: `make run` and `make test`. Both create .venv and install into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint schema test-sqlite test-postgres clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/storekeeper serve --migrate --demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+schema: install
+	$(BIN)/storekeeper export-schema --output schema/schema.graphql
+
+# The suite runs once per database, each in its own process (Tortoise keeps a model's SQL
+# dialect for the life of the process). PostgreSQL runs when STOREKEEPER_TEST_DATABASE_URL is set.
+test-sqlite: install
+	$(BIN)/pytest -m "not postgres" -q
+
+test-postgres: install
+	$(BIN)/pytest tests/server tests/schema -m "not sqlite" -q --backend=postgres
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal as PyDecimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema import loaders
+from schema.context import Info
+from schema.scalars import Decimal
+from server.catalog import models
+
+if TYPE_CHECKING:
+    from schema.inventory.types import StockLevel
+
+
+@strawberry.type
+class Barcode:
+    code: str
+    kind: str = strawberry.field(description="gtin or other")
+
+    @classmethod
+    def from_model(cls, row: models.Barcode) -> Barcode:
+        return cls(code=row.code, kind=row.kind)
+
+
+@strawberry.type
+class Product(relay.Node):
+    id: relay.NodeID[int]
+    sku: str
+    name: str
+    category: str | None
+    brand: str | None
+    unit: str
+    color: str | None
+    size: str | None
+    material: str | None
+    style: str | None
+    tracks_lots: bool
+    is_archived: bool
+
+    @classmethod
+    def from_model(cls, row: models.Product) -> Product:
+        return cls(
+            id=row.id,
+            sku=row.sku,
+            name=row.name,
+            category=row.category.name if row.category else None,
+            brand=row.brand.name if row.brand else None,
+            unit=row.unit,
+            color=row.color,
+            size=row.size,
+            material=row.material,
+            style=row.style,
+            tracks_lots=row.tracks_lots,
+            is_archived=row.is_archived,
+        )
+
+    @strawberry.field
+    async def barcodes(self, info: Info) -> list[Barcode]:
+        rows = await info.context.loader("barcodes", loaders.barcodes_of_product).load(self.id)
+        return [Barcode.from_model(r) for r in rows]
+
+    @strawberry.field(description="Where the product is, per location and lot (empty locations left out).")
+    async def stock_levels(self, info: Info) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]]:
+        from schema.inventory.types import StockLevel
+
+        levels = await info.context.loader("stock", loaders.stock_of_product).load(self.id)
+        return [StockLevel.from_level(level) for level in levels]
+
+    @strawberry.field(description="On hand over all locations.")
+    async def on_hand(self, info: Info) -> Decimal:
+        levels = await info.context.loader("stock", loaders.stock_of_product).load(self.id)
+        return sum((level.on_hand for level in levels), PyDecimal(0))  # type: ignore[return-value]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = await info.context.loader("products", loaders.products).load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(name="ProductConnection")
+class ProductConnection(relay.Connection[Product]):
+    pass

@@ -1,0 +1,34 @@
+"""The per-request context: who is calling, the request's dataloaders, the job queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from server.auth.service import Principal
+from server.settings import Settings
+from workers.queue import JobQueue
+
+
+@dataclass
+class Context:
+    settings: Settings
+    principal: Principal | None
+    queue: JobQueue | None = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
+
+    @property
+    def user_id(self) -> int | None:
+        return self.principal.user_id if self.principal else None
+
+    def loader(self, name: str, factory: Any) -> Any:
+        """One dataloader per key shape and request, made on first use."""
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,165 @@
+"""GraphQL over HTTP, as the spec (and the graphql-http audit) asks.
+
+A small endpoint of our own rather than Strawberry's view: content negotiation for
+``application/graphql-response+json`` (status 400 on request errors, 200 once execution
+started), authentication before anything else, and no per-request overhead we do not need.
+Subscriptions go over WebSocket with Strawberry's graphql-transport-ws handler only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from graphql import ExecutionResult as GraphQLResult
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema import Schema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context
+from schema.guard import UNAUTHENTICATED
+from server.auth.service import Principal, authenticate
+from server.settings import Settings
+from workers.queue import JobQueue
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def negotiate(accept: str) -> str:
+    """The response media type: graphql-response+json when accepted, else (legacy) application/json."""
+    if not accept:
+        return JSON
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in types:
+        return GRAPHQL_RESPONSE
+    if JSON in types or "application/*" in types or "*/*" in types:
+        return JSON
+    raise HTTPError(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
+
+
+def _params_from_get(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    for key in ("variables", "extensions"):
+        if key in params:
+            try:
+                params[key] = orjson.loads(params[key])
+            except orjson.JSONDecodeError:
+                raise HTTPError(400, f"{key} is not valid JSON.") from None
+    return params
+
+
+async def _params_from_post(request: Request) -> Any:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise HTTPError(415, f"Send the request as {JSON}.")
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise HTTPError(400, "The body is not valid JSON.") from None
+
+
+def _check(params: Any) -> tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    if not isinstance(params, dict):
+        raise HTTPError(400, "The body must be a JSON object.")
+    query, variables = params.get("query"), params.get("variables")
+    operation_name, extensions = params.get("operationName"), params.get("extensions")
+    if not isinstance(query, str) or not query:
+        raise HTTPError(400, "query must be a non-empty string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise HTTPError(400, "variables must be an object.")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HTTPError(400, "operationName must be a string.")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HTTPError(400, "extensions must be an object.")
+    return query, variables, operation_name, extensions
+
+
+async def principal_from(authorization: str | None) -> Principal | None:
+    """The caller behind an ``Authorization: Bearer`` header; a bad token is refused outright."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    principal = await authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if principal is None:
+        raise HTTPError(401, "The token is not valid (expired or revoked?): log in again.",
+                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+    return principal
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Parse, validation and variable errors: nothing was executed, so there is no ``data``."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: Schema, settings: Settings, queue: JobQueue | None = None) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.queue = queue
+        self.graphiql = not settings.production
+
+    async def __call__(self, request: Request) -> Response:
+        try:
+            return await self.handle(request)
+        except HTTPError as error:
+            body = orjson.dumps({"errors": [{"message": error.message}]})
+            return Response(body, status_code=error.status, media_type=JSON, headers=error.headers)
+
+    async def handle(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            raise HTTPError(405, "Use GET or POST.", {"Allow": "GET, POST"})
+        accept = request.headers.get("accept", "")
+        if request.method == "GET" and "query" not in request.query_params and "text/html" in accept:
+            if not self.graphiql:
+                raise HTTPError(404, "GraphiQL is off in production.")
+            return HTMLResponse(_graphiql_page())
+        media_type = negotiate(accept)
+        params = _params_from_get(request) if request.method == "GET" else await _params_from_post(request)
+        query, variables, operation_name, extensions = _check(params)
+        principal = await principal_from(request.headers.get("authorization"))
+        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        context = Context(settings=self.settings, principal=principal, queue=self.queue)
+        try:
+            result = await self.schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=operation_name,
+                allowed_operation_types=allowed, operation_extensions=extensions,
+            )  # fmt: skip
+        except InvalidOperationTypeError:
+            raise HTTPError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from None
+        except (CannotGetOperationTypeError, MissingQueryError) as error:
+            raise HTTPError(400, str(error) or "No operation to run.") from None
+        return self.respond(result, media_type)
+
+    def respond(self, result: ExecutionResult | GraphQLResult, media_type: str) -> Response:
+        errors = [e.formatted for e in result.errors] if result.errors else None
+        if errors and any((e.get("extensions") or {}).get("code") == UNAUTHENTICATED for e in errors):
+            body = orjson.dumps({"errors": errors})
+            return Response(body, status_code=401, media_type=media_type, headers={"WWW-Authenticate": "Bearer"})
+        request_error = _is_request_error(result)  # type: ignore[arg-type]
+        payload: dict[str, Any] = {} if request_error else {"data": result.data}
+        if errors:
+            payload["errors"] = errors
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+        return Response(orjson.dumps(payload), status_code=status, media_type=media_type)
+
+
+def _graphiql_page() -> str:
+    from strawberry.http.ides import get_graphql_ide_html
+
+    return get_graphql_ide_html(graphql_ide="graphiql")

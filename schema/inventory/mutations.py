@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from schema.context import Info
+from schema.errors import UserError
+from schema.inventory.types import Location, StockMove, Warehouse
+from schema.permissions import require
+from schema.scalars import Decimal
+from server.auth.permissions import Permission
+from server.errors import DomainError
+from server.inventory import ledger, locations
+from server.inventory.ledger import Posting, ScanInfo
+
+IDEMPOTENCY_KEY = "A key of your choosing (a UUID) that makes retries safe: a repeat returns the first result."
+
+
+@strawberry.input(description="The scan that caused this change, as the handheld read it.")
+class ScanInput:
+    code: str
+    symbology: str | None = None
+    device: str | None = None
+
+    def info(self) -> ScanInfo:
+        return ScanInfo(code=self.code, symbology=self.symbology, device=self.device)
+
+
+@strawberry.input
+class CreateWarehouseInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class CreateLocationInput:
+    warehouse_code: str
+    code: str = strawberry.field(description="Unique across all warehouses; what the bin label says.")
+    name: str
+    parent_code: str | None = strawberry.field(default=None, description="Defaults to the warehouse itself.")
+
+
+@strawberry.input
+class ReceiveStockInput:
+    sku: str
+    location_code: str
+    quantity: Decimal
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    lot: str | None = None
+    expires_on: date | None = None
+    scan: ScanInput | None = None
+
+
+@strawberry.enum
+class IssueReason(Enum):
+    SALE = "sale"
+    SCRAP = "scrap"
+
+
+@strawberry.input
+class IssueStockInput:
+    sku: str
+    location_code: str
+    quantity: Decimal
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    reason: IssueReason = IssueReason.SALE
+    lot: str | None = strawberry.field(default=None, description="Without it, the first lot to expire goes first.")
+    scan: ScanInput | None = None
+
+
+@strawberry.input
+class MoveStockInput:
+    sku: str
+    from_location_code: str
+    to_location_code: str
+    quantity: Decimal
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    lot: str | None = None
+    scan: ScanInput | None = None
+
+
+@strawberry.input
+class AdjustStockInput:
+    sku: str
+    location_code: str
+    counted_quantity: Decimal
+    idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    lot: str | None = None
+    scan: ScanInput | None = None
+
+
+@strawberry.type
+class WarehousePayload:
+    warehouse: Warehouse | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LocationPayload:
+    location: Location | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockPayload:
+    moves: list[StockMove] = strawberry.field(
+        default_factory=list, description="The ledger entries written (one per lot; none when a count matched)."
+    )
+    replayed: bool = strawberry.field(default=False, description="True when this answers a repeated idempotency key.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, posting: Posting) -> StockPayload:
+        return cls(moves=[StockMove.from_move(m) for m in posting.moves], replayed=posting.replayed)
+
+
+def _scan(scan: ScanInput | None) -> ScanInfo | None:
+    return scan.info() if scan else None
+
+
+@strawberry.type
+class InventoryMutation:
+    @strawberry.mutation(permission_classes=[require(Permission.WAREHOUSE_MANAGE)])
+    async def create_warehouse(self, info: Info, input: CreateWarehouseInput) -> WarehousePayload:
+        try:
+            row = await locations.create_warehouse(input.code, input.name, actor_id=info.context.user_id)
+        except DomainError as error:
+            return WarehousePayload(errors=[UserError.from_domain(error)])
+        return WarehousePayload(warehouse=Warehouse.from_model(row))
+
+    @strawberry.mutation(permission_classes=[require(Permission.WAREHOUSE_MANAGE)])
+    async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
+        try:
+            row = await locations.create_location(
+                input.warehouse_code, input.code, input.name, parent_code=input.parent_code,
+                actor_id=info.context.user_id,
+            )  # fmt: skip
+        except DomainError as error:
+            return LocationPayload(errors=[UserError.from_domain(error)])
+        return LocationPayload(location=Location.from_model(row))
+
+    @strawberry.mutation(permission_classes=[require(Permission.STOCK_RECEIVE)])
+    async def receive_stock(self, info: Info, input: ReceiveStockInput) -> StockPayload:
+        try:
+            posting = await ledger.receive(
+                input.sku, input.location_code, input.quantity, lot=input.lot, expires_on=input.expires_on,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+            )  # fmt: skip
+        except DomainError as error:
+            return StockPayload(errors=[UserError.from_domain(error)])
+        return StockPayload.of(posting)
+
+    @strawberry.mutation(permission_classes=[require(Permission.STOCK_ISSUE)])
+    async def issue_stock(self, info: Info, input: IssueStockInput) -> StockPayload:
+        try:
+            posting = await ledger.issue(
+                input.sku, input.location_code, input.quantity, reason=ledger.IssueReason(input.reason.value),
+                lot=input.lot, actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+                scan=_scan(input.scan),
+            )  # fmt: skip
+        except DomainError as error:
+            return StockPayload(errors=[UserError.from_domain(error)])
+        return StockPayload.of(posting)
+
+    @strawberry.mutation(permission_classes=[require(Permission.STOCK_MOVE)])
+    async def move_stock(self, info: Info, input: MoveStockInput) -> StockPayload:
+        try:
+            posting = await ledger.move(
+                input.sku, input.from_location_code, input.to_location_code, input.quantity, lot=input.lot,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+            )  # fmt: skip
+        except DomainError as error:
+            return StockPayload(errors=[UserError.from_domain(error)])
+        return StockPayload.of(posting)
+
+    @strawberry.mutation(permission_classes=[require(Permission.STOCK_ADJUST)])
+    async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockPayload:
+        try:
+            posting = await ledger.adjust(
+                input.sku, input.location_code, input.counted_quantity, lot=input.lot,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+            )  # fmt: skip
+        except DomainError as error:
+            return StockPayload(errors=[UserError.from_domain(error)])
+        return StockPayload.of(posting)

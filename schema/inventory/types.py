@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from schema import loaders
+from schema.catalog.types import Product
+from schema.context import Info
+from schema.scalars import Decimal
+from server.inventory import models
+from server.inventory.moves import Move
+from server.inventory.stock import StockLevel as Level
+
+
+@strawberry.enum
+class LocationKind(Enum):
+    VIEW = "view"
+    INTERNAL = "internal"
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    INVENTORY_LOSS = "inventory_loss"
+    SCRAP = "scrap"
+    ASSEMBLY = "assembly"
+    TRANSIT = "transit"
+
+
+async def _nodes(cls: Any, info: Info, node_ids: Iterable[str], loader: str, factory: Any) -> list[Any]:
+    rows = await info.context.loader(loader, factory).load_many([int(i) for i in node_ids])
+    return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type
+class Warehouse(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+
+    @classmethod
+    def from_model(cls, row: models.Warehouse) -> Warehouse:
+        return cls(id=row.id, code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = {w.id: w for w in await models.Warehouse.filter(id__in=[int(i) for i in node_ids])}
+        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+
+
+@strawberry.type
+class Location(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    kind: LocationKind
+    parent_id: strawberry.Private[int | None]
+    warehouse_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Location) -> Location:
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            kind=LocationKind(row.kind),
+            parent_id=row.parent_id,  # type: ignore[attr-defined]
+            warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Location | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loader("locations", loaders.locations).load(self.parent_id)
+        return Location.from_model(row) if row else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return await _nodes(cls, info, node_ids, "locations", loaders.locations)
+
+
+@strawberry.type
+class Lot(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    expires_on: date | None
+    product_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Lot) -> Lot:
+        return cls(id=row.id, code=row.code, expires_on=row.expires_on, product_id=row.product_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_model(await info.context.loader("products", loaders.products).load(self.product_id))
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return await _nodes(cls, info, node_ids, "lots", loaders.lots)
+
+
+@strawberry.type(description="On hand and reserved of one product in one location and lot.")
+class StockLevel(relay.Node):
+    id: relay.NodeID[int]
+    sku: str
+    location_code: str
+    lot_code: str | None
+    expires_on: date | None
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal = strawberry.field(description="On hand less reserved.")
+    product_id: strawberry.Private[int]
+    location_id: strawberry.Private[int]
+
+    @classmethod
+    def from_level(cls, level: Level) -> StockLevel:
+        return cls(
+            id=level.id,
+            sku=level.sku,
+            location_code=level.location_code,
+            lot_code=level.lot_code,
+            expires_on=level.expires_on,
+            on_hand=level.on_hand,  # type: ignore[arg-type]
+            reserved=level.reserved,  # type: ignore[arg-type]
+            available=level.available,  # type: ignore[arg-type]
+            product_id=level.product_id,
+            location_id=level.location_id,
+        )
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        return Product.from_model(await info.context.loader("products", loaders.products).load(self.product_id))
+
+    @strawberry.field
+    async def location(self, info: Info) -> Location:
+        return Location.from_model(await info.context.loader("locations", loaders.locations).load(self.location_id))
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        from server.inventory.stock import stock_levels_by_ids
+
+        levels = await stock_levels_by_ids([int(i) for i in node_ids])
+        return [cls.from_level(levels[int(i)]) if int(i) in levels else None for i in node_ids]
+
+
+@strawberry.type(description="One ledger entry: a quantity that left one location for another.")
+class StockMove(relay.Node):
+    id: relay.NodeID[int]
+    sku: str
+    quantity: Decimal
+    from_location_code: str
+    to_location_code: str
+    lot_code: str | None
+    kind: str
+    reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_move(cls, move: Move) -> StockMove:
+        return cls(
+            id=move.id,
+            sku=move.sku,
+            quantity=move.quantity,  # type: ignore[arg-type]
+            from_location_code=move.from_location_code,
+            to_location_code=move.to_location_code,
+            lot_code=move.lot_code,
+            kind=move.kind,
+            reason=move.reason,
+            created_at=move.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        from server.inventory.moves import load_moves
+
+        moves = {m.id: m for m in await load_moves([int(i) for i in node_ids])}
+        return [cls.from_move(moves[int(i)]) if int(i) in moves else None for i in node_ids]
+
+
+@strawberry.type
+class LedgerCheck(relay.Node):
+    id: relay.NodeID[int]
+    ok: bool
+    started_at: datetime
+    finished_at: datetime
+    quants_checked: int
+    problems: list[str]
+
+    @classmethod
+    def from_model(cls, row: models.LedgerCheck) -> LedgerCheck:
+        return cls(
+            id=row.id,
+            ok=row.ok,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            quants_checked=row.quants_checked,
+            problems=list(row.problems),
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = {r.id: r for r in await models.LedgerCheck.filter(id__in=[int(i) for i in node_ids])}
+        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+
+
+@strawberry.type(name="WarehouseConnection")
+class WarehouseConnection(relay.Connection[Warehouse]):
+    pass
+
+
+@strawberry.type(name="LocationConnection")
+class LocationConnection(relay.Connection[Location]):
+    pass
+
+
+@strawberry.type(name="StockLevelConnection")
+class StockLevelConnection(relay.Connection[StockLevel]):
+    pass
+
+
+@strawberry.type(name="StockMoveConnection")
+class StockMoveConnection(relay.Connection[StockMove]):
+    pass
+
+
+@strawberry.type(name="LedgerCheckConnection")
+class LedgerCheckConnection(relay.Connection[LedgerCheck]):
+    pass

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import strawberry
+
+from schema.context import Info
+from schema.errors import UserError
+from schema.permissions import require
+from server.auth.permissions import Permission
+from server.errors import DomainError
+from server.idempotency import validate_key
+from workers.constants import CHECK_LEDGER
+
+
+@strawberry.input
+class RunLedgerCheckInput:
+    idempotency_key: str = strawberry.field(description="The same key enqueues the check once.")
+
+
+@strawberry.type
+class JobPayload:
+    job_id: str | None = None
+    enqueued: bool = strawberry.field(default=False, description="False when this key had already queued the job.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class JobsMutation:
+    @strawberry.mutation(
+        permission_classes=[require(Permission.JOBS_RUN)],
+        description="Check the ledger now (in the background); see ledgerChecks for the outcome.",
+    )
+    async def run_ledger_check(self, info: Info, input: RunLedgerCheckInput) -> JobPayload:
+        try:
+            job_id = f"{CHECK_LEDGER}:{validate_key(input.idempotency_key)}"
+        except DomainError as error:
+            return JobPayload(errors=[UserError.from_domain(error)])
+        assert info.context.queue is not None
+        enqueued = await info.context.queue.enqueue(CHECK_LEDGER, job_id=job_id)
+        return JobPayload(job_id=job_id, enqueued=enqueued)

@@ -1,0 +1,1 @@
+"""Storekeeper's domain: models, services, configuration and the ASGI app factory."""

@@ -1,0 +1,57 @@
+"""The ASGI app: GraphQL over HTTP and WebSocket at /graphql, a health check at /healthz."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+
+from server import db, events
+from server.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    from schema import build_schema
+    from schema.http import GraphQLEndpoint
+    from schema.websocket import SubscriptionApp
+    from workers.queue import open_queue
+
+    settings = settings or get_settings()
+    schema = build_schema(settings)
+    endpoint = GraphQLEndpoint(schema, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open_database(settings)
+        endpoint.queue = await open_queue(settings.redis_url)
+        if settings.redis_url:
+            await events.broker.connect(settings.redis_url)
+        try:
+            yield
+        finally:
+            await endpoint.queue.close()
+            await events.broker.close()
+            await db.close_database()
+
+    async def healthz(request: Request) -> JSONResponse:
+        await db.connection().execute_query("SELECT 1")
+        return JSONResponse({"status": "ok"})
+
+    async def home(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            WebSocketRoute("/graphql", SubscriptionApp(schema, settings)),
+            Route("/healthz", healthz),
+            Route("/", home),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.graphql = endpoint
+    return app

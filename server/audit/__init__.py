@@ -1,0 +1,3 @@
+from server.audit.service import record
+
+__all__ = ["record"]

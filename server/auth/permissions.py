@@ -1,0 +1,34 @@
+"""Named permissions and the roles every installation starts with."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_MANAGE = "catalog.manage"
+    STOCK_VIEW = "stock.view"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_ISSUE = "stock.issue"
+    STOCK_MOVE = "stock.move"
+    STOCK_ADJUST = "stock.adjust"
+    WAREHOUSE_MANAGE = "warehouse.manage"
+    JOBS_RUN = "jobs.run"
+    USERS_MANAGE = "users.manage"
+
+
+_FLOOR = [
+    Permission.CATALOG_VIEW,
+    Permission.STOCK_VIEW,
+    Permission.STOCK_RECEIVE,
+    Permission.STOCK_ISSUE,
+    Permission.STOCK_MOVE,
+]
+
+DEFAULT_ROLES: dict[str, list[Permission]] = {
+    "admin": list(Permission),
+    "manager": [p for p in Permission if p != Permission.USERS_MANAGE],
+    "clerk": [*_FLOOR, Permission.STOCK_ADJUST],
+    "viewer": [Permission.CATALOG_VIEW, Permission.STOCK_VIEW],
+}

@@ -1,0 +1,71 @@
+"""Database wiring: the Tortoise configuration, start-up and shut-down, and migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server.settings import Settings
+
+MODEL_MODULES = [
+    "server.auth.models",
+    "server.catalog.models",
+    "server.inventory.models",
+    "server.audit.models",
+    "server.idempotency.models",
+    "server.jobs.models",
+]
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = settings.database_url
+    if settings.dialect == "postgres":
+        separator = "&" if "?" in url else "?"
+        url = f"{url}{separator}maxsize={settings.database_pool_size}"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "storekeeper": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "server.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For the ``tortoise`` CLI (makemigrations); the server builds its own from its settings.
+TORTOISE_ORM = tortoise_config(Settings.from_env())
+
+
+async def open_database(settings: Settings) -> None:
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+def connection() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every migration, then make sure the rows the ledger relies on exist."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await run_migrations(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+    await open_database(settings)
+    try:
+        from server.auth.service import ensure_default_roles
+        from server.inventory.locations import ensure_virtual_locations
+
+        await ensure_default_roles()
+        await ensure_virtual_locations()
+    finally:
+        await close_database()

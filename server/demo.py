@@ -1,0 +1,55 @@
+"""Demo data for a first start: a warehouse with bins, products with barcodes, some stock, a user."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from server.auth.models import User
+from server.auth.service import create_user
+from server.catalog.models import Product
+from server.catalog.service import ProductDetails, create_product
+from server.inventory import ledger
+from server.inventory.locations import create_location, create_warehouse
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-password"
+
+_PRODUCTS = [
+    ("TSHIRT-RED-M", "T-shirt, red, M", "4006381333931", "Apparel", "Northwind",
+     {"color": "red", "size": "M", "material": "cotton"}),
+    ("TSHIRT-BLU-L", "T-shirt, blue, L", "9780201379624", "Apparel", "Northwind",
+     {"color": "blue", "size": "L", "material": "cotton"}),
+    ("MUG-WHITE", "Mug, white, 300 ml", "5901234123457", "Kitchen", "Contoso",
+     {"color": "white", "material": "ceramic"}),
+    ("COFFEE-1KG", "Coffee beans, 1 kg", "96385074", "Grocery", "Contoso", {"style": "dark roast"}),
+]  # fmt: skip
+_BINS = [("WH1-A", "Zone A", None), ("WH1-A-01", "Bin A-01", "WH1-A"), ("WH1-A-02", "Bin A-02", "WH1-A"),
+         ("WH1-B", "Zone B", None), ("WH1-B-01", "Bin B-01", "WH1-B")]  # fmt: skip
+_STOCK = [("TSHIRT-RED-M", "WH1-A-01", "24", None), ("TSHIRT-BLU-L", "WH1-A-02", "12", None),
+          ("MUG-WHITE", "WH1-B-01", "40", None), ("COFFEE-1KG", "WH1-B-01", "15", "L2026-11")]  # fmt: skip
+
+
+async def seed_demo() -> bool:
+    """Load the demo once; False when it is already there."""
+    if await User.exists(username=DEMO_USERNAME):
+        return False
+    user = await create_user(DEMO_USERNAME, DEMO_PASSWORD, "admin")
+    await create_warehouse("WH1", "Main warehouse", actor_id=user.id)
+    for code, name, parent in _BINS:
+        await create_location("WH1", code, name, parent_code=parent, actor_id=user.id)
+    for sku, name, gtin, category, brand, attributes in _PRODUCTS:
+        await create_product(
+            sku,
+            ProductDetails(name=name, barcodes=[gtin], category=category, brand=brand,
+                           tracks_lots=sku == "COFFEE-1KG", **attributes),
+            actor_id=user.id,
+        )  # fmt: skip
+    for sku, bin_code, quantity, lot in _STOCK:
+        await ledger.receive(
+            sku, bin_code, Decimal(quantity), lot=lot, actor_id=user.id, idempotency_key=f"demo:{sku}:{bin_code}"
+        )
+    return True
+
+
+async def demo_product_count() -> int:
+    return await Product.all().count()

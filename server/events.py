@@ -1,0 +1,91 @@
+"""Events for subscribers (stock levels, job results), published only after commit.
+
+In one process a publish reaches local subscribers directly. With ``STOREKEEPER_REDIS_URL`` set,
+every publish goes through a Redis channel and each process relays it to its own subscribers,
+so a server replica sees what another replica or a worker changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+CHANNEL = "storekeeper:events"
+_QUEUE_SIZE = 1000
+
+
+class Broker:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._redis: Any = None
+        self._relay: asyncio.Task[None] | None = None
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+        if self._redis is not None:
+            message = orjson.dumps({"topic": topic, "payload": payload})
+            task = asyncio.get_running_loop().create_task(self._redis.publish(CHANNEL, message))
+            task.add_done_callback(_log_failure)
+        else:
+            self._deliver(topic, payload)
+
+    def _deliver(self, topic: str, payload: dict[str, Any]) -> None:
+        for queue in list(self._subscribers.get(topic, ())):
+            if queue.full():  # a slow subscriber loses the oldest event rather than stalling everyone
+                queue.get_nowait()
+            queue.put_nowait(payload)
+
+    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE_SIZE)
+        self._subscribers[topic].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers[topic].discard(queue)
+
+    async def connect(self, redis_url: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        self._relay = asyncio.create_task(self._relay_from(pubsub))
+
+    async def _relay_from(self, pubsub: Any) -> None:
+        async for message in pubsub.listen():
+            if message.get("type") == "message":
+                event = orjson.loads(message["data"])
+                self._deliver(event["topic"], event["payload"])
+
+    async def close(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+            self._relay = None
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not publish an event: %s", task.exception())
+
+
+broker = Broker()
+
+
+def stock_topic(product_id: int) -> str:
+    return f"stock:{product_id}"
+
+
+def publish_stock_changed(product_id: int) -> None:
+    broker.publish(stock_topic(product_id), {"product_id": product_id})

@@ -1,0 +1,103 @@
+"""Idempotent writes, as Stripe does them.
+
+The record is claimed at the start of the write's own transaction: a concurrent request with
+the same key waits on the unique key until the first commits, then replays its stored result.
+If the write fails, the claim rolls back with it and a retry runs afresh. The same key sent
+with another operation or input is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from server import sql
+from server.clock import now
+from server.errors import ErrorCode, Invalid
+from server.settings import get_settings
+
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(Invalid):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: dict[str, Any]
+    replayed: bool
+
+
+def request_hash(operation: str, request: dict[str, Any]) -> str:
+    canonical = orjson.dumps([operation, request], option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Invalid(f"The idempotency key must have 1 to {MAX_KEY_LENGTH} characters.", field="idempotencyKey")
+    return key
+
+
+async def run(
+    key: str,
+    operation: str,
+    request: dict[str, Any],
+    *,
+    user_id: int | None,
+    effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
+) -> Outcome:
+    """Run ``effect`` in a transaction once per key; later calls with the key get its first result."""
+    key = validate_key(key)
+    digest = request_hash(operation, request)
+    created = now()
+    async with in_transaction() as conn:
+        claimed = await sql.fetch_one(
+            conn,
+            "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING id",
+            key,
+            user_id,
+            operation,
+            digest,
+            created,
+            created + get_settings().idempotency_ttl,
+        )
+        if claimed is None:
+            return await _replay(conn, key, operation, digest)
+        result = await effect(conn)
+        await sql.execute(
+            conn,
+            "UPDATE idempotency_record SET response = $1 WHERE id = $2",
+            orjson.dumps(result).decode(),
+            claimed["id"],
+        )
+    return Outcome(result, replayed=False)
+
+
+async def _replay(conn: BaseDBAsyncClient, key: str, operation: str, digest: str) -> Outcome:
+    stored = await sql.fetch_one(
+        conn, "SELECT operation, request_hash, response FROM idempotency_record WHERE key = $1", key
+    )
+    if stored is None or stored["response"] is None:  # the first attempt was rolled back meanwhile
+        raise Invalid("A request with this idempotency key is still in progress; retry.", field="idempotencyKey")
+    if stored["operation"] != operation or stored["request_hash"] != digest:
+        raise IdempotencyKeyReused(
+            "This idempotency key was already used for a different request.", field="idempotencyKey"
+        )
+    response = stored["response"]
+    return Outcome(orjson.loads(response) if isinstance(response, str | bytes) else response, replayed=True)
+
+
+async def purge_expired() -> int:
+    """Forget keys past their time; returns how many."""
+    async with in_transaction() as conn:
+        return await sql.execute(conn, "DELETE FROM idempotency_record WHERE expires_at < $1", now())

@@ -1,0 +1,144 @@
+"""The stock ledger's tables: warehouses, the location tree, lots, moves and quants."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from server.auth.models import User
+from server.catalog.models import Product
+
+QUANTITY_DIGITS, QUANTITY_PLACES = 18, 4
+NO_LOT = 0  # quants key "no lot" as 0: a NULL in a unique key lets duplicates in on PostgreSQL
+
+
+class LocationKind(StrEnum):
+    VIEW = "view"  # a warehouse's root or a grouping node: holds no stock itself
+    INTERNAL = "internal"  # a real place where stock sits (zone, aisle, bin)
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    INVENTORY_LOSS = "inventory_loss"
+    SCRAP = "scrap"
+    ASSEMBLY = "assembly"
+    TRANSIT = "transit"
+
+
+class Warehouse(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "warehouse"
+
+
+class Location(Model):
+    """A node of the location tree of a warehouse, or a virtual location (no warehouse)."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=255)
+    kind = fields.CharEnumField(LocationKind, max_length=16)
+    warehouse: fields.ForeignKeyNullableRelation[Warehouse] = fields.ForeignKeyField(
+        "storekeeper.Warehouse", related_name="locations", null=True
+    )
+    parent: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="children", null=True
+    )
+    # Ids from the root down, "/3/8/21/": a subtree is a prefix match, without recursive queries.
+    path = fields.CharField(max_length=255, default="/", db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "location"
+
+    @property
+    def holds_stock(self) -> bool:
+        return self.kind == LocationKind.INTERNAL
+
+
+class Lot(Model):
+    id = fields.IntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("storekeeper.Product", related_name="lots")
+    code = fields.CharField(max_length=64)
+    expires_on = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "lot"
+        unique_together = (("product", "code"),)
+
+
+class StockMove(Model):
+    """One append-only ledger entry: ``quantity`` left ``from_location`` and arrived in ``to_location``."""
+
+    id = fields.BigIntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "storekeeper.Product", related_name="moves", on_delete=fields.RESTRICT
+    )
+    quantity = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
+    from_location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="moves_out", on_delete=fields.RESTRICT
+    )
+    to_location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="moves_in", on_delete=fields.RESTRICT
+    )
+    lot: fields.ForeignKeyNullableRelation[Lot] = fields.ForeignKeyField(
+        "storekeeper.Lot", related_name="moves", null=True, on_delete=fields.RESTRICT
+    )
+    unit_cost = fields.DecimalField(max_digits=18, decimal_places=4, null=True)
+    kind = fields.CharField(max_length=16)  # receive | issue | move | adjust
+    reason = fields.CharField(max_length=255, null=True)
+    document_type = fields.CharField(max_length=32, null=True)
+    document_id = fields.BigIntField(null=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "storekeeper.User", related_name="moves", null=True, on_delete=fields.RESTRICT
+    )
+    idempotency_key = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "stock_move"
+        indexes = (("product_id", "to_location_id"), ("product_id", "from_location_id"))
+        # CHECK quantity > 0 and from <> to: see server/inventory/constraints.py
+
+
+class Quant(Model):
+    """On-hand and reserved quantity of a product in a real location, per lot (0 = no lot).
+
+    A cache of the moves, kept in the same transaction, which ``check_ledger`` proves.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "storekeeper.Product", related_name="quants", on_delete=fields.RESTRICT
+    )
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="quants", on_delete=fields.RESTRICT
+    )
+    lot_id = fields.IntField(default=NO_LOT)
+    on_hand = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
+    reserved = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
+
+    class Meta:
+        table = "quant"
+        unique_together = (("product", "location", "lot_id"),)
+        # CHECK on_hand >= 0 and reserved >= 0: see server/inventory/constraints.py
+
+
+class LedgerCheck(Model):
+    """The stored outcome of one run of the ledger invariant check."""
+
+    id = fields.IntField(primary_key=True)
+    job_id = fields.CharField(max_length=128, null=True, unique=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField()
+    ok = fields.BooleanField()
+    quants_checked = fields.IntField()
+    problems: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+
+    class Meta:
+        table = "ledger_check"

@@ -1,0 +1,73 @@
+"""The database's record of background jobs: what was enqueued, what ran, what it returned.
+
+Redis holds the queue; this table is what survives a Redis restart, so the sweeper can put
+back what was lost.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from tortoise.transactions import in_transaction
+
+from server import sql
+from server.clock import now
+from server.jobs.models import JobRecord, JobStatus
+
+
+async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any]) -> bool:
+    """Note a job before it is queued; False when that job id is already known (enqueue is idempotent)."""
+    async with in_transaction() as conn:
+        row = await sql.fetch_one(
+            conn,
+            "INSERT INTO job_record (job_id, function, kwargs, status, attempts, enqueued_at)"
+            " VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (job_id) DO NOTHING RETURNING id",
+            job_id,
+            function,
+            _json(kwargs),
+            JobStatus.QUEUED.value,
+            now(),
+        )
+    return row is not None
+
+
+async def mark_running(job_id: str) -> None:
+    await sql.execute(
+        _conn(),
+        "UPDATE job_record SET status = $1, started_at = $2, attempts = attempts + 1 WHERE job_id = $3",
+        JobStatus.RUNNING.value,
+        now(),
+        job_id,
+    )
+
+
+async def mark_finished(job_id: str, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+    await JobRecord.filter(job_id=job_id).update(
+        status=JobStatus.FAILED if error else JobStatus.DONE, finished_at=now(), result=result, error=error
+    )
+
+
+async def unfinished_since(age: timedelta) -> list[JobRecord]:
+    """Jobs queued or running for longer than ``age``: candidates for the sweeper."""
+    cutoff = now() - age
+    return (
+        await JobRecord.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING], enqueued_at__lt=cutoff)
+        .order_by("id")
+        .limit(500)
+    )
+
+
+async def get(job_id: str) -> JobRecord | None:
+    return await JobRecord.get_or_none(job_id=job_id)
+
+
+def _json(value: dict[str, Any]) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _conn():  # type: ignore[no-untyped-def]
+    from server.db import connection
+
+    return connection()

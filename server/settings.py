@@ -1,0 +1,106 @@
+"""One settings object, read from ``STOREKEEPER_*`` environment variables.
+
+Bad configuration fails when the object is built, not on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigurationError(ValueError):
+    """A STOREKEEPER_* variable holds a value the server cannot run with."""
+
+
+def _database_url(raw: str) -> str:
+    # Tortoise names PostgreSQL "postgres://"; accept the spelling most tools print too.
+    for prefix in ("postgresql://", "postgresql+asyncpg://"):
+        if raw.startswith(prefix):
+            return "postgres://" + raw[len(prefix) :]
+    if not raw.startswith(("postgres://", "sqlite://")):
+        raise ConfigurationError(f"STOREKEEPER_DATABASE_URL must be postgres://... or sqlite://..., not {raw!r}")
+    return raw
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://storekeeper.sqlite3"
+    redis_url: str | None = None
+    # Peppers token hashes; the development default only keeps tokens valid across restarts.
+    secret_key: str = field(default="development-only-secret", repr=False)
+    environment: str = "development"
+    session_ttl: timedelta = timedelta(hours=12)
+    idempotency_ttl: timedelta = timedelta(days=30)
+    max_page_size: int = 100
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    database_pool_size: int = 10
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigurationError(f"STOREKEEPER_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.idempotency_ttl < timedelta(days=7):
+            raise ConfigurationError("idempotency keys must be kept at least 7 days: handhelds queue offline")
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.database_url.startswith("sqlite://") else "postgres"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = env.get("STOREKEEPER_ENV", "development")
+        secret = env.get("STOREKEEPER_SECRET_KEY")
+        if environment == "production" and not secret:
+            raise ConfigurationError("STOREKEEPER_SECRET_KEY must be set in production")
+        return cls(
+            database_url=_database_url(env.get("STOREKEEPER_DATABASE_URL") or cls.database_url),
+            redis_url=env.get("STOREKEEPER_REDIS_URL") or None,
+            secret_key=secret or cls.secret_key,
+            environment=environment,
+            session_ttl=timedelta(hours=_positive_int(env, "STOREKEEPER_SESSION_HOURS", 12)),
+            idempotency_ttl=timedelta(days=_positive_int(env, "STOREKEEPER_IDEMPOTENCY_DAYS", 30)),
+            max_page_size=_positive_int(env, "STOREKEEPER_MAX_PAGE_SIZE", 100),
+            database_pool_size=_positive_int(env, "STOREKEEPER_DATABASE_POOL_SIZE", 10),
+        )
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Replace the process-wide settings (the CLI and tests build their own)."""
+    global _current
+    _current = settings
+    return settings

@@ -1,0 +1,43 @@
+"""Raw SQL for the hot and the race-prone paths, written once for PostgreSQL and SQLite.
+
+Statements use PostgreSQL's ``$1, $2 ...`` placeholders in order; on SQLite they become ``?``.
+``FOR UPDATE`` is kept only on PostgreSQL: SQLite has no row locks, and its writers are
+serialised by the connection's transaction lock.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+_PLACEHOLDER = re.compile(r"\$\d+")
+
+
+def dialect(conn: BaseDBAsyncClient) -> str:
+    return conn.capabilities.dialect
+
+
+@lru_cache(maxsize=256)
+def _for_sqlite(sql: str) -> str:
+    return _PLACEHOLDER.sub("?", sql).replace(" FOR UPDATE", "")
+
+
+def render(conn: BaseDBAsyncClient, sql: str) -> str:
+    return _for_sqlite(sql) if dialect(conn) == "sqlite" else sql
+
+
+async def fetch(conn: BaseDBAsyncClient, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return await conn.execute_query_dict(render(conn, sql), list(params))
+
+
+async def fetch_one(conn: BaseDBAsyncClient, sql: str, *params: Any) -> dict[str, Any] | None:
+    rows = await fetch(conn, sql, *params)
+    return rows[0] if rows else None
+
+
+async def execute(conn: BaseDBAsyncClient, sql: str, *params: Any) -> int:
+    count, _ = await conn.execute_query(render(conn, sql), list(params))
+    return count

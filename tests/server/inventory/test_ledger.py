@@ -1,0 +1,171 @@
+"""The ledger's rules, through the service functions, on whichever database the run uses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
+
+from server import sql
+from server.errors import ErrorCode, Invalid, NotFound
+from server.inventory import ledger
+from server.inventory.check import check_ledger
+from server.inventory.ledger import InsufficientStock, IssueReason
+from server.inventory.models import StockMove
+from server.inventory.stock import stock_levels
+from tests.conftest import Actor, Place
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+async def on_hand(sku: str, location: str) -> Decimal:
+    return sum((level.on_hand for level in await stock_levels(sku=sku, location_code=location)), Decimal(0))
+
+
+async def assert_ledger_balanced() -> None:
+    report = await check_ledger()
+    assert report.ok, report.problems
+
+
+async def test_every_kind_of_move_keeps_quants_equal_to_moves(place: Place, admin: Actor) -> None:
+    who = {"actor_id": admin.user_id}
+    await ledger.receive(place.sku, place.bin_a, "10", idempotency_key=key(), **who)
+    await assert_ledger_balanced()
+    await ledger.issue(place.sku, place.bin_a, "2", idempotency_key=key(), **who)
+    await assert_ledger_balanced()
+    await ledger.issue(place.sku, place.bin_a, "0.5", reason=IssueReason.SCRAP, idempotency_key=key(), **who)
+    await assert_ledger_balanced()
+    await ledger.move(place.sku, place.bin_a, place.bin_b, "3", idempotency_key=key(), **who)
+    await assert_ledger_balanced()
+    await ledger.adjust(place.sku, place.bin_b, "5", idempotency_key=key(), **who)  # found 2 more
+    await assert_ledger_balanced()
+    await ledger.adjust(place.sku, place.bin_a, "4", idempotency_key=key(), **who)  # 0.5 lost
+    await assert_ledger_balanced()
+
+    assert await on_hand(place.sku, place.bin_a) == Decimal("4")
+    assert await on_hand(place.sku, place.bin_b) == Decimal("5")
+    assert await on_hand(place.sku, place.warehouse) == Decimal("9")  # the warehouse includes its bins
+
+
+async def test_a_count_that_matches_writes_no_move(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id)
+    posting = await ledger.adjust(place.sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id)
+    assert posting.moves == []
+
+
+async def test_issuing_more_than_available_is_refused_and_writes_nothing(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+    moves_before = await StockMove.filter(product__sku=place.sku).count()
+    with pytest.raises(InsufficientStock) as refused:
+        await ledger.issue(place.sku, place.bin_a, "2.0001", idempotency_key=key(), actor_id=admin.user_id)
+    assert refused.value.code == ErrorCode.INSUFFICIENT_STOCK
+    assert refused.value.available == Decimal("2")
+    assert await StockMove.filter(product__sku=place.sku).count() == moves_before
+    assert await on_hand(place.sku, place.bin_a) == Decimal("2")
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "abc", "", "NaN", "Infinity", "1e20", "1000000000000", "1.00001"])
+async def test_bad_quantities_are_refused_and_write_nothing(place: Place, admin: Actor, quantity: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        await ledger.receive(place.sku, place.bin_a, quantity, idempotency_key=key(), actor_id=admin.user_id)
+    assert refused.value.field == "quantity"
+    assert await StockMove.filter(product__sku=place.sku).count() == 0
+
+
+async def test_unknown_sku_and_location_are_not_found(place: Place, admin: Actor) -> None:
+    with pytest.raises(NotFound) as no_product:
+        await ledger.receive("NO-SUCH-SKU", place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
+    assert no_product.value.field == "sku"
+    with pytest.raises(NotFound) as no_location:
+        await ledger.receive(place.sku, "NO-SUCH-BIN", "1", idempotency_key=key(), actor_id=admin.user_id)
+    assert no_location.value.field == "locationCode"
+
+
+async def test_stock_cannot_be_put_in_a_warehouse_root_or_a_virtual_location(place: Place, admin: Actor) -> None:
+    for code in (place.warehouse, "VIRTUAL/CUSTOMER"):
+        with pytest.raises(Invalid, match="cannot hold stock"):
+            await ledger.receive(place.sku, code, "1", idempotency_key=key(), actor_id=admin.user_id)
+
+
+async def test_lot_tracked_products_need_a_lot_and_leave_first_expiring_first(place: Place, admin: Actor) -> None:
+    who = {"actor_id": admin.user_id}
+    with pytest.raises(Invalid) as no_lot:
+        await ledger.receive(place.lot_sku, place.bin_a, "1", idempotency_key=key(), **who)
+    assert no_lot.value.field == "lot"
+    await ledger.receive(place.lot_sku, place.bin_a, "5", lot="LATE", expires_on=date(2031, 1, 1),
+                         idempotency_key=key(), **who)  # fmt: skip
+    await ledger.receive(place.lot_sku, place.bin_a, "3", lot="EARLY", expires_on=date(2030, 1, 1),
+                         idempotency_key=key(), **who)  # fmt: skip
+
+    posting = await ledger.issue(place.lot_sku, place.bin_a, "4", idempotency_key=key(), **who)
+
+    assert [(m.lot_code, m.quantity) for m in posting.moves] == [("EARLY", Decimal("3")), ("LATE", Decimal("1"))]
+    levels = {lvl.lot_code: lvl.on_hand for lvl in await stock_levels(sku=place.lot_sku, include_empty=True)}
+    assert levels == {"EARLY": Decimal("0"), "LATE": Decimal("4")}
+    await assert_ledger_balanced()
+
+
+async def test_a_lot_keeps_its_expiry(place: Place, admin: Actor) -> None:
+    who = {"actor_id": admin.user_id}
+    await ledger.receive(place.lot_sku, place.bin_a, "1", lot="L1", expires_on=date(2030, 5, 1),
+                         idempotency_key=key(), **who)  # fmt: skip
+    with pytest.raises(Invalid) as refused:
+        await ledger.receive(place.lot_sku, place.bin_a, "1", lot="L1", expires_on=date(2030, 6, 1),
+                             idempotency_key=key(), **who)  # fmt: skip
+    assert refused.value.field == "expiresOn"
+
+
+async def test_archived_products_take_no_new_stock(place: Place, admin: Actor) -> None:
+    from server.catalog.service import set_archived
+
+    await set_archived(place.sku, True, actor_id=admin.user_id)
+    with pytest.raises(Invalid, match="archived"):
+        await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
+
+
+async def test_the_quant_table_itself_refuses_negative_on_hand(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
+    with pytest.raises((IntegrityError, OperationalError)):
+        async with in_transaction() as conn:
+            await sql.execute(
+                conn,
+                "UPDATE quant SET on_hand = $1 WHERE product_id = (SELECT id FROM product WHERE sku = $2)",
+                Decimal("-1"),
+                place.sku,
+            )
+    assert await on_hand(place.sku, place.bin_a) == Decimal("1")
+
+
+async def test_moves_cannot_be_zero_or_go_nowhere(place: Place, admin: Actor) -> None:
+    posting = await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
+    move = posting.moves[0]
+    for quantity, target in ((Decimal(0), move.to_location_id), (Decimal(1), move.from_location_id)):
+        with pytest.raises((IntegrityError, OperationalError)):
+            async with in_transaction() as conn:
+                await sql.execute(
+                    conn,
+                    "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, kind, created_at)"
+                    " VALUES ($1, $2, $3, $4, 'receive', CURRENT_TIMESTAMP)",
+                    move.product_id, quantity, move.from_location_id, target,
+                )  # fmt: skip
+
+
+async def test_the_ledger_check_names_a_quant_that_disagrees_with_its_moves(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "5", idempotency_key=key(), actor_id=admin.user_id)
+    tamper = "UPDATE quant SET on_hand = $1 WHERE product_id = (SELECT id FROM product WHERE sku = $2)"
+    async with in_transaction() as conn:
+        await sql.execute(conn, tamper, Decimal("7"), place.sku)
+    try:
+        report = await check_ledger()
+        assert not report.ok
+        assert any("quant says 7.0000, moves say 5.0000" in problem for problem in report.problems)
+    finally:
+        async with in_transaction() as conn:
+            await sql.execute(conn, tamper, Decimal("5"), place.sku)
+    await assert_ledger_balanced()

@@ -1,0 +1,68 @@
+"""Job functions: thin shells around service calls, safe to run twice."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from server import idempotency
+from server.inventory import check
+from server.jobs import service as job_records
+
+log = logging.getLogger(__name__)
+Job = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
+
+
+def tracked(function: Job) -> Job:
+    """Keep the job's record in the database current: running, then done or failed."""
+
+    @functools.wraps(function)
+    async def run(ctx: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        job_id = ctx.get("job_id")
+        if job_id is not None:
+            await job_records.mark_running(job_id)
+        try:
+            result = await function(ctx, **kwargs)
+        except Exception as error:
+            if job_id is not None:
+                await job_records.mark_finished(job_id, error=f"{type(error).__name__}: {error}")
+            raise
+        if job_id is not None:
+            await job_records.mark_finished(job_id, result=result)
+        return result
+
+    return run
+
+
+@tracked
+async def check_ledger(ctx: dict[str, Any]) -> dict[str, Any]:
+    outcome = await check.run_and_store(job_id=ctx.get("job_id"))
+    if not outcome.ok:
+        log.error("ledger check %s found %d problems", outcome.id, len(outcome.problems))
+    return {"ledger_check_id": outcome.id, "ok": outcome.ok}
+
+
+@tracked
+async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"purged": await idempotency.purge_expired()}
+
+
+async def sweep_lost_jobs(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Re-enqueue jobs the database knows but Redis lost (say, after a restart without persistence)."""
+    queue = ctx["queue"]
+    requeued = 0
+    for record in await job_records.unfinished_since(timedelta(minutes=10)):
+        if not await queue.is_known(record.job_id):
+            await queue.requeue(record.job_id, record.function, record.kwargs)
+            requeued += 1
+    return {"requeued": requeued}
+
+
+FUNCTIONS: dict[str, Job] = {
+    "check_ledger": check_ledger,
+    "purge_idempotency_keys": purge_idempotency_keys,
+    "sweep_lost_jobs": sweep_lost_jobs,
+}

@@ -1,0 +1,106 @@
+"""Enqueueing jobs: on arq/Redis when configured, else in this process with the same functions.
+
+Either way the job is first recorded in the database under its deterministic id, so enqueueing
+twice queues once, and the sweeper can re-enqueue what Redis lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from server.jobs import service as job_records
+from workers.constants import QUEUE_NAME
+from workers.serialization import deserialize, serialize
+
+log = logging.getLogger(__name__)
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool: ...
+    async def is_known(self, job_id: str) -> bool: ...
+    async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None: ...
+    async def close(self) -> None: ...
+
+
+class ArqQueue:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, redis_url: str) -> ArqQueue:
+        from arq import create_pool
+        from arq.connections import RedisSettings
+
+        pool = await create_pool(
+            RedisSettings.from_dsn(redis_url),
+            job_serializer=serialize,
+            job_deserializer=deserialize,
+            default_queue_name=QUEUE_NAME,
+        )
+        return cls(pool)
+
+    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool:
+        """Queue a job once per id; True when this call queued it."""
+        is_new = await job_records.record_enqueued(job_id, function, kwargs)
+        job = await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
+        return is_new and job is not None
+
+    async def is_known(self, job_id: str) -> bool:
+        from arq.jobs import Job, JobStatus
+
+        status = await Job(job_id, self.pool, _queue_name=QUEUE_NAME, _deserializer=deserialize).status()
+        return status != JobStatus.not_found
+
+    async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
+        log.warning("re-enqueueing lost job %s", job_id)
+        await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
+
+    async def close(self) -> None:
+        await self.pool.aclose()
+
+
+class InProcessQueue:
+    """The embedded default: no Redis, jobs run as tasks of this process."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool:
+        if not await job_records.record_enqueued(job_id, function, kwargs):
+            return False
+        self._start(job_id, function, kwargs)
+        return True
+
+    def _start(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
+        from workers.jobs import FUNCTIONS
+
+        ctx = {"job_id": job_id, "queue": self}
+        job = FUNCTIONS[function](ctx, **kwargs)
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(job, name=job_id)
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda t: self._finished(job_id, t))
+
+    def _finished(self, job_id: str, task: asyncio.Task[Any]) -> None:
+        self._tasks.pop(job_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("job %s failed: %s", job_id, task.exception())
+
+    async def is_known(self, job_id: str) -> bool:
+        return job_id in self._tasks
+
+    async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
+        self._start(job_id, function, kwargs)
+
+    async def wait(self) -> None:
+        """Let running jobs finish (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.wait()
+
+
+async def open_queue(redis_url: str | None) -> JobQueue:
+    return await ArqQueue.connect(redis_url) if redis_url else InProcessQueue()
