@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -11,6 +14,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -23,7 +27,8 @@ from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.subscriptions import InventorySubscription
 from schema.jobs.api import JobsMutation
-from server.settings import Settings
+from schema.scalars import SCALARS
+from server.settings import get_settings
 
 
 @strawberry.type
@@ -47,25 +52,39 @@ def _is_bug(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError | PermissionError)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+class _Nothing(SchemaExtension):
+    """Stands in for an extension that the current settings leave out."""
+
+
+def _when_production(extension: Callable[[], SchemaExtension]) -> Callable[[], SchemaExtension]:
+    return lambda: extension() if get_settings().production else _Nothing()
+
+
+@functools.cache
+def build_schema() -> strawberry.Schema:
+    """The one schema of this process (Strawberry's relay fields cannot be built into two).
+
+    Extensions are factories, made per request from the current settings; the parser and
+    validation caches are shared by all requests.
+    """
     extensions: list = [  # type: ignore[type-arg]
-        RequireToken(allow_introspection=not settings.production),
-        ParserCache(maxsize=1024),
-        ValidationCache(maxsize=1024),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: RequireToken(allow_introspection=not get_settings().production),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: MaxTokensLimiter(max_token_count=get_settings().max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=get_settings().max_aliases),
+        lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
+        _when_production(DisableIntrospection),
+        _when_production(lambda: MaskErrors(should_mask_error=_is_bug)),
     ]
-    if settings.production:
-        extensions += [DisableIntrospection(), MaskErrors(should_mask_error=_is_bug)]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(),
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
 
 
 def export_sdl() -> str:
-    return build_schema(Settings()).as_str() + "\n"
+    return build_schema().as_str() + "\n"

@@ -8,10 +8,13 @@ from typing import NewType
 
 import strawberry
 
-Decimal = strawberry.scalar(
-    NewType("Decimal", PyDecimal),
-    name="Decimal",
-    description='A decimal number as a string, e.g. "12.5"; quantities have at most 4 decimal places.',
-    serialize=lambda value: format(PyDecimal(value), "f"),
-    parse_value=lambda value: value if isinstance(value, str) else str(value),
-)
+Decimal = NewType("Decimal", PyDecimal)
+
+SCALARS = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        description='A decimal number as a string, e.g. "12.5"; quantities have at most 4 decimal places.',
+        serialize=lambda value: format(PyDecimal(value), "f"),
+        parse_value=lambda value: value if isinstance(value, str) else str(value),
+    )
+}

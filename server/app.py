@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from workers.queue import open_queue
 
     settings = settings or get_settings()
-    schema = build_schema(settings)
+    schema = build_schema()
     endpoint = GraphQLEndpoint(schema, settings)
 
     @contextlib.asynccontextmanager

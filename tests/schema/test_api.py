@@ -1,0 +1,149 @@
+"""The GraphQL API as a client sees it, over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from schema import export_sdl
+from server.inventory.models import StockMove
+from tests.conftest import Actor, GraphQLClient, Place, SQLLog, unique
+
+RECEIVE = """
+mutation Receive($input: ReceiveStockInput!) {
+  receiveStock(input: $input) { moves { sku quantity toLocationCode } replayed errors { field code message } }
+}"""
+PRODUCTS_WITH_STOCK = """
+query Products($search: String!, $first: Int) {
+  products(filter: {search: $search}, first: $first) {
+    edges { node { sku barcodes { code } stockLevels { locationCode onHand available } location: onHand } }
+    pageInfo { hasNextPage }
+  }
+}"""
+RESOLVE = "query R($code: String!) { resolveBarcode(code: $code) { kind message product { sku } location { code } } }"
+CREATE_PRODUCT = """
+mutation C($input: CreateProductInput!) { createProduct(input: $input) { product { sku } errors { field code } } }"""
+
+
+def test_the_committed_sdl_matches_the_code() -> None:
+    committed = (Path(__file__).parents[2] / "schema" / "schema.graphql").read_text()
+    assert committed == export_sdl(), "run `make schema` and commit schema/schema.graphql"
+
+
+async def test_without_a_token_only_login_and_typename_answer(graphql: GraphQLClient, place: Place) -> None:
+    refused = await graphql.post("{ products(first: 1) { edges { node { sku } } } }")
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    mutation = await graphql.post(RECEIVE, {"input": {"sku": place.sku, "locationCode": place.bin_a,
+                                                      "quantity": "1", "idempotencyKey": "k"}})  # fmt: skip
+    assert mutation.status_code == 401
+    assert await StockMove.filter(product__sku=place.sku).count() == 0
+    assert (await graphql.post("{ __typename }")).json() == {"data": {"__typename": "Query"}}
+    bad_token = await graphql.post("{ __typename }", token="sk_s_not-a-token")
+    assert bad_token.status_code == 401
+
+
+async def test_login_with_a_wrong_password_is_a_user_error(graphql: GraphQLClient, admin: Actor) -> None:
+    query = 'mutation { login(input: {username: "%s", password: "nope"}) { token errors { code } } }'
+    body = (await graphql.post(query % admin.username)).json()
+    assert body["data"]["login"] == {"token": None, "errors": [{"code": "UNAUTHENTICATED"}]}
+
+
+async def test_a_viewer_cannot_receive_stock(graphql: GraphQLClient, viewer: Actor, place: Place) -> None:
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "1", "idempotencyKey": "v"}}
+    body = (await graphql.post(RECEIVE, variables, viewer.token)).json()
+    assert "stock.receive" in body["errors"][0]["message"]
+    assert await StockMove.filter(product__sku=place.sku).count() == 0
+
+
+async def test_receive_and_replay_over_http(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "2.5",
+                           "idempotencyKey": str(uuid.uuid4())}}  # fmt: skip
+    first = (await graphql.run(RECEIVE, variables, token=admin.token))["receiveStock"]
+    again = (await graphql.run(RECEIVE, variables, token=admin.token))["receiveStock"]
+    assert first == {"moves": [{"sku": place.sku, "quantity": "2.5000", "toLocationCode": place.bin_a}],
+                     "replayed": False, "errors": []}  # fmt: skip
+    assert again["replayed"] is True and again["moves"] == first["moves"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"sku": "NO-SUCH"}, "sku", "NOT_FOUND"),
+        ({"locationCode": "NO-SUCH"}, "locationCode", "NOT_FOUND"),
+        ({"quantity": "0"}, "quantity", "INVALID"),
+        ({"quantity": "-3"}, "quantity", "INVALID"),
+        ({"quantity": "lots"}, "quantity", "INVALID"),
+        ({"quantity": "99999999999999999999"}, "quantity", "INVALID"),
+        ({"quantity": 1.5}, None, None),  # a JSON number is accepted as the decimal it spells
+        ({"idempotencyKey": ""}, "idempotencyKey", "INVALID"),
+    ],
+)
+async def test_bad_input_is_a_user_error_and_writes_nothing(
+    graphql: GraphQLClient, admin: Actor, place: Place, change: dict[str, object], field: str | None, code: str | None
+) -> None:
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "1",
+                           "idempotencyKey": str(uuid.uuid4()), **change}}  # fmt: skip
+    response = await graphql.post(RECEIVE, variables, admin.token)
+    assert response.status_code == 200
+    errors = response.json()["data"]["receiveStock"]["errors"]
+    if code is None:
+        assert errors == []
+        return
+    assert [(e["field"], e["code"]) for e in errors] == [(field, code)]
+    assert await StockMove.filter(product__sku=place.sku).count() == 0
+
+
+async def test_a_product_with_a_bad_gtin_check_digit_is_refused(graphql: GraphQLClient, admin: Actor) -> None:
+    variables = {"input": {"sku": unique("P"), "name": "Bad", "barcodes": ["4006381333932"]}}
+    body = await graphql.run(CREATE_PRODUCT, variables, token=admin.token)
+    assert body["createProduct"] == {"product": None, "errors": [{"field": "barcodes", "code": "INVALID"}]}
+
+
+async def test_resolve_barcode_tells_what_a_scan_is(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
+    sku = unique("P")
+    await graphql.run(CREATE_PRODUCT, {"input": {"sku": sku, "name": "Gum", "barcodes": ["96385074"]}},
+                      token=admin.token)  # fmt: skip
+    by_ean8 = await graphql.run(RESOLVE, {"code": "96385074"}, token=admin.token)
+    assert by_ean8["resolveBarcode"]["product"] == {"sku": sku}
+    gs1 = await graphql.run(RESOLVE, {"code": "]C1010000009638507410LOT7"}, token=admin.token)
+    assert gs1["resolveBarcode"]["product"] == {"sku": sku}
+    location = await graphql.run(RESOLVE, {"code": place.bin_a}, token=admin.token)
+    assert location["resolveBarcode"]["kind"] == "LOCATION"
+    malformed = await graphql.run(RESOLVE, {"code": "96385075"}, token=admin.token)
+    assert malformed["resolveBarcode"]["kind"] == "UNKNOWN"
+    assert "check digit" in malformed["resolveBarcode"]["message"]
+
+
+async def test_queries_for_a_page_do_not_grow_with_its_size(
+    graphql: GraphQLClient, admin: Actor, place: Place, sql_log: SQLLog
+) -> None:
+    prefix = unique("QC")
+    for n in range(100):
+        sku = f"{prefix}-{n:03d}"
+        await graphql.run(CREATE_PRODUCT, {"input": {"sku": sku, "name": sku}}, token=admin.token)
+        variables = {"input": {"sku": sku, "locationCode": place.bin_a, "quantity": "1",
+                               "idempotencyKey": str(uuid.uuid4())}}  # fmt: skip
+        await graphql.run(RECEIVE, variables, token=admin.token)
+    counts = []
+    for size in (1, 10, 100):
+        sql_log.statements.clear()
+        data = await graphql.run(PRODUCTS_WITH_STOCK, {"search": prefix, "first": size}, token=admin.token)
+        assert len(data["products"]["edges"]) == size
+        assert all(e["node"]["stockLevels"][0]["onHand"] == "1.0000" for e in data["products"]["edges"])
+        counts.append(len(sql_log.statements))
+    assert counts[0] == counts[1] == counts[2], counts
+
+
+async def test_connections_cap_first_at_the_page_limit(graphql: GraphQLClient, admin: Actor) -> None:
+    data = await graphql.run("{ locations(first: 100000) { edges { cursor } } }", token=admin.token)
+    assert len(data["locations"]["edges"]) <= 100
+
+
+async def test_too_deep_a_query_is_refused(graphql: GraphQLClient, admin: Actor) -> None:
+    deep = "{ stockLevels(first: 1) { edges { node { " + "location { parent { " * 6 + "code" + " } }" * 6 + " } } } }"
+    response = await graphql.post(deep, token=admin.token, accept="application/graphql-response+json")
+    assert response.status_code == 400
+    assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
