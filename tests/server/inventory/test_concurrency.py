@@ -57,7 +57,7 @@ async def test_moves_crossing_in_opposite_directions_do_not_deadlock(place: Plac
     await asyncio.wait_for(
         asyncio.gather(
             *(shuttle(place.bin_a, place.bin_b) if i % 2 else shuttle(place.bin_b, place.bin_a) for i in range(30))
-        ),  # fmt: skip
+        ),
         timeout=30,
     )
     assert (await check_ledger()).ok

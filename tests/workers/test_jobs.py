@@ -1,0 +1,73 @@
+"""Jobs: the ledger check on demand, in-process and on arq with a real Redis; enqueue is idempotent."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import msgpack
+
+from server.inventory.models import LedgerCheck
+from server.jobs.models import JobRecord, JobStatus
+from server.settings import Settings
+from tests.conftest import skip_or_fail
+from workers.constants import CHECK_LEDGER, QUEUE_NAME
+from workers.queue import ArqQueue, InProcessQueue
+
+
+async def test_the_ledger_check_runs_in_process_once_per_job_id(settings: Settings) -> None:
+    queue = InProcessQueue()
+    job_id = f"{CHECK_LEDGER}:{uuid.uuid4()}"
+    assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is True
+    assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is False
+    await queue.wait()
+
+    check = await LedgerCheck.get(job_id=job_id)
+    assert check.ok, check.problems
+    record = await JobRecord.get(job_id=job_id)
+    assert (record.status, record.attempts, record.result) == (
+        JobStatus.DONE,
+        1,
+        {"ledger_check_id": check.id, "ok": True},
+    )
+
+
+async def test_the_ledger_check_runs_on_an_arq_worker_and_a_rerun_changes_nothing(settings: Settings) -> None:
+    redis_url = os.environ.get("STOREKEEPER_TEST_REDIS_URL")
+    if not redis_url:
+        skip_or_fail("STOREKEEPER_TEST_REDIS_URL is not set")
+    assert redis_url is not None
+    from workers.settings import build_worker
+
+    worker_settings = Settings(database_url=settings.database_url, redis_url=redis_url, environment="test")
+    queue = await ArqQueue.connect(redis_url)
+    job_id = f"{CHECK_LEDGER}:{uuid.uuid4()}"
+    try:
+        assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is True
+        assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is False
+        raw = await queue.pool.get(f"arq:job:{job_id}")
+        assert msgpack.unpackb(raw, timestamp=3)["f"] == CHECK_LEDGER  # msgpack, not pickle
+
+        worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05)
+        worker.on_startup = None  # this process's database is already open
+        worker.on_shutdown = None
+        worker.ctx["queue"] = queue
+        await worker.main()
+        await worker.close()
+        assert worker.jobs_complete == 1
+
+        checks = await LedgerCheck.filter(job_id=job_id)
+        assert len(checks) == 1 and checks[0].ok
+        record = await JobRecord.get(job_id=job_id)
+        assert record.status == JobStatus.DONE
+
+        # A second run of the same job (as after a worker died) stores nothing new.
+        from workers.jobs import check_ledger
+
+        again = await check_ledger({"job_id": job_id})
+        assert again == {"ledger_check_id": checks[0].id, "ok": True}
+        assert await LedgerCheck.filter(job_id=job_id).count() == 1
+    finally:
+        await queue.pool.delete(f"arq:result:{job_id}", f"arq:job:{job_id}")
+        await queue.close()
+    assert QUEUE_NAME.startswith("storekeeper")
