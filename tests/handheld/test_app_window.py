@@ -35,8 +35,16 @@ class Output:
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.lines: list[str] = []
+        self._process = process
         self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
+        self._thread = threading.Thread(target=self._pump, args=(process,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Once the process is gone: let the reader reach the end of its output, then close the pipe."""
+        self._thread.join(timeout=10)
+        if self._process.stdout is not None and not self._thread.is_alive():
+            self._process.stdout.close()
 
     def _pump(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
@@ -139,10 +147,12 @@ def app(display: str, server: DemoServer, tmp_path: Path) -> Iterator[tuple[subp
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output = Output(process)
     try:
-        yield process, Output(process)
+        yield process, output
     finally:
         _stop(process)
+        output.close()
 
 
 def test_a_wedge_scan_shows_the_product_and_its_stock(

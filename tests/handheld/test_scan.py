@@ -66,7 +66,7 @@ def test_a_location_code_shows_what_is_stored_there(flow: ScanFlow, stocked_prod
     result = flow.scan(bin_code)
 
     assert (result.kind, result.title, result.place_heading) == ("LOCATION", bin_code, "SKU")
-    assert stocked_product.sku in {row.place for row in result.rows}
+    assert (stocked_product.sku, "") in {(row.place, row.place_detail) for row in result.rows}
     assert result.summary().startswith(f"LOCATION {bin_code}")
 
 
@@ -87,7 +87,7 @@ def test_a_zone_lists_the_stock_of_its_bins_by_bin(flow: ScanFlow, stocked_produ
     result = flow.scan(zone)
 
     assert result.kind == "LOCATION"
-    assert f"{stocked_product.sku} @ {bin_code}" in {row.place for row in result.rows}
+    assert (stocked_product.sku, bin_code) in {(row.place, row.place_detail) for row in result.rows}
 
 
 def test_a_lot_code_shows_the_lot_its_product_and_where_it_is(flow: ScanFlow, demo_products: list[DemoProduct]) -> None:

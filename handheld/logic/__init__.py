@@ -1,0 +1,1 @@
+"""The handheld's flows as plain classes: no Kivy import, tested without a window."""
