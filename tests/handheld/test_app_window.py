@@ -85,28 +85,30 @@ def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def _free_display() -> int:
+def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    """Xvfb on the first free display from :90; another run may grab a number first, so try a few."""
     for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number between :90 and :199")
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        xvfb = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "480x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + XVFB_START_TIMEOUT
+        while xvfb.poll() is None and time.monotonic() < deadline:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                return xvfb, f":{number}"
+            time.sleep(0.1)
+        _stop(xvfb)
+    pytest.fail("Xvfb did not start on any display between :90 and :199")
 
 
 @pytest.fixture
 def display() -> Iterator[str]:
-    number = _free_display()
-    xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "480x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    xvfb, name = _start_xvfb()
     try:
-        deadline = time.monotonic() + XVFB_START_TIMEOUT
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
-            if xvfb.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Xvfb :{number} did not start")
-            time.sleep(0.1)
-        yield f":{number}"
+        yield name
     finally:
         _stop(xvfb)
 
