@@ -32,11 +32,20 @@ JSON = "application/json"
 
 
 class HTTPError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
+
+    def body(self) -> bytes:
+        error: dict[str, Any] = {"message": self.message}
+        if self.code:
+            error["extensions"] = {"code": self.code}
+        return orjson.dumps({"errors": [error]})
 
 
 def negotiate(accept: str) -> str:
@@ -95,8 +104,12 @@ async def principal_from(authorization: str | None) -> Principal | None:
     scheme, _, token = authorization.partition(" ")
     principal = await authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if principal is None:
-        raise HTTPError(401, "The token is not valid (expired or revoked?): log in again.",
-                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})  # fmt: skip
+        raise HTTPError(
+            401,
+            "The token is not valid (expired or revoked?): log in again.",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            code=UNAUTHENTICATED,
+        )
     return principal
 
 
@@ -118,8 +131,7 @@ class GraphQLEndpoint:
         try:
             return await self.handle(request)
         except HTTPError as error:
-            body = orjson.dumps({"errors": [{"message": error.message}]})
-            return Response(body, status_code=error.status, media_type=JSON, headers=error.headers)
+            return Response(error.body(), status_code=error.status, media_type=JSON, headers=error.headers)
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):

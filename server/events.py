@@ -1,4 +1,4 @@
-"""Events for subscribers (stock levels, job results), published only after commit.
+"""Events for subscribers (stock level changes), published only after commit.
 
 In one process a publish reaches local subscribers directly. With ``STOREKEEPER_REDIS_URL`` set,
 every publish goes through a Redis channel and each process relays it to its own subscribers,
@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -41,12 +41,13 @@ class Broker:
                 queue.get_nowait()
             queue.put_nowait(payload)
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+    @contextlib.contextmanager
+    def subscribe(self, topic: str) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue that receives every event of ``topic`` from now on, until the block ends."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers[topic].add(queue)
         try:
-            while True:
-                yield await queue.get()
+            yield queue
         finally:
             self._subscribers[topic].discard(queue)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 
 from schema.context import Info
 from schema.inventory.types import StockLevel
@@ -22,9 +23,12 @@ class InventorySubscription:
     async def stock_levels(self, info: Info, sku: str) -> AsyncGenerator[list[StockLevel], None]:
         product = await Product.get_or_none(sku=sku.strip())
         if product is None:
-            return
-        changes = events.broker.subscribe(events.stock_topic(product.id))
-        while True:
-            levels = await stock_levels(sku=product.sku, limit=info.context.settings.max_page_size)
-            yield [StockLevel.from_level(level) for level in levels]
-            await anext(changes)
+            raise GraphQLError(f"There is no product with SKU {sku!r}.", extensions={"code": "NOT_FOUND"})
+        # Listen before the first read, so a change between the two is not lost.
+        with events.broker.subscribe(events.stock_topic(product.id)) as changes:
+            while True:
+                levels = await stock_levels(sku=product.sku, limit=info.context.settings.max_page_size)
+                yield [StockLevel.from_level(level) for level in levels]
+                await changes.get()
+                while not changes.empty():  # a burst of changes needs one fresh read
+                    changes.get_nowait()
