@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from schema import build_schema
     from schema.http import GraphQLEndpoint
     from schema.websocket import SubscriptionApp
-    from workers.queue import open_queue
+    from workers.queue import InProcessQueue, open_queue
+    from workers.schedule import run_in_process
 
     settings = settings or get_settings()
     schema = build_schema()
@@ -27,13 +29,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open_database(settings)
-        endpoint.queue = await open_queue(settings.redis_url)
-        if settings.redis_url:
-            await events.broker.connect(settings.redis_url)
+        endpoint.queue = queue = await open_queue(settings.redis_url)
+        schedule = None
+        if isinstance(queue, InProcessQueue):  # no Redis, no arq cron: keep the schedule here
+            schedule = asyncio.create_task(run_in_process(queue))
+        else:
+            await events.broker.connect(settings.redis_url)  # type: ignore[arg-type]
         try:
             yield
         finally:
-            await endpoint.queue.close()
+            if schedule is not None:
+                schedule.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await schedule
+            await queue.close()
             await events.broker.close()
             await db.close_database()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, Protocol
 
 from server.jobs import service as job_records
@@ -92,6 +93,15 @@ class InProcessQueue:
 
     async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
         self._start(job_id, function, kwargs)
+
+    async def resume_unfinished(self) -> int:
+        """Run again what a previous process of this embedded server queued but did not finish."""
+        unfinished = await job_records.unfinished_since(timedelta(0))
+        for record in unfinished:
+            if record.job_id not in self._tasks:
+                log.warning("resuming job %s left unfinished", record.job_id)
+                self._start(record.job_id, record.function, record.kwargs)
+        return len(unfinished)
 
     async def wait(self) -> None:
         """Let running jobs finish (tests, shutdown)."""

@@ -13,6 +13,7 @@ from server.settings import Settings, get_settings
 from workers import jobs
 from workers.constants import QUEUE_NAME
 from workers.queue import ArqQueue
+from workers.schedule import DAILY
 from workers.serialization import deserialize, serialize
 
 
@@ -28,9 +29,11 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
 
 FUNCTIONS = [func(job, name=name) for name, job in jobs.FUNCTIONS.items()]
 CRON_JOBS = [
-    cron(jobs.check_ledger, name="cron:check_ledger", hour={3}, minute={0}, unique=True),
+    *(
+        cron(jobs.FUNCTIONS[name], name=f"cron:{name}", hour={at.hour}, minute={at.minute}, unique=True)
+        for name, at in DAILY.items()
+    ),
     cron(jobs.sweep_lost_jobs, name="cron:sweep_lost_jobs", minute=set(range(0, 60, 5)), unique=True),
-    cron(jobs.purge_idempotency_keys, name="cron:purge_idempotency_keys", hour={4}, minute={30}, unique=True),
 ]
 
 

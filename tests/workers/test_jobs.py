@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import msgpack
 
@@ -71,3 +72,37 @@ async def test_the_ledger_check_runs_on_an_arq_worker_and_a_rerun_changes_nothin
         await queue.pool.delete(f"arq:result:{job_id}", f"arq:job:{job_id}")
         await queue.close()
     assert QUEUE_NAME.startswith("storekeeper")
+
+
+async def test_the_sweeper_re_enqueues_a_job_redis_lost(settings: Settings) -> None:
+    redis_url = os.environ.get("STOREKEEPER_TEST_REDIS_URL")
+    if not redis_url:
+        skip_or_fail("STOREKEEPER_TEST_REDIS_URL is not set")
+    assert redis_url is not None
+    from workers.jobs import sweep_lost_jobs
+    from workers.settings import build_worker
+
+    queue = await ArqQueue.connect(redis_url)
+    job_id = f"{CHECK_LEDGER}:{uuid.uuid4()}"
+    try:
+        await queue.enqueue(CHECK_LEDGER, job_id=job_id)
+        # Redis restarts without persistence: the job is gone from the queue, the database remembers it.
+        await queue.pool.delete(f"arq:job:{job_id}")
+        await queue.pool.zrem(QUEUE_NAME, job_id)
+        await JobRecord.filter(job_id=job_id).update(enqueued_at=datetime.now(UTC) - timedelta(minutes=30))
+        assert not await queue.is_known(job_id)
+
+        assert (await sweep_lost_jobs({"queue": queue}))["requeued"] >= 1
+        assert await queue.is_known(job_id)
+
+        worker_settings = Settings(database_url=settings.database_url, redis_url=redis_url, environment="test")
+        worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05)
+        worker.on_startup = None
+        worker.on_shutdown = None
+        await worker.main()
+        await worker.close()
+        assert (await JobRecord.get(job_id=job_id)).status == JobStatus.DONE
+        assert await LedgerCheck.filter(job_id=job_id).count() == 1
+    finally:
+        await queue.pool.delete(f"arq:result:{job_id}", f"arq:job:{job_id}")
+        await queue.close()

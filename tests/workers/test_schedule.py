@@ -1,0 +1,46 @@
+"""The daily schedule the embedded server keeps when there is no arq cron."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from server.inventory.models import LedgerCheck
+from server.jobs import service as job_records
+from server.jobs.models import JobRecord, JobStatus
+from server.settings import Settings
+from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS
+from workers.queue import InProcessQueue
+from workers.schedule import job_id, next_run
+
+
+def test_the_ledger_check_is_due_at_three_and_the_purge_at_half_past_four() -> None:
+    assert next_run(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
+        CHECK_LEDGER,
+    )
+    assert next_run(datetime(2026, 11, 22, 3, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 22, 4, 30, tzinfo=UTC),
+        PURGE_IDEMPOTENCY_KEYS,
+    )
+    assert next_run(datetime(2026, 11, 22, 23, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
+        CHECK_LEDGER,
+    )
+
+
+def test_a_daily_job_has_one_id_per_day() -> None:
+    due = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    assert job_id(CHECK_LEDGER, due) == "cron:check_ledger:2026-11-23"
+
+
+async def test_a_restarted_embedded_server_finishes_what_the_last_one_left(settings: Settings) -> None:
+    left = f"{CHECK_LEDGER}:{uuid.uuid4()}"
+    await job_records.record_enqueued(left, CHECK_LEDGER, {})  # the process died before running it
+
+    queue = InProcessQueue()
+    assert await queue.resume_unfinished() >= 1
+    await queue.wait()
+
+    assert (await JobRecord.get(job_id=left)).status == JobStatus.DONE
+    assert await LedgerCheck.filter(job_id=left).count() == 1
