@@ -31,6 +31,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite: only meaningful on the embedded SQLite default")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Backend-specific tests only run on their backend (`make test` deselects the others)."""
+    backend = config.getoption("--backend")
+    for item in items:
+        for marker in ("postgres", "sqlite"):
+            if marker in item.keywords and backend != marker:
+                item.add_marker(pytest.mark.skip(reason=f"needs {marker}: run with --backend={marker}"))
+
+
 def skip_or_fail(reason: str) -> None:
     """Outside CI a missing service skips the test; in CI it is an error."""
     if IN_CI:

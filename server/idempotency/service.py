@@ -8,12 +8,15 @@ with another operation or input is refused.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from asyncpg.exceptions import TransactionRollbackError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -23,6 +26,7 @@ from server.errors import ErrorCode, Invalid
 from server.settings import get_settings
 
 MAX_KEY_LENGTH = 255
+_ATTEMPTS = 3
 
 
 class IdempotencyKeyReused(Invalid):
@@ -55,9 +59,30 @@ async def run(
     user_id: int | None,
     effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
 ) -> Outcome:
-    """Run ``effect`` in a transaction once per key; later calls with the key get its first result."""
+    """Run ``effect`` in a transaction once per key; later calls with the key get its first result.
+
+    PostgreSQL may abort a transaction to break a deadlock or a serialization conflict; the
+    whole transaction is then run again, a few times, since nothing of it was kept.
+    """
     key = validate_key(key)
     digest = request_hash(operation, request)
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await _run_once(key, operation, digest, user_id, effect)
+        except TransactionRollbackError:
+            if attempt == _ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+    raise AssertionError("unreachable")
+
+
+async def _run_once(
+    key: str,
+    operation: str,
+    digest: str,
+    user_id: int | None,
+    effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
+) -> Outcome:
     created = now()
     async with in_transaction() as conn:
         claimed = await sql.fetch_one(
