@@ -87,6 +87,12 @@ def serving(env: dict[str, str], workdir: Path, *extra: str) -> Iterator[LiveSer
         _wait_until_healthy(url, process, log)
         yield LiveServer(url, log)
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """Terminate a child process, and kill it if it will not go."""
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=10)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.live_server import stop
+
 if TYPE_CHECKING:
     from tests.handheld.conftest import DemoProduct, DemoServer
 
@@ -75,16 +77,6 @@ class Output:
                 pass
 
 
-def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     """Xvfb on the first free display from :90; another run may grab a number first, so try a few."""
     for number in range(90, 200):
@@ -100,7 +92,7 @@ def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
             if Path(f"/tmp/.X11-unix/X{number}").exists():
                 return xvfb, f":{number}"
             time.sleep(0.1)
-        _stop(xvfb)
+        stop(xvfb)
     pytest.fail("Xvfb did not start on any display between :90 and :199")
 
 
@@ -110,7 +102,7 @@ def display() -> Iterator[str]:
     try:
         yield name
     finally:
-        _stop(xvfb)
+        stop(xvfb)
 
 
 def _xdotool(display: str, *args: str) -> str:
@@ -153,7 +145,7 @@ def app(display: str, server: DemoServer, tmp_path: Path) -> Iterator[tuple[subp
     try:
         yield process, output
     finally:
-        _stop(process)
+        stop(process)
         output.close()
 
 
