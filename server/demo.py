@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from server.auth.models import User
 from server.auth.service import create_user
-from server.catalog.models import Product
 from server.catalog.service import ProductDetails, create_product
 from server.inventory import ledger
 from server.inventory.locations import create_location, create_warehouse
@@ -49,7 +48,3 @@ async def seed_demo() -> bool:
             sku, bin_code, Decimal(quantity), lot=lot, actor_id=user.id, idempotency_key=f"demo:{sku}:{bin_code}"
         )
     return True
-
-
-async def demo_product_count() -> int:
-    return await Product.all().count()

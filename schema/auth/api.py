@@ -46,3 +46,10 @@ class AuthMutation:
         except DomainError as error:
             return LoginPayload(errors=[UserError.from_domain(error)])
         return LoginPayload(token=token)
+
+    @strawberry.mutation(description="End this token's session; other replicas notice within seconds.")
+    async def logout(self, info: Info) -> bool:
+        if info.context.principal is None:
+            return False
+        await service.revoke(info.context.principal)
+        return True

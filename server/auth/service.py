@@ -35,6 +35,7 @@ class Principal:
     username: str
     role: str
     permissions: frozenset[str]
+    token_hash: str
 
     def can(self, permission: Permission | str) -> bool:
         return str(permission) in self.permissions
@@ -145,6 +146,7 @@ async def authenticate(token: str) -> Principal | None:
             username=row.user.username,
             role=row.user.role.name,
             permissions=frozenset(row.user.role.permissions),
+            token_hash=token_hash,
         )
     if len(_principals) > 10_000:
         _principals.clear()
@@ -152,6 +154,15 @@ async def authenticate(token: str) -> Principal | None:
     return principal
 
 
-async def revoke(token: str) -> None:
-    await Token.filter(token_hash=_hash_token(token)).update(revoked_at=now())
-    _principals.pop(_hash_token(token), None)
+async def revoke(principal: Principal) -> None:
+    """End the session (or API token) the principal signed in with."""
+    async with in_transaction() as conn:
+        await Token.filter(token_hash=principal.token_hash).using_db(conn).update(revoked_at=now())
+        await audit.record(
+            conn,
+            actor_id=principal.user_id,
+            action="token.revoke",
+            object_type="token",
+            object_id=principal.token_hash[:16],
+        )
+    _principals.pop(principal.token_hash, None)

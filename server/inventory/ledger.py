@@ -9,6 +9,7 @@ CHECK constraint refuses a negative on-hand even if a bug slipped past the locki
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -255,16 +256,22 @@ async def adjust(
 # --- the posting engine ------------------------------------------------------------------
 
 
-async def _run(operation: str, request: dict[str, Any], key: str, actor_id: int | None, effect: Any) -> Posting:
+async def _run(
+    operation: str,
+    request: dict[str, Any],
+    key: str,
+    actor_id: int | None,
+    effect: Callable[[BaseDBAsyncClient], Awaitable[list[Move]]],
+) -> Posting:
+    moves: list[Move] = []
+
     async def recorded(conn: BaseDBAsyncClient) -> dict[str, Any]:
-        moves = await effect(conn)
-        recorded.moves = moves  # type: ignore[attr-defined]
+        moves[:] = await effect(conn)  # a rerun after a rolled-back attempt starts afresh
         return {"move_ids": [m.id for m in moves]}
 
     outcome = await idempotency.run(key, f"stock.{operation}", request, user_id=actor_id, effect=recorded)
     if outcome.replayed:
         return Posting(await load_moves(outcome.result["move_ids"]), replayed=True)
-    moves: list[Move] = recorded.moves  # type: ignore[attr-defined]
     for product_id in {m.product_id for m in moves}:
         events.publish_stock_changed(product_id)
     return Posting(moves, replayed=False)

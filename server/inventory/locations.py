@@ -53,10 +53,6 @@ async def ensure_virtual_locations() -> None:
             )
 
 
-async def virtual_location(kind: LocationKind) -> Location:
-    return await Location.get(code=VIRTUAL_LOCATIONS[kind][0])
-
-
 async def create_warehouse(code: str, name: str, *, actor_id: int | None) -> Warehouse:
     """A warehouse and its root location (same code), under which its zones and bins hang."""
     code = _clean_code(code, "code")

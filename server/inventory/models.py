@@ -55,10 +55,6 @@ class Location(Model):
     class Meta:
         table = "location"
 
-    @property
-    def holds_stock(self) -> bool:
-        return self.kind == LocationKind.INTERNAL
-
 
 class Lot(Model):
     id = fields.IntField(primary_key=True)

@@ -147,3 +147,13 @@ async def test_too_deep_a_query_is_refused(graphql: GraphQLClient, admin: Actor)
     response = await graphql.post(deep, token=admin.token, accept="application/graphql-response+json")
     assert response.status_code == 400
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
+
+
+async def test_after_logout_the_token_is_refused(graphql: GraphQLClient, admin: Actor) -> None:
+    login = 'mutation { login(input: {username: "%s", password: "correct horse battery"}) { token } }'
+    token = (await graphql.run(login % admin.username, token=admin.token))["login"]["token"]
+    assert await graphql.run("{ me { username } }", token=token) == {"me": {"username": admin.username}}
+    assert await graphql.run("mutation { logout }", token=token) == {"logout": True}
+    refused = await graphql.post("{ me { username } }", token=token)
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
