@@ -22,7 +22,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-from schema.guard import UNAUTHENTICATED
+from schema.policy import UNAUTHENTICATED
 from server.auth.service import Principal, authenticate
 from server.settings import Settings
 from workers.queue import JobQueue

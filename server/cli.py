@@ -105,10 +105,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         _seed_demo(settings, args)
     print(f"GraphQL (and GraphiQL) at http://{args.host}:{args.port}/graphql", flush=True)
-    uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log,
-        ws="websockets-sansio",
-    )  # fmt: skip
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log,
+               "ws": "websockets-sansio"}  # fmt: skip
+    if args.workers > 1:  # each worker process builds its app from the same STOREKEEPER_* environment
+        uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 
@@ -133,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo data if not there yet")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only; SQLite wants one)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false")
     serve.set_defaults(run=_serve)

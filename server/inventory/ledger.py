@@ -109,8 +109,7 @@ async def receive(
 ) -> Posting:
     """Stock arrives from a supplier into a bin."""
     qty = quantities.parse(quantity)
-    product = await _product(sku, counting_lot=lot or "", receiving=True)
-    bin_ = await _real_location(location_code, "locationCode")
+    product, (bin_,) = await _lookup(sku, (location_code, "locationCode"), counting_lot=lot or "", receiving=True)
     supplier = await _virtual(LocationKind.SUPPLIER)
     request = {"sku": product.sku, "location": bin_.code, "quantity": qty, "lot": lot, "expires_on": expires_on}
 
@@ -146,8 +145,7 @@ async def issue(
 ) -> Posting:
     """Stock leaves a bin for a customer or the scrap heap; without a lot, the first to expire goes first."""
     qty = quantities.parse(quantity)
-    product = await _product(sku)
-    bin_ = await _real_location(location_code, "locationCode")
+    product, (bin_,) = await _lookup(sku, (location_code, "locationCode"))
     destination = await _virtual(_ISSUE_DESTINATION[IssueReason(reason)])
     request = {"sku": product.sku, "location": bin_.code, "quantity": qty, "reason": str(reason), "lot": lot}
 
@@ -183,9 +181,9 @@ async def move(
 ) -> Posting:
     """Stock goes from one bin to another; lots travel with it."""
     qty = quantities.parse(quantity)
-    product = await _product(sku)
-    source = await _real_location(from_location_code, "fromLocationCode")
-    target = await _real_location(to_location_code, "toLocationCode")
+    product, (source, target) = await _lookup(
+        sku, (from_location_code, "fromLocationCode"), (to_location_code, "toLocationCode")
+    )
     if source.id == target.id:
         raise Invalid("The stock is already in that location.", field="toLocationCode")
     request = {"sku": product.sku, "from": source.code, "to": target.code, "quantity": qty, "lot": lot}
@@ -221,8 +219,7 @@ async def adjust(
 ) -> Posting:
     """A count: the difference between what was counted and what the ledger says goes to inventory loss/gain."""
     counted = quantities.parse(counted_quantity, field="countedQuantity", allow_zero=True)
-    product = await _product(sku, counting_lot=lot or "")
-    bin_ = await _real_location(location_code, "locationCode")
+    product, (bin_,) = await _lookup(sku, (location_code, "locationCode"), counting_lot=lot or "")
     loss = await _virtual(LocationKind.INVENTORY_LOSS)
     request = {"sku": product.sku, "location": bin_.code, "counted": counted, "lot": lot}
 
@@ -459,27 +456,38 @@ async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int |
 # --- lookups -----------------------------------------------------------------------------
 
 
-async def _product(sku: str, *, counting_lot: str | None = None, receiving: bool = False) -> _Product:
-    """The product to post; a lot-tracked one must name its lot where stock is created or counted."""
-    row = await sql.fetch_one(
-        _conn(), "SELECT id, sku, tracks_lots, is_archived FROM product WHERE sku = $1", sku.strip()
+async def _lookup(
+    sku: str, *locations: tuple[str, str], counting_lot: str | None = None, receiving: bool = False
+) -> tuple[_Product, list[_Location]]:
+    """The product and the real locations ``(code, input field)`` to post, in one query.
+
+    A lot-tracked product must name its lot where stock is created or counted.
+    """
+    codes = [code.strip() for code, _ in locations]
+    placeholders = ", ".join(f"${i}" for i in range(2, len(codes) + 2))
+    rows = await sql.fetch(
+        _conn(),
+        "SELECT product.id, product.sku, product.tracks_lots, product.is_archived,"
+        " location.id AS location_id, location.code, location.kind"
+        f" FROM product, location WHERE product.sku = $1 AND location.code IN ({placeholders})",
+        sku.strip(),
+        *codes,
     )
-    if row is None:
+    if not rows and await sql.fetch_one(_conn(), "SELECT id FROM product WHERE sku = $1", sku.strip()) is None:
         raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
+    found = {row["code"]: row for row in rows}
+    for (given, field), code in zip(locations, codes, strict=True):
+        if code not in found:
+            raise NotFound(f"There is no location {given!r}.", field=field)
+        if found[code]["kind"] != LocationKind.INTERNAL:
+            raise Invalid(f"The location {code} cannot hold stock.", field=field)
+    row = rows[0]
     if receiving and row["is_archived"]:
         raise Invalid(f"The product {row['sku']} is archived and takes no new stock.", field="sku")
     if (receiving or counting_lot is not None) and row["tracks_lots"] and not counting_lot:
         raise Invalid(f"The product {row['sku']} is tracked by lot: give the lot.", field="lot")
-    return _Product(id=int(row["id"]), sku=row["sku"], tracks_lots=bool(row["tracks_lots"]))
-
-
-async def _real_location(code: str, field: str) -> _Location:
-    row = await sql.fetch_one(_conn(), "SELECT id, code, kind FROM location WHERE code = $1", code.strip())
-    if row is None:
-        raise NotFound(f"There is no location {code!r}.", field=field)
-    if row["kind"] != LocationKind.INTERNAL:
-        raise Invalid(f"The location {row['code']} cannot hold stock.", field=field)
-    return _Location(id=int(row["id"]), code=row["code"], holds_stock=True)
+    product = _Product(id=int(row["id"]), sku=row["sku"], tracks_lots=bool(row["tracks_lots"]))
+    return product, [_Location(id=int(found[c]["location_id"]), code=c, holds_stock=True) for c in codes]
 
 
 _virtual_ids: dict[LocationKind, _Location] = {}

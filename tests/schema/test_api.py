@@ -157,3 +157,16 @@ async def test_after_logout_the_token_is_refused(graphql: GraphQLClient, admin: 
     refused = await graphql.post("{ me { username } }", token=token)
     assert refused.status_code == 401
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_repeated_query_is_validated_once(graphql: GraphQLClient, admin: Actor) -> None:
+    """Validation rules built per request would be new classes each time and never hit the cache."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(1024)
+    query = "{ warehouses(first: 1) { edges { cursor } } }"
+    await graphql.run(query, token=admin.token)
+    hits = cache.cache_info().hits
+    await graphql.run(query, token=admin.token)
+    await graphql.run(query, token=admin.token)
+    assert cache.cache_info().hits == hits + 2

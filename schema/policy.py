@@ -1,11 +1,22 @@
-"""Before execution: a request without a valid token may only log in or ask for ``__typename``."""
+"""What every request must respect: token, alias and depth limits, introspection off in
+production, and no data without a valid token (only ``login`` and ``__typename``).
+
+One extension does it all, with its validation rules built once per process: rules built per
+request are new classes every time, so the validation cache would never hit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
+from server.settings import Settings
 
 PUBLIC_ROOT_FIELDS = frozenset({"login", "__typename"})
 # The schema's shape is public (schema/schema.graphql is in the repository) and GraphiQL loads it
@@ -22,9 +33,29 @@ def _root_fields(operation: OperationDefinitionNode) -> Iterator[str]:
             yield "..."
 
 
-class RequireToken(SchemaExtension):
-    def __init__(self, *, allow_introspection: bool = True) -> None:
-        self.public = PUBLIC_ROOT_FIELDS | (INTROSPECTION_FIELDS if allow_introspection else frozenset())
+@dataclass(frozen=True)
+class Policy:
+    max_tokens: int
+    rules: tuple[type[ASTValidationRule], ...]
+    public_fields: frozenset[str]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        rules = (max_aliases_rule(settings.max_aliases), max_depth_rule(settings.max_query_depth, None, None))
+        if settings.production:
+            return cls(settings.max_tokens, (*rules, NoSchemaIntrospectionCustomRule), PUBLIC_ROOT_FIELDS)
+        return cls(settings.max_tokens, rules, PUBLIC_ROOT_FIELDS | INTROSPECTION_FIELDS)
+
+
+class RequestPolicy(SchemaExtension):
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.policy.max_tokens
+        context.validation_rules = context.validation_rules + self.policy.rules
+        yield
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -38,7 +69,7 @@ class RequireToken(SchemaExtension):
                 ),
                 None,
             )
-            if operation is None or not set(_root_fields(operation)) <= self.public:
+            if operation is None or not set(_root_fields(operation)) <= self.policy.public_fields:
                 context.result = ExecutionResult(
                     data=None,
                     errors=[
