@@ -65,7 +65,10 @@ class HandheldApp(App):
         self.session.sign_out()
 
     def _on_signed_in(self, _screen: LoginScreen) -> None:
-        self.scan_screen.start(ScanFlow(self.session.client), f"{self.session.username} @ {self.session.server_url}")
+        self.scan_screen.start(
+            ScanFlow(self.session.client, device=self.session.config.device),
+            f"{self.session.username} @ {self.session.server_url}",
+        )
         self.root.current = "scan"
 
     def _on_sign_out(self, _screen: ScanScreen, message: str) -> None:

@@ -18,16 +18,17 @@ from schema.inventory.subscriptions import InventorySubscription
 from schema.jobs.api import JobsMutation
 from schema.policy import Policy, RequestPolicy
 from schema.scalars import SCALARS
+from schema.scanning import ScanningMutation, ScanningQuery
 from server.settings import get_settings
 
 
 @strawberry.type
-class Query(AuthQuery, CatalogQuery, InventoryQuery):
+class Query(AuthQuery, CatalogQuery, InventoryQuery, ScanningQuery):
     node: strawberry.relay.Node | None = strawberry.relay.node()
 
 
 @strawberry.type
-class Mutation(AuthMutation, CatalogMutation, InventoryMutation, JobsMutation):
+class Mutation(AuthMutation, CatalogMutation, InventoryMutation, JobsMutation, ScanningMutation):
     pass
 
 

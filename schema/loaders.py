@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from server.catalog.models import Barcode, Product
 from server.inventory.models import Location, Lot
+from server.inventory.moves import Move, load_moves
 from server.inventory.stock import StockLevel, levels_by_product
 
 K = TypeVar("K")
@@ -47,7 +48,12 @@ async def _stock(product_ids: list[int]) -> list[list[StockLevel]]:
     return [grouped.get(i, []) for i in product_ids]
 
 
+async def _moves(ids: list[int]) -> list[Move]:
+    return await load_moves(ids)
+
+
 products = by_id(_products)
+moves = by_id(_moves)
 locations = by_id(_locations)
 lots = by_id(_lots)
 

@@ -56,6 +56,13 @@ class Window:
         )
 
 
+def page_window(
+    info: Any, first: int | None, after: str | None, last: int | None = None, before: str | None = None
+) -> Window:
+    """The window a connection field's arguments ask for, capped at the configured page size."""
+    return Window.of(first=first, after=after, last=last, before=before, max_size=info.context.settings.max_page_size)
+
+
 def connection(cls: type[Any], items: Sequence[Any], window: Window, to_node: Callable[[Any], Any]) -> Any:
     """Build ``cls`` (a ``relay.Connection`` subclass) from up to ``limit + 1`` fetched items."""
     has_more = len(items) > window.limit

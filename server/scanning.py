@@ -9,9 +9,13 @@ from enum import StrEnum
 
 import biip
 from biip import ParseError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
+from server import sql
 from server.catalog.barcodes import GTIN_LENGTHS, gtin14
 from server.catalog.models import Barcode, Product
+from server.clock import now
 from server.errors import Invalid
 from server.inventory.models import Location, Lot
 
@@ -42,6 +46,37 @@ class Resolution:
     gs1: list[Gs1Element] = field(default_factory=list)
     expires_on: date | None = None
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanInfo:
+    """A scan as the handheld read it."""
+
+    code: str
+    symbology: str | None = None
+    device: str | None = None
+
+
+async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int | None, move_id: int | None) -> None:
+    """Keep the scan in the scan log, on ``conn`` (the transaction of the move it caused, if any)."""
+    await sql.execute(
+        conn,
+        "INSERT INTO scan (code, symbology, device, user_id, move_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        scan.code[:MAX_SCAN_LENGTH],
+        (scan.symbology or None) and scan.symbology[:32],
+        (scan.device or None) and scan.device[:64],
+        user_id,
+        move_id,
+        now(),
+    )
+
+
+async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
+    """A lookup scan: what the code is, kept in the scan log with who scanned it on which device."""
+    found = await resolve(info.code)
+    async with in_transaction() as conn:
+        await record_scan(conn, info, user_id=user_id, move_id=None)
+    return found
 
 
 async def resolve(code: str) -> Resolution:

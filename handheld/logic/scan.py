@@ -11,14 +11,17 @@ from typing import Any
 
 from handheld.client import ClientError, GraphQLClient, GraphQLError, NotSignedIn
 
-RESOLVE = """
-query Resolve($code: String!) {
-  resolveBarcode(code: $code) {
-    code kind message expiresOn
-    product { sku name unit barcodes { code } }
-    location { code name }
-    lot { code expiresOn product { sku name } }
-    gs1 { ai title value }
+# A mutation, not the resolveBarcode query: the server keeps every scan in its scan log.
+SCAN = """
+mutation Scan($input: ScanInput!) {
+  scanBarcode(input: $input) {
+    resolution {
+      code kind message expiresOn
+      product { sku name unit barcodes { code } }
+      location { code name }
+      lot { code expiresOn product { sku name } }
+      gs1 { ai title value }
+    }
   }
 }
 """
@@ -97,8 +100,9 @@ def clean_code(raw: str) -> str:
 class ScanFlow:
     """Resolves one scanned code at a time with the signed-in client."""
 
-    def __init__(self, client: GraphQLClient, *, page_size: int = 100) -> None:
+    def __init__(self, client: GraphQLClient, *, device: str | None = None, page_size: int = 100) -> None:
         self.client = client
+        self.device = device
         self.page_size = page_size
 
     def scan(self, raw: str) -> ScanResult:
@@ -107,7 +111,8 @@ class ScanFlow:
         if not code:
             return ScanResult("EMPTY", "", "Nothing scanned", message="Nothing was scanned: scan a barcode.")
         try:
-            resolved = self.client.execute(RESOLVE, {"code": code}).get("resolveBarcode")
+            scanned = {"code": code, "device": self.device}
+            resolved = (self.client.execute(SCAN, {"input": scanned}).get("scanBarcode") or {}).get("resolution")
             if not resolved:
                 return _unknown(code, "The server did not recognise this code.")
             kind = str(resolved.get("kind") or "UNKNOWN").upper()

@@ -6,7 +6,7 @@ from tortoise.expressions import Q
 from schema.catalog.types import Product, ProductConnection
 from schema.context import Info
 from schema.permissions import require
-from schema.relay import Window, paginate_queryset
+from schema.relay import page_window, paginate_queryset
 from server.auth.permissions import Permission
 from server.catalog.models import Product as ProductRow
 
@@ -31,9 +31,7 @@ class CatalogQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> ProductConnection:
-        window = Window.of(
-            first=first, after=after, last=last, before=before, max_size=info.context.settings.max_page_size
-        )
+        window = page_window(info, first, after, last, before)
         query = ProductRow.all().select_related("category", "brand")
         filter = filter or ProductFilter()
         if not filter.include_archived:

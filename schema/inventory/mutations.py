@@ -10,22 +10,14 @@ from schema.errors import UserError
 from schema.inventory.types import Location, StockMove, Warehouse
 from schema.permissions import require
 from schema.scalars import Decimal
+from schema.scanning import ScanInput
 from server.auth.permissions import Permission
 from server.errors import DomainError
 from server.inventory import ledger, locations
-from server.inventory.ledger import Posting, ScanInfo
+from server.inventory.ledger import Posting
+from server.scanning import ScanInfo
 
 IDEMPOTENCY_KEY = "A key of your choosing (a UUID) that makes retries safe: a repeat returns the first result."
-
-
-@strawberry.input(description="The scan that caused this change, as the handheld read it.")
-class ScanInput:
-    code: str
-    symbology: str | None = None
-    device: str | None = None
-
-    def info(self) -> ScanInfo:
-        return ScanInfo(code=self.code, symbology=self.symbology, device=self.device)
 
 
 @strawberry.input

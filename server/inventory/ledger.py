@@ -25,6 +25,7 @@ from server.inventory import quantities
 from server.inventory.locations import VIRTUAL_LOCATIONS
 from server.inventory.models import NO_LOT, LocationKind
 from server.inventory.moves import Move, load_moves
+from server.scanning import ScanInfo, record_scan
 
 
 class InsufficientStock(DomainError):
@@ -42,15 +43,6 @@ class IssueReason(StrEnum):
 
 
 _ISSUE_DESTINATION = {IssueReason.SALE: LocationKind.CUSTOMER, IssueReason.SCRAP: LocationKind.SCRAP}
-
-
-@dataclass(frozen=True)
-class ScanInfo:
-    """The scan that triggered a posting, as the handheld read it."""
-
-    code: str
-    symbology: str | None = None
-    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -438,19 +430,6 @@ async def _lot_codes(conn: BaseDBAsyncClient, lot_ids: list[int], known: _Lot | 
         for row in await sql.fetch(conn, f"SELECT id, code FROM lot WHERE id IN ({placeholders})", *missing):
             codes[int(row["id"])] = row["code"]
     return codes
-
-
-async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int | None, move_id: int | None) -> None:
-    await sql.execute(
-        conn,
-        "INSERT INTO scan (code, symbology, device, user_id, move_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        scan.code[:512],
-        (scan.symbology or None) and scan.symbology[:32],
-        (scan.device or None) and scan.device[:64],
-        user_id,
-        move_id,
-        now(),
-    )
 
 
 # --- lookups -----------------------------------------------------------------------------

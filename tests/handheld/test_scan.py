@@ -157,3 +157,14 @@ def test_without_a_valid_token_the_scan_asks_to_sign_in_again(server: DemoServer
 )
 def test_quantities_are_shown_without_trailing_zeros(text: str, shown: str) -> None:
     assert format_quantity(Decimal(text)) == shown
+
+
+def test_every_scan_lands_in_the_servers_scan_log_with_the_device(
+    signed_in_client: GraphQLClient, stocked_product: DemoProduct, server: DemoServer
+) -> None:
+    ScanFlow(signed_in_client, device="hh-test-7").scan(stocked_product.barcode + "\r\n")
+
+    log = signed_in_client.execute('{ scans(device: "hh-test-7", last: 1) { edges { node { code username } } } }')
+    assert [edge["node"] for edge in log["scans"]["edges"]] == [
+        {"code": stocked_product.barcode, "username": server.username}
+    ]

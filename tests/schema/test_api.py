@@ -170,3 +170,28 @@ async def test_a_repeated_query_is_validated_once(graphql: GraphQLClient, admin:
     await graphql.run(query, token=admin.token)
     await graphql.run(query, token=admin.token)
     assert cache.cache_info().hits == hits + 2
+
+
+SCAN = """
+mutation S($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind location { code } } errors { code } } }"""
+
+
+async def test_every_scan_is_kept_with_who_scanned_it_where_and_the_move_it_caused(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    from server.audit.models import Scan
+
+    scan = {"code": place.bin_a, "symbology": "Code128", "device": "hh-07"}
+    looked_up = await graphql.run(SCAN, {"input": scan}, token=admin.token)
+    assert looked_up["scanBarcode"]["resolution"] == {"kind": "LOCATION", "location": {"code": place.bin_a}}
+
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "1",
+                           "idempotencyKey": str(uuid.uuid4()), "scan": {**scan, "code": place.sku}}}  # fmt: skip
+    await graphql.run(RECEIVE, variables, token=admin.token)
+
+    lookup, receipt = await Scan.filter(code__in=[place.bin_a, place.sku]).order_by("id")
+    assert (lookup.code, lookup.symbology, lookup.device, lookup.user_id, lookup.move_id) == (
+        place.bin_a, "Code128", "hh-07", admin.user_id, None,
+    )  # fmt: skip
+    move = await StockMove.get(product__sku=place.sku)
+    assert (receipt.code, receipt.device, receipt.move_id) == (place.sku, "hh-07", move.id)

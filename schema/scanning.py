@@ -1,0 +1,151 @@
+"""What a scanned code is: the ``resolveBarcode`` query, and ``scanBarcode``, which also logs the scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from schema import loaders
+from schema.catalog.types import Product
+from schema.context import Info
+from schema.errors import UserError
+from schema.inventory.types import Location, Lot, StockMove
+from schema.permissions import require
+from schema.relay import page_window, paginate_queryset
+from server import scanning
+from server.audit import models
+from server.auth.permissions import Permission
+
+
+@strawberry.enum
+class CodeKind(Enum):
+    PRODUCT = "product"
+    LOCATION = "location"
+    LOT = "lot"
+    UNKNOWN = "unknown"
+
+
+@strawberry.type
+class Gs1Element:
+    ai: str = strawberry.field(description="GS1 application identifier, e.g. 01 (GTIN), 10 (lot), 17 (expiry).")
+    title: str
+    value: str
+
+
+@strawberry.type(description="What a scanned code is.")
+class BarcodeResolution:
+    code: str
+    kind: CodeKind
+    product: Product | None
+    location: Location | None
+    lot: Lot | None
+    expires_on: date | None
+    gs1: list[Gs1Element]
+    message: str | None = strawberry.field(description="Why the code is unknown, if it is.")
+
+    @classmethod
+    async def of(cls, found: scanning.Resolution) -> BarcodeResolution:
+        if found.product is not None:
+            await found.product.fetch_related("category", "brand")
+        return cls(
+            code=found.code,
+            kind=CodeKind(found.kind.value),
+            product=Product.from_model(found.product) if found.product else None,
+            location=Location.from_model(found.location) if found.location else None,
+            lot=Lot.from_model(found.lot) if found.lot else None,
+            expires_on=found.expires_on,
+            gs1=[Gs1Element(ai=e.ai, title=e.title, value=e.value) for e in found.gs1],
+            message=found.message,
+        )
+
+
+@strawberry.input(description="A scan as the handheld read it.")
+class ScanInput:
+    code: str
+    symbology: str | None = strawberry.field(default=None, description="e.g. EAN-13, GS1-128, QR, if the scanner says")
+    device: str | None = None
+
+    def info(self) -> scanning.ScanInfo:
+        return scanning.ScanInfo(code=self.code, symbology=self.symbology, device=self.device)
+
+
+@strawberry.type
+class ScanPayload:
+    resolution: BarcodeResolution | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A code a handheld scanned, as read, and the stock move it caused.")
+class Scan(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    symbology: str | None
+    device: str | None
+    username: str | None
+    created_at: datetime
+    move_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Scan) -> Scan:
+        return cls(
+            id=row.id,
+            code=row.code,
+            symbology=row.symbology,
+            device=row.device,
+            username=row.user.username if row.user else None,
+            created_at=row.created_at,
+            move_id=row.move_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def move(self, info: Info) -> StockMove | None:
+        if self.move_id is None:
+            return None
+        move = await info.context.loader("moves", loaders.moves).load(self.move_id)
+        return StockMove.from_move(move) if move else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = {r.id: r for r in await models.Scan.filter(id__in=[int(i) for i in node_ids]).select_related("user")}
+        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+
+
+@strawberry.type(name="ScanConnection")
+class ScanConnection(relay.Connection[Scan]):
+    pass
+
+
+@strawberry.type
+class ScanningQuery:
+    @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)])
+    async def resolve_barcode(self, info: Info, code: str) -> BarcodeResolution:
+        return await BarcodeResolution.of(await scanning.resolve(code))
+
+    @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)], description="The scan log, oldest first.")
+    async def scans(
+        self, info: Info, device: str | None = None, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> ScanConnection:  # fmt: skip
+        window = page_window(info, first, after, last, before)
+        query = models.Scan.all().select_related("user")
+        if device is not None:
+            query = query.filter(device=device)
+        return await paginate_queryset(ScanConnection, query, window, Scan.from_model)
+
+
+@strawberry.type
+class ScanningMutation:
+    @strawberry.mutation(
+        permission_classes=[require(Permission.STOCK_VIEW)],
+        description="What a scanned code is, like resolveBarcode, and the scan kept in the scan log.",
+    )
+    async def scan_barcode(self, info: Info, input: ScanInput) -> ScanPayload:
+        found = await scanning.scan(input.info(), user_id=info.context.user_id)
+        return ScanPayload(resolution=await BarcodeResolution.of(found))
