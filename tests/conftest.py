@@ -18,6 +18,7 @@ from server import db
 from server.auth import service as auth
 from server.inventory.ledger import forget_cached_locations
 from server.settings import Settings, use_settings
+from workers.queue import InProcessQueue
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -124,8 +125,9 @@ async def viewer(settings: Settings) -> Actor:
 
 
 class GraphQLClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, queue: InProcessQueue) -> None:
         self.http = http
+        self.queue = queue
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
                    accept: str = "application/json") -> httpx.Response:  # fmt: skip
@@ -145,13 +147,13 @@ class GraphQLClient:
 @pytest.fixture(scope="session")
 async def graphql(settings: Settings) -> AsyncIterator[GraphQLClient]:
     from server.app import create_app
-    from workers.queue import InProcessQueue
 
     app = create_app(settings)
-    app.state.graphql.queue = InProcessQueue()  # the transport below does not run the lifespan
+    app.state.graphql.queue = queue = InProcessQueue()  # the transport below does not run the lifespan
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://storekeeper.test") as http:
-        yield GraphQLClient(http)
+        yield GraphQLClient(http, queue)
+    await queue.close()
 
 
 class SQLLog(logging.Handler):

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool: ...
+    async def enqueue(
+        self, function: str, *, job_id: str, kwargs: dict[str, Any] | None = None, actor_id: int | None = None
+    ) -> bool: ...
     async def is_known(self, job_id: str) -> bool: ...
     async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None: ...
     async def close(self) -> None: ...
@@ -42,9 +44,12 @@ class ArqQueue:
         )
         return cls(pool)
 
-    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool:
+    async def enqueue(
+        self, function: str, *, job_id: str, kwargs: dict[str, Any] | None = None, actor_id: int | None = None
+    ) -> bool:
         """Queue a job once per id; True when this call queued it."""
-        is_new = await job_records.record_enqueued(job_id, function, kwargs)
+        kwargs = kwargs or {}
+        is_new = await job_records.record_enqueued(job_id, function, kwargs, actor_id=actor_id)
         job = await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
         return is_new and job is not None
 
@@ -68,8 +73,11 @@ class InProcessQueue:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
-    async def enqueue(self, function: str, *, job_id: str, **kwargs: Any) -> bool:
-        if not await job_records.record_enqueued(job_id, function, kwargs):
+    async def enqueue(
+        self, function: str, *, job_id: str, kwargs: dict[str, Any] | None = None, actor_id: int | None = None
+    ) -> bool:
+        kwargs = kwargs or {}
+        if not await job_records.record_enqueued(job_id, function, kwargs, actor_id=actor_id):
             return False
         self._start(job_id, function, kwargs)
         return True

@@ -35,5 +35,5 @@ class JobsMutation:
         except DomainError as error:
             return JobPayload(errors=[UserError.from_domain(error)])
         assert info.context.queue is not None
-        enqueued = await info.context.queue.enqueue(CHECK_LEDGER, job_id=job_id)
+        enqueued = await info.context.queue.enqueue(CHECK_LEDGER, job_id=job_id, actor_id=info.context.user_id)
         return JobPayload(job_id=job_id, enqueued=enqueued)

@@ -12,13 +12,16 @@ from typing import Any
 import orjson
 from tortoise.transactions import in_transaction
 
-from server import sql
+from server import audit, sql
 from server.clock import now
 from server.jobs.models import JobRecord, JobStatus
 
 
-async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any]) -> bool:
-    """Note a job before it is queued; False when that job id is already known (enqueue is idempotent)."""
+async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any], *, actor_id: int | None = None) -> bool:
+    """Note a job before it is queued; False when that job id is already known (enqueue is idempotent).
+
+    A job a person asked for is audited with them; scheduled jobs have no actor.
+    """
     async with in_transaction() as conn:
         row = await sql.fetch_one(
             conn,
@@ -30,6 +33,11 @@ async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any]) ->
             JobStatus.QUEUED.value,
             now(),
         )
+        if row is not None and actor_id is not None:
+            await audit.record(
+                conn, actor_id=actor_id, action="job.enqueue", object_type="job", object_id=job_id,
+                data={"function": function, "kwargs": kwargs},
+            )  # fmt: skip
     return row is not None
 
 

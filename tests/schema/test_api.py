@@ -23,6 +23,10 @@ query Products($search: String!, $first: Int) {
   }
 }"""
 RESOLVE = "query R($code: String!) { resolveBarcode(code: $code) { kind message product { sku } location { code } } }"
+SCAN = """
+mutation S($input: ScanInput!) {
+  scanBarcode(input: $input) { resolution { kind location { code } } errors { code } }
+}"""
 CREATE_PRODUCT = """
 mutation C($input: CreateProductInput!) { createProduct(input: $input) { product { sku } errors { field code } } }"""
 
@@ -172,10 +176,6 @@ async def test_a_repeated_query_is_validated_once(graphql: GraphQLClient, admin:
     assert cache.cache_info().hits == hits + 2
 
 
-SCAN = """
-mutation S($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind location { code } } errors { code } } }"""
-
-
 async def test_every_scan_is_kept_with_who_scanned_it_where_and_the_move_it_caused(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
@@ -195,3 +195,22 @@ async def test_every_scan_is_kept_with_who_scanned_it_where_and_the_move_it_caus
     )  # fmt: skip
     move = await StockMove.get(product__sku=place.sku)
     assert (receipt.code, receipt.device, receipt.move_id) == (place.sku, "hh-07", move.id)
+
+
+async def test_a_ledger_check_asked_for_twice_with_one_key_runs_once_and_is_audited(
+    graphql: GraphQLClient, admin: Actor
+) -> None:
+    from server.audit.models import AuditEntry
+    from server.inventory.models import LedgerCheck
+
+    run = "mutation R($k: String!) { runLedgerCheck(input: {idempotencyKey: $k}) { jobId enqueued errors { code } } }"
+    key = str(uuid.uuid4())
+    first = (await graphql.run(run, {"k": key}, token=admin.token))["runLedgerCheck"]
+    again = (await graphql.run(run, {"k": key}, token=admin.token))["runLedgerCheck"]
+    assert (first["enqueued"], again["enqueued"], again["jobId"]) == (True, False, first["jobId"])
+
+    await graphql.queue.wait()
+    check = await LedgerCheck.get(job_id=first["jobId"])
+    assert check.ok, check.problems
+    audited = await AuditEntry.filter(action="job.enqueue", object_id=first["jobId"])
+    assert [entry.actor_id for entry in audited] == [admin.user_id]  # type: ignore[attr-defined]
