@@ -19,6 +19,7 @@ from schema.jobs.api import JobsMutation
 from schema.policy import Policy, RequestPolicy
 from schema.scalars import SCALARS
 from schema.scanning import ScanningMutation, ScanningQuery
+from server.errors import DomainError
 from server.settings import get_settings
 
 
@@ -38,9 +39,9 @@ class Subscription(InventorySubscription):
 
 
 def _is_bug(error: GraphQLError) -> bool:
-    """Mask exceptions from our code; keep GraphQL's own errors and permission messages."""
+    """Mask exceptions from our code; keep GraphQL's own errors and expected (domain) failures."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | PermissionError)
+    return original is not None and not isinstance(original, GraphQLError | PermissionError | DomainError)
 
 
 @functools.cache

@@ -28,6 +28,11 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def extensions(self) -> dict[str, str]:
+        """Where one escapes as a GraphQL error (in a query, say), clients still get the code."""
+        return {"code": self.code.value, **({"field": self.field} if self.field else {})}
+
 
 class NotFound(DomainError):
     code = ErrorCode.NOT_FOUND

@@ -173,3 +173,8 @@ def test_production_hides_graphiql_and_introspection(demo: tuple[Path, dict[str,
         response = httpx.post(server.url + "/graphql", json={"query": "{ __schema { types { name } } }"},
                               headers={"authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
         assert "introspection" in response.json()["errors"][0]["message"].lower()
+        unknown = '{ stockLevels(locationCode: "NOWHERE") { edges { cursor } } }'
+        expected = httpx.post(server.url + "/graphql", json={"query": unknown},
+                              headers={"authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
+        error = expected.json()["errors"][0]  # an expected failure is not masked as a bug
+        assert (error["message"], error["extensions"]["code"]) == ("There is no location 'NOWHERE'.", "NOT_FOUND")

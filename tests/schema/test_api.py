@@ -214,3 +214,10 @@ async def test_a_ledger_check_asked_for_twice_with_one_key_runs_once_and_is_audi
     assert check.ok, check.problems
     audited = await AuditEntry.filter(action="job.enqueue", object_id=first["jobId"])
     assert [entry.actor_id for entry in audited] == [admin.user_id]  # type: ignore[attr-defined]
+
+
+async def test_a_query_with_an_unknown_location_says_so_with_a_code(graphql: GraphQLClient, admin: Actor) -> None:
+    response = await graphql.post('{ stockLevels(locationCode: "NOWHERE") { edges { cursor } } }', token=admin.token)
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "NOT_FOUND", "field": "locationCode"}
+    assert "NOWHERE" in error["message"]
