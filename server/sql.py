@@ -8,6 +8,7 @@ serialised by the connection's transaction lock.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -41,3 +42,10 @@ async def fetch_one(conn: BaseDBAsyncClient, sql: str, *params: Any) -> dict[str
 async def execute(conn: BaseDBAsyncClient, sql: str, *params: Any) -> int:
     count, _ = await conn.execute_query(render(conn, sql), list(params))
     return count
+
+
+def as_date(value: object) -> date | None:
+    """A DATE column's value (SQLite hands back ISO text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -16,7 +16,7 @@ import pytest
 
 from server import db
 from server.auth import service as auth
-from server.inventory.ledger import forget_cached_locations
+from server.inventory.lookups import forget_cached_locations
 from server.settings import Settings, use_settings
 from workers.queue import InProcessQueue
 

@@ -131,6 +131,8 @@ async def update_product(sku: str, details: ProductDetails, *, actor_id: int | N
             product = await Product.select_for_update().using_db(conn).get_or_none(sku=sku.strip())
             if product is None:
                 raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
+            if details.tracks_lots is not None and details.tracks_lots != product.tracks_lots:
+                await _refuse_if_stocked(conn, product)
             changes = await _apply(conn, product, details)
             await product.save(using_db=conn)
             if details.barcodes is not None:
@@ -147,6 +149,17 @@ async def update_product(sku: str, details: ProductDetails, *, actor_id: int | N
     except IntegrityError:
         raise AlreadyExists("One of the barcodes belongs to another product.", field="barcodes") from None
     return product
+
+
+async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product) -> None:
+    """Lot tracking changes only while nothing is in stock: counts and issues read quants by lot."""
+    stocked = await sql.fetch_one(
+        conn,
+        "SELECT 1 AS stocked FROM quant WHERE product_id = $1 AND CAST(on_hand AS NUMERIC) <> 0 LIMIT 1",
+        product.id,
+    )
+    if stocked is not None:
+        raise Invalid(f"{product.sku} has stock: lot tracking can change only when it has none.", field="tracksLots")
 
 
 async def set_archived(sku: str, archived: bool, *, actor_id: int | None) -> Product:

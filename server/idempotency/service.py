@@ -27,6 +27,7 @@ from server.settings import get_settings
 
 MAX_KEY_LENGTH = 255
 _ATTEMPTS = 3
+SYSTEM = 0  # the user id of writes no person made (jobs, the demo loader)
 
 
 class IdempotencyKeyReused(Invalid):
@@ -88,16 +89,16 @@ async def _run_once(
         claimed = await sql.fetch_one(
             conn,
             "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING id",
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             key,
-            user_id,
+            user_id or SYSTEM,
             operation,
             digest,
             created,
             created + get_settings().idempotency_ttl,
         )
         if claimed is None:
-            return await _replay(conn, key, operation, digest)
+            return await _replay(conn, key, user_id or SYSTEM, operation, digest)
         result = await effect(conn)
         await sql.execute(
             conn,
@@ -108,9 +109,12 @@ async def _run_once(
     return Outcome(result, replayed=False)
 
 
-async def _replay(conn: BaseDBAsyncClient, key: str, operation: str, digest: str) -> Outcome:
+async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: str, digest: str) -> Outcome:
     stored = await sql.fetch_one(
-        conn, "SELECT operation, request_hash, response FROM idempotency_record WHERE key = $1", key
+        conn,
+        "SELECT operation, request_hash, response FROM idempotency_record WHERE user_id = $1 AND key = $2",
+        user_id,
+        key,
     )
     if stored is None or stored["response"] is None:  # the first attempt was rolled back meanwhile
         raise Invalid("A request with this idempotency key is still in progress; retry.", field="idempotencyKey")

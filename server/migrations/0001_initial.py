@@ -35,15 +35,15 @@ class Migration(migrations.Migration):
             name='IdempotencyRecord',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('key', fields.CharField(unique=True, max_length=255)),
-                ('user_id', fields.IntField(null=True)),
+                ('key', fields.CharField(max_length=255)),
+                ('user_id', fields.IntField(default=0)),
                 ('operation', fields.CharField(max_length=64)),
                 ('request_hash', fields.CharField(max_length=64)),
                 ('response', fields.JSONField(null=True, encoder=JSON_DUMPS, decoder=loads)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'idempotency_record', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'The first result of a write sent with this key, kept so that a retry replays it.'},
+            options={'table': 'idempotency_record', 'app': 'storekeeper', 'unique_together': (('user_id', 'key'),), 'pk_attr': 'id', 'table_description': 'The first result of a write sent with this key, kept so that a retry replays it.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -10,6 +10,7 @@ import pytest
 from server.idempotency import IdempotencyKeyReused
 from server.inventory import ledger
 from server.inventory.check import check_ledger
+from server.inventory.errors import InsufficientStock
 from server.inventory.models import StockMove
 from tests.conftest import Actor, Place
 
@@ -36,7 +37,7 @@ async def test_a_key_reused_for_a_different_request_is_refused(place: Place, adm
 
 async def test_a_failed_write_keeps_no_key_so_a_retry_runs_afresh(place: Place, admin: Actor) -> None:
     key = str(uuid.uuid4())
-    with pytest.raises(ledger.InsufficientStock):
+    with pytest.raises(InsufficientStock):
         await ledger.issue(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
     await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
     retried = await ledger.issue(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
@@ -50,5 +51,52 @@ async def test_the_same_key_sent_many_times_at_once_writes_once(place: Place, ad
     )
     assert sum(not p.replayed for p in postings) == 1
     assert len({p.moves[0].id for p in postings}) == 1
+    assert await StockMove.filter(product__sku=place.sku).count() == 1
+    assert (await check_ledger()).ok
+
+
+async def test_keys_belong_to_their_user(place: Place, admin: Actor) -> None:
+    from tests.conftest import make_actor
+
+    other = await make_actor("clerk")
+    key = str(uuid.uuid4())
+    mine = await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
+    theirs = await ledger.receive(place.sku, place.bin_a, "5", idempotency_key=key, actor_id=other.user_id)
+
+    assert not theirs.replayed, "another user's key must neither replay nor reveal the first result"
+    assert theirs.moves[0].id != mine.moves[0].id
+    assert await StockMove.filter(product__sku=place.sku).count() == 2
+
+
+async def test_a_retry_replays_even_after_the_product_changed(place: Place, admin: Actor) -> None:
+    from server.catalog.service import set_archived
+
+    key = str(uuid.uuid4())
+    first = await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
+    await set_archived(place.sku, True, actor_id=admin.user_id)
+    again = await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
+    assert again.replayed and [m.id for m in again.moves] == [m.id for m in first.moves]
+
+
+async def test_a_transaction_the_database_aborted_runs_again_once(
+    place: Place, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL aborts one side of a deadlock; the whole write then runs again and books once."""
+    from asyncpg.exceptions import DeadlockDetectedError
+
+    from server.inventory import posting
+
+    real_post, calls = posting.post, []
+
+    async def post_deadlocking_once(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DeadlockDetectedError("deadlock detected")
+        return await real_post(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger, "post", post_deadlocking_once)
+    posting_ = await ledger.receive(place.sku, place.bin_a, "4", idempotency_key=str(uuid.uuid4()),
+                                    actor_id=admin.user_id)  # fmt: skip
+    assert len(calls) == 2 and not posting_.replayed
     assert await StockMove.filter(product__sku=place.sku).count() == 1
     assert (await check_ledger()).ok

@@ -10,7 +10,7 @@ import pytest
 
 from server.inventory import ledger
 from server.inventory.check import check_ledger
-from server.inventory.ledger import InsufficientStock
+from server.inventory.errors import InsufficientStock
 from server.inventory.stock import stock_levels
 from tests.conftest import Actor, Place, SQLLog
 
@@ -72,3 +72,16 @@ async def test_the_quant_lock_is_really_for_update(place: Place, admin: Actor, s
     quant_reads = [s for s in sql_log.statements if s.lstrip().upper().startswith("SELECT") and "FROM quant" in s]
     assert quant_reads, sql_log.statements
     assert all(s.rstrip().endswith("FOR UPDATE") for s in quant_reads), quant_reads
+
+
+async def test_counts_of_a_new_bin_at_once_book_the_count_once(place: Place, admin: Actor) -> None:
+    """With no quant yet there is no row to lock; the count creates it first so the others wait."""
+    await asyncio.gather(
+        *(
+            ledger.adjust(place.sku, place.bin_b, "5", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
+            for _ in range(5)
+        )
+    )
+    levels = await stock_levels(sku=place.sku, location_code=place.bin_b)
+    assert [level.on_hand for level in levels] == [Decimal(5)]
+    assert (await check_ledger()).ok

@@ -7,14 +7,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import sql
 from server.errors import ErrorCode, Invalid, NotFound
 from server.inventory import ledger
 from server.inventory.check import check_ledger
-from server.inventory.ledger import InsufficientStock, IssueReason
+from server.inventory.errors import InsufficientStock
+from server.inventory.ledger import IssueReason
 from server.inventory.models import StockMove
 from server.inventory.stock import stock_levels
 from tests.conftest import Actor, Place
@@ -131,7 +132,7 @@ async def test_archived_products_take_no_new_stock(place: Place, admin: Actor) -
 
 async def test_the_quant_table_itself_refuses_negative_on_hand(place: Place, admin: Actor) -> None:
     await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
-    with pytest.raises((IntegrityError, OperationalError)):
+    with pytest.raises(IntegrityError, match="quant_on_hand_not_negative"):
         async with in_transaction() as conn:
             await sql.execute(
                 conn,
@@ -145,8 +146,11 @@ async def test_the_quant_table_itself_refuses_negative_on_hand(place: Place, adm
 async def test_moves_cannot_be_zero_or_go_nowhere(place: Place, admin: Actor) -> None:
     posting = await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=key(), actor_id=admin.user_id)
     move = posting.moves[0]
-    for quantity, target in ((Decimal(0), move.to_location_id), (Decimal(1), move.from_location_id)):
-        with pytest.raises((IntegrityError, OperationalError)):
+    for quantity, target, constraint in (
+        (Decimal(0), move.to_location_id, "stock_move_quantity_positive"),
+        (Decimal(1), move.from_location_id, "stock_move_locations_differ"),
+    ):
+        with pytest.raises(IntegrityError, match=constraint):
             async with in_transaction() as conn:
                 await sql.execute(
                     conn,
@@ -169,3 +173,35 @@ async def test_the_ledger_check_names_a_quant_that_disagrees_with_its_moves(plac
         async with in_transaction() as conn:
             await sql.execute(conn, tamper, Decimal("5"), place.sku)
     await assert_ledger_balanced()
+
+
+async def test_a_product_not_tracked_by_lot_takes_no_lot(place: Place, admin: Actor) -> None:
+    with pytest.raises(Invalid) as refused:
+        await ledger.receive(place.sku, place.bin_a, "1", lot="L1", idempotency_key=key(), actor_id=admin.user_id)
+    assert refused.value.field == "lot"
+
+
+async def test_lot_tracking_cannot_change_while_the_product_has_stock(place: Place, admin: Actor) -> None:
+    from server.catalog.service import ProductDetails, update_product
+
+    await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+    with pytest.raises(Invalid) as refused:
+        await update_product(place.sku, ProductDetails(tracks_lots=True), actor_id=admin.user_id)
+    assert refused.value.field == "tracksLots"
+    await ledger.issue(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+    product = await update_product(place.sku, ProductDetails(tracks_lots=True), actor_id=admin.user_id)
+    assert product.tracks_lots
+
+
+async def test_a_count_that_matches_is_still_kept_with_its_scan(place: Place, admin: Actor) -> None:
+    from server.audit.models import AuditEntry, Scan
+    from server.scanning import ScanInfo
+
+    await ledger.receive(place.sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id)
+    scan = ScanInfo(code=f"count-{place.bin_a}", device="hh-1")
+    posting = await ledger.adjust(place.sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id,
+                                  scan=scan)  # fmt: skip
+    assert posting.moves == []
+    assert await Scan.filter(code=scan.code, move_id=None, user_id=admin.user_id).count() == 1
+    counts = await AuditEntry.filter(action="stock.adjust", actor_id=admin.user_id)
+    assert any(entry.data["sku"] == place.sku and entry.data["moves"] == [] for entry in counts)

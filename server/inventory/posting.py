@@ -1,0 +1,235 @@
+"""Booking one entry into the ledger: lock the quants, allocate lots, write moves and quants.
+
+Quant rows are locked in (product, location, lot) order, so concurrent postings cannot
+deadlock each other or sell the same unit twice; the quant table's CHECK constraint refuses a
+negative on-hand even if a bug slipped past the locking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server import audit, sql
+from server.clock import now
+from server.errors import Invalid
+from server.inventory import quantities
+from server.inventory.errors import InsufficientStock
+from server.inventory.lookups import LotRef, Place, Product
+from server.inventory.models import NO_LOT
+from server.inventory.moves import Move
+from server.scanning import ScanInfo, record_scan
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What to book: ``quantity`` of ``product`` leaves ``source`` for ``target``."""
+
+    product: Product
+    source: Place
+    target: Place
+    quantity: Decimal
+    lot: LotRef | None
+    kind: str  # receive | issue | move | adjust
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Trail:
+    """Who booked it, under which idempotency key, from which scan."""
+
+    actor_id: int | None
+    key: str
+    scan: ScanInfo | None
+
+
+@dataclass
+class Quant:
+    id: int
+    lot_id: int
+    on_hand: Decimal
+    reserved: Decimal
+    expires_on: date | None = None
+    changed: bool = False
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+Locked = dict[int, dict[int, Quant]]  # location id -> lot id -> quant
+
+
+async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
+    """Book ``entry`` on ``conn`` (the caller's transaction); one move per lot it touches."""
+    product, source, target = entry.product, entry.source, entry.target
+    lot_id = entry.lot.id if entry.lot else None
+    locked = dict(locked or {})
+    for place in sorted((source, target), key=lambda p: p.id):
+        if place.holds_stock and place.id not in locked:
+            locked[place.id] = await lock_quants(conn, product.id, place.id, lot_id)
+
+    if source.holds_stock:
+        # A count states what is physically there, reserved or not.
+        portions = allocate(
+            locked[source.id], entry.quantity, lot_id, product.sku, source.code, respect_reserved=entry.kind != "adjust"
+        )
+    else:
+        portions = [(lot_id or NO_LOT, entry.quantity)]
+
+    lot_codes = await _lot_codes(conn, [portion_lot for portion_lot, _ in portions], entry.lot)
+    created_at = now()
+    moves: list[Move] = []
+    for portion_lot, portion_qty in portions:
+        if source.holds_stock:
+            locked[source.id][portion_lot].on_hand -= portion_qty
+            locked[source.id][portion_lot].changed = True
+        if target.holds_stock:
+            quants = locked[target.id]
+            if portion_lot not in quants:
+                quants[portion_lot] = await _new_quant(conn, product.id, target.id, portion_lot)
+            quants[portion_lot].on_hand += portion_qty
+            quants[portion_lot].changed = True
+            if quants[portion_lot].on_hand >= quantities.MAX_QUANTITY:
+                raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
+        row = await sql.fetch_one(
+            conn,
+            "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
+            " user_id, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            product.id, portion_qty, source.id, target.id, portion_lot or None, entry.kind, entry.reason,
+            trail.actor_id, trail.key, created_at,
+        )  # fmt: skip
+        assert row is not None
+        moves.append(
+            Move(
+                id=int(row["id"]), product_id=product.id, sku=product.sku, quantity=portion_qty,
+                from_location_id=source.id, from_location_code=source.code, to_location_id=target.id,
+                to_location_code=target.code, lot_id=portion_lot or None, lot_code=lot_codes.get(portion_lot),
+                kind=entry.kind, reason=entry.reason, user_id=trail.actor_id, created_at=created_at,
+            )
+        )  # fmt: skip
+
+    for quants in locked.values():
+        for quant in quants.values():
+            if quant.changed:
+                await sql.execute(conn, "UPDATE quant SET on_hand = $1 WHERE id = $2", quant.on_hand, quant.id)
+
+    await record_trail(conn, entry, trail, moves)
+    return moves
+
+
+async def record_trail(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, moves: list[Move]) -> None:
+    """The audit entry and the scan of a booking, also of one that moved nothing (a count that matched)."""
+    await audit.record(
+        conn, actor_id=trail.actor_id, action=f"stock.{entry.kind}", object_type="stock_move",
+        object_id=moves[0].id if moves else "-",
+        data={"sku": entry.product.sku, "quantity": entry.quantity, "from": entry.source.code,
+              "to": entry.target.code, "lot": entry.lot.code if entry.lot else None, "moves": [m.id for m in moves]},
+    )  # fmt: skip
+    if trail.scan is not None:
+        await record_scan(conn, trail.scan, user_id=trail.actor_id, move_id=moves[0].id if moves else None)
+
+
+def allocate(
+    quants: dict[int, Quant],
+    quantity: Decimal,
+    lot_id: int | None,
+    sku: str,
+    location_code: str,
+    *,
+    respect_reserved: bool = True,
+) -> list[tuple[int, Decimal]]:
+    """Which lots the quantity comes from: the one asked for, or first-expiring-first-out."""
+    if lot_id is not None:
+        candidates = [quants[lot_id]] if lot_id in quants else []
+    else:
+        candidates = sorted(quants.values(), key=lambda q: (q.expires_on is None, q.expires_on or date.max, q.lot_id))
+
+    def free(quant: Quant) -> Decimal:
+        return max(quant.available if respect_reserved else quant.on_hand, Decimal(0))
+
+    available = sum((free(q) for q in candidates), Decimal(0))
+    if available < quantity:
+        raise InsufficientStock(sku, location_code, available, quantity)
+    portions: list[tuple[int, Decimal]] = []
+    remaining = quantity
+    for quant in candidates:
+        take = min(free(quant), remaining)
+        if take > 0:
+            portions.append((quant.lot_id, take))
+            remaining -= take
+        if remaining == 0:
+            break
+    return portions
+
+
+async def lock_quants(
+    conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int | None
+) -> dict[int, Quant]:
+    """Lock the quants of a product in a location (one lot, or all of them), in lot order."""
+    query = (
+        "SELECT id, lot_id, on_hand, reserved, (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on"
+        " FROM quant WHERE product_id = $1 AND location_id = $2"
+    )
+    params: list[Any] = [product_id, location_id]
+    if lot_id is not None:
+        query += " AND lot_id = $3"
+        params.append(lot_id)
+    rows = await sql.fetch(conn, query + " ORDER BY lot_id FOR UPDATE", *params)
+    return {
+        int(r["lot_id"]): Quant(
+            id=int(r["id"]),
+            lot_id=int(r["lot_id"]),
+            on_hand=quantities.from_db(r["on_hand"]),
+            reserved=quantities.from_db(r["reserved"]),
+            expires_on=sql.as_date(r["expires_on"]),
+        )
+        for r in rows
+    }
+
+
+async def lock_one(conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int) -> Quant:
+    """The quant of (product, location, lot), created empty if new, and locked.
+
+    For a count: with no row to lock, two counts of a new bin would each see zero and both book
+    their difference.
+    """
+    await _insert_quant(conn, product_id, location_id, lot_id)
+    return (await lock_quants(conn, product_id, location_id, lot_id))[lot_id]
+
+
+async def _insert_quant(conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int) -> int | None:
+    """INSERT ... ON CONFLICT, since get-or-create races; the new row's id, or None if it existed."""
+    row = await sql.fetch_one(
+        conn,
+        "INSERT INTO quant (product_id, location_id, lot_id, on_hand, reserved) VALUES ($1, $2, $3, 0, 0)"
+        " ON CONFLICT (product_id, location_id, lot_id) DO NOTHING RETURNING id",
+        product_id,
+        location_id,
+        lot_id,
+    )
+    return None if row is None else int(row["id"])
+
+
+async def _new_quant(conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int) -> Quant:
+    """The first quant of a (product, location, lot) this posting puts stock into."""
+    new_id = await _insert_quant(conn, product_id, location_id, lot_id)
+    if new_id is not None:
+        return Quant(id=new_id, lot_id=lot_id, on_hand=Decimal(0), reserved=Decimal(0))
+    # Another transaction created it first and has committed: lock and read it.
+    return (await lock_quants(conn, product_id, location_id, lot_id))[lot_id]
+
+
+async def _lot_codes(conn: BaseDBAsyncClient, lot_ids: list[int], known: LotRef | None) -> dict[int, str]:
+    wanted = {lot_id for lot_id in lot_ids if lot_id != NO_LOT}
+    codes = {known.id: known.code} if known else {}
+    missing = wanted - codes.keys()
+    if missing:
+        placeholders = ", ".join(f"${i}" for i in range(1, len(missing) + 1))
+        for row in await sql.fetch(conn, f"SELECT id, code FROM lot WHERE id IN ({placeholders})", *missing):
+            codes[int(row["id"])] = row["code"]
+    return codes
