@@ -73,10 +73,11 @@ async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int |
 
 async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
     """A lookup scan: what the code is, kept in the scan log with who scanned it on which device."""
-    found = await resolve(info.code)
-    async with in_transaction() as conn:
-        await record_scan(conn, info, user_id=user_id, move_id=None)
-    return found
+    try:
+        return await resolve(info.code)
+    finally:  # kept even if resolving failed
+        async with in_transaction() as conn:
+            await record_scan(conn, info, user_id=user_id, move_id=None)
 
 
 async def resolve(code: str) -> Resolution:
@@ -142,7 +143,12 @@ async def _by_gs1(result: Resolution) -> bool:
         result.message = "The GS1 code names no product (no GTIN)."
         return True
     gtin = (values.get("01") or values["02"]).value
-    await _by_barcode(result, gtin14(gtin))
+    try:
+        normalized = gtin14(gtin)
+    except Invalid as error:
+        result.message = error.message
+        return True
+    await _by_barcode(result, normalized)
     if result.product is not None and "10" in values:
         lot = await Lot.get_or_none(product_id=result.product.id, code=values["10"].value)
         if lot is not None:

@@ -51,6 +51,10 @@ async def ensure_virtual_locations() -> None:
                 name,
                 kind.value,
             )
+        # Each virtual location is a tree of its own: "/<id>/", so a subtree match finds it alone.
+        await sql.execute(
+            conn, "UPDATE location SET path = '/' || CAST(id AS VARCHAR(20)) || '/' WHERE warehouse_id IS NULL"
+        )
 
 
 async def create_warehouse(code: str, name: str, *, actor_id: int | None) -> Warehouse:

@@ -221,3 +221,26 @@ async def test_a_query_with_an_unknown_location_says_so_with_a_code(graphql: Gra
     error = response.json()["errors"][0]
     assert error["extensions"] == {"code": "NOT_FOUND", "field": "locationCode"}
     assert "NOWHERE" in error["message"]
+
+
+async def test_a_gs1_code_with_a_bad_gtin_says_why_and_is_still_logged(graphql: GraphQLClient, admin: Actor) -> None:
+    from server.audit.models import Scan
+
+    code = "]C10100000000000001"  # GTIN 00000000000001: wrong check digit
+    data = await graphql.run(SCAN, {"input": {"code": code, "device": "hh-gs1"}}, token=admin.token)
+    assert data["scanBarcode"]["resolution"]["kind"] == "UNKNOWN"
+    resolved = await graphql.run(RESOLVE, {"code": code}, token=admin.token)
+    assert "check digit" in resolved["resolveBarcode"]["message"]
+    assert await Scan.filter(code=code, device="hh-gs1").count() == 1
+
+
+async def test_stock_asked_for_in_a_virtual_location_is_not_every_bin(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "1",
+                           "idempotencyKey": str(uuid.uuid4())}}  # fmt: skip
+    await graphql.run(RECEIVE, variables, token=admin.token)
+    data = await graphql.run(
+        '{ stockLevels(locationCode: "VIRTUAL/SUPPLIER") { edges { cursor } } }', token=admin.token
+    )
+    assert data["stockLevels"]["edges"] == []
