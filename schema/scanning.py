@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -15,6 +14,7 @@ from schema.catalog.types import Product
 from schema.context import Info
 from schema.errors import UserError
 from schema.inventory.types import Location, Lot, StockMove
+from schema.nodes import Fetchable
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset
 from server import scanning
@@ -81,7 +81,8 @@ class ScanPayload:
 
 
 @strawberry.type(description="A code a handheld scanned, as read, and the stock move it caused.")
-class Scan(relay.Node):
+class Scan(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     code: str
     symbology: str | None
@@ -110,11 +111,8 @@ class Scan(relay.Node):
         return StockMove.from_move(move) if move else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = {r.id: r for r in await models.Scan.filter(id__in=[int(i) for i in node_ids]).select_related("user")}
-        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        return {r.id: cls.from_model(r) for r in await models.Scan.filter(id__in=ids).select_related("user")}
 
 
 @strawberry.type(name="ScanConnection")

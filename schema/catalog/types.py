@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal as PyDecimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,7 +8,9 @@ from strawberry import relay
 
 from schema import loaders
 from schema.context import Info
+from schema.nodes import Fetchable
 from schema.scalars import Decimal
+from server.auth.permissions import Permission
 from server.catalog import models
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ class Barcode:
 
 
 @strawberry.type
-class Product(relay.Node):
+class Product(Fetchable, relay.Node):
+    view_permission = Permission.CATALOG_VIEW
     id: relay.NodeID[int]
     sku: str
     name: str
@@ -76,11 +78,9 @@ class Product(relay.Node):
         return sum((level.on_hand for level in levels), PyDecimal(0))  # type: ignore[return-value]
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = await info.context.loader("products", loaders.products).load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        rows = await info.context.loader("products", loaders.products).load_many(ids)
+        return {r.id: cls.from_model(r) for r in rows if r}
 
 
 @strawberry.type(name="ProductConnection")

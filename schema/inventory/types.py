@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -11,10 +10,13 @@ from strawberry import relay
 from schema import loaders
 from schema.catalog.types import Product
 from schema.context import Info
+from schema.nodes import Fetchable
 from schema.scalars import Decimal
+from server.auth.permissions import Permission
 from server.inventory import models
-from server.inventory.moves import Move
+from server.inventory.moves import Move, load_moves
 from server.inventory.stock import StockLevel as Level
+from server.inventory.stock import stock_levels_by_ids
 
 
 @strawberry.enum
@@ -29,13 +31,9 @@ class LocationKind(Enum):
     TRANSIT = "transit"
 
 
-async def _nodes(cls: Any, info: Info, node_ids: Iterable[str], loader: str, factory: Any) -> list[Any]:
-    rows = await info.context.loader(loader, factory).load_many([int(i) for i in node_ids])
-    return [cls.from_model(r) if r else None for r in rows]
-
-
 @strawberry.type
-class Warehouse(relay.Node):
+class Warehouse(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     code: str
     name: str
@@ -45,15 +43,13 @@ class Warehouse(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name)
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = {w.id: w for w in await models.Warehouse.filter(id__in=[int(i) for i in node_ids])}
-        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        return {w.id: cls.from_model(w) for w in await models.Warehouse.filter(id__in=ids)}
 
 
 @strawberry.type
-class Location(relay.Node):
+class Location(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     code: str
     name: str
@@ -80,14 +76,14 @@ class Location(relay.Node):
         return Location.from_model(row) if row else None
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return await _nodes(cls, info, node_ids, "locations", loaders.locations)
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        rows = await info.context.loader("locations", loaders.locations).load_many(ids)
+        return {r.id: cls.from_model(r) for r in rows if r}
 
 
 @strawberry.type
-class Lot(relay.Node):
+class Lot(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     code: str
     expires_on: date | None
@@ -102,14 +98,14 @@ class Lot(relay.Node):
         return Product.from_model(await info.context.loader("products", loaders.products).load(self.product_id))
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return await _nodes(cls, info, node_ids, "lots", loaders.lots)
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        rows = await info.context.loader("lots", loaders.lots).load_many(ids)
+        return {r.id: cls.from_model(r) for r in rows if r}
 
 
 @strawberry.type(description="On hand and reserved of one product in one location and lot.")
-class StockLevel(relay.Node):
+class StockLevel(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     sku: str
     location_code: str
@@ -145,17 +141,13 @@ class StockLevel(relay.Node):
         return Location.from_model(await info.context.loader("locations", loaders.locations).load(self.location_id))
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        from server.inventory.stock import stock_levels_by_ids
-
-        levels = await stock_levels_by_ids([int(i) for i in node_ids])
-        return [cls.from_level(levels[int(i)]) if int(i) in levels else None for i in node_ids]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        return {i: cls.from_level(level) for i, level in (await stock_levels_by_ids(ids)).items()}
 
 
 @strawberry.type(description="One ledger entry: a quantity that left one location for another.")
-class StockMove(relay.Node):
+class StockMove(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     sku: str
     quantity: Decimal
@@ -181,17 +173,13 @@ class StockMove(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        from server.inventory.moves import load_moves
-
-        moves = {m.id: m for m in await load_moves([int(i) for i in node_ids])}
-        return [cls.from_move(moves[int(i)]) if int(i) in moves else None for i in node_ids]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        return {m.id: cls.from_move(m) for m in await load_moves(ids)}
 
 
 @strawberry.type
-class LedgerCheck(relay.Node):
+class LedgerCheck(Fetchable, relay.Node):
+    view_permission = Permission.STOCK_VIEW
     id: relay.NodeID[int]
     ok: bool
     started_at: datetime
@@ -211,11 +199,8 @@ class LedgerCheck(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = {r.id: r for r in await models.LedgerCheck.filter(id__in=[int(i) for i in node_ids])}
-        return [cls.from_model(rows[int(i)]) if int(i) in rows else None for i in node_ids]
+    async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
+        return {r.id: cls.from_model(r) for r in await models.LedgerCheck.filter(id__in=ids)}
 
 
 @strawberry.type(name="WarehouseConnection")

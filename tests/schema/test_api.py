@@ -244,3 +244,42 @@ async def test_stock_asked_for_in_a_virtual_location_is_not_every_bin(
         '{ stockLevels(locationCode: "VIRTUAL/SUPPLIER") { edges { cursor } } }', token=admin.token
     )
     assert data["stockLevels"]["edges"] == []
+
+
+NODE = "query N($id: ID!) { node(id: $id) { __typename ... on Product { sku } ... on StockMove { quantity } } }"
+
+
+async def test_nodes_by_id_need_the_permission_their_lists_need(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    import base64
+
+    from server.auth.models import Role
+    from server.auth.service import create_user, login
+
+    role = await Role.create(name=unique("catalog-only").lower(), permissions=["catalog.view"])
+    name = unique("cat").lower()
+    await create_user(name, "correct horse battery", role.name)
+    token = await login(name, "correct horse battery")
+
+    variables = {"input": {"sku": place.sku, "locationCode": place.bin_a, "quantity": "1",
+                           "idempotencyKey": str(uuid.uuid4())}}  # fmt: skip
+    move_id = await graphql.run(RECEIVE.replace("moves {", "moves { id"), variables, token=admin.token)
+    move_gid = move_id["receiveStock"]["moves"][0]["id"]
+    product_gid = base64.b64encode(f"Product:{await place_product_id(place)}".encode()).decode()
+
+    refused = (await graphql.post(NODE, {"id": move_gid}, token)).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await graphql.post(NODE, {"id": move_gid}, admin.token)).json()["data"]["node"]["__typename"] == "StockMove"
+    product = await graphql.run(NODE, {"id": product_gid}, token=token)
+    assert product["node"] == {"__typename": "Product", "sku": place.sku}
+
+    bogus = base64.b64encode(b"Product:99999999999999999999999").decode()
+    error = (await graphql.post(NODE, {"id": bogus}, admin.token)).json()["errors"][0]
+    assert error["extensions"]["code"] == "INVALID"
+
+
+async def place_product_id(place: Place) -> int:
+    from server.catalog.models import Product
+
+    return (await Product.get(sku=place.sku)).id

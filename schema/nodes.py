@@ -1,0 +1,41 @@
+"""Fetching Relay nodes by global id, behind the permission that lists of the same type need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from server.auth.permissions import Permission
+from server.errors import Forbidden, Invalid
+
+MAX_ID = 2**63 - 1
+
+
+def parse_node_id(raw: str) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if not 0 < value <= MAX_ID:
+        raise Invalid(f"{raw!r} is not the id of anything here.", field="id")
+    return value
+
+
+class Fetchable:
+    """Mixin for a ``relay.Node`` type: set ``view_permission``, implement ``fetch``."""
+
+    view_permission: ClassVar[Permission]
+
+    @classmethod
+    async def fetch(cls, info: Any, ids: list[int]) -> dict[int, Any]:
+        """The nodes with these ids that exist, as GraphQL objects by id."""
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Any, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        ids = [parse_node_id(raw) for raw in node_ids]
+        principal = info.context.principal
+        if principal is None or not principal.can(cls.view_permission):
+            raise Forbidden(f"You need the {cls.view_permission.value} permission.")
+        found = await cls.fetch(info, ids)
+        return [found.get(i) for i in ids]
