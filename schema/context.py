@@ -8,8 +8,8 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from server.auth.service import Principal
+from server.jobs.queue import JobQueue
 from server.settings import Settings
-from workers.queue import JobQueue
 
 
 @dataclass

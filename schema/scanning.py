@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -21,13 +20,7 @@ from server import scanning
 from server.audit import models
 from server.auth.permissions import Permission
 
-
-@strawberry.enum
-class CodeKind(Enum):
-    PRODUCT = "product"
-    LOCATION = "location"
-    LOT = "lot"
-    UNKNOWN = "unknown"
+CodeKind = strawberry.enum(scanning.CodeKind, name="CodeKind")
 
 
 @strawberry.type
@@ -54,7 +47,7 @@ class BarcodeResolution:
             await found.product.fetch_related("category", "brand")
         return cls(
             code=found.code,
-            kind=CodeKind(found.kind.value),
+            kind=found.kind,
             product=Product.from_model(found.product) if found.product else None,
             location=Location.from_model(found.location) if found.location else None,
             lot=Lot.from_model(found.lot) if found.lot else None,

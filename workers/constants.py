@@ -1,4 +1,5 @@
+from server.jobs.queue import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, SWEEP_LOST_JOBS
+
 QUEUE_NAME = "storekeeper:queue"
-CHECK_LEDGER = "check_ledger"
-PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys"
-SWEEP_LOST_JOBS = "sweep_lost_jobs"
+
+__all__ = ["CHECK_LEDGER", "PURGE_IDEMPOTENCY_KEYS", "QUEUE_NAME", "SWEEP_LOST_JOBS"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Any
 
 from server import idempotency
@@ -51,14 +50,7 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 async def sweep_lost_jobs(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Re-enqueue jobs the database knows but Redis lost (say, after a restart without persistence)."""
-    queue = ctx["queue"]
-    requeued = 0
-    for record in await job_records.unfinished_since(timedelta(minutes=10)):
-        if not await queue.is_known(record.job_id):
-            await queue.requeue(record.job_id, record.function, record.kwargs)
-            requeued += 1
-    return {"requeued": requeued}
+    return {"requeued": await job_records.sweep_lost(ctx["queue"])}
 
 
 FUNCTIONS: dict[str, Job] = {

@@ -9,22 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from server.jobs import service as job_records
+from server.jobs.queue import JobQueue
 from workers.constants import QUEUE_NAME
 from workers.serialization import deserialize, serialize
 
 log = logging.getLogger(__name__)
-
-
-class JobQueue(Protocol):
-    async def enqueue(
-        self, function: str, *, job_id: str, kwargs: dict[str, Any] | None = None, actor_id: int | None = None
-    ) -> bool: ...
-    async def is_known(self, job_id: str) -> bool: ...
-    async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None: ...
-    async def close(self) -> None: ...
 
 
 class ArqQueue:
@@ -49,9 +41,10 @@ class ArqQueue:
     ) -> bool:
         """Queue a job once per id; True when this call queued it."""
         kwargs = kwargs or {}
-        is_new = await job_records.record_enqueued(job_id, function, kwargs, actor_id=actor_id)
-        job = await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
-        return is_new and job is not None
+        if not await job_records.record_enqueued(job_id, function, kwargs, actor_id=actor_id):
+            return False  # known: queued, running or done; only the sweeper puts a lost one back
+        await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
+        return True
 
     async def is_known(self, job_id: str) -> bool:
         from arq.jobs import Job, JobStatus

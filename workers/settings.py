@@ -58,14 +58,11 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
     return Worker(**{**worker_options(settings), **overrides})
 
 
-class WorkerSettings:
-    """For ``arq workers.settings.WorkerSettings``; ``storekeeper worker`` does the same."""
+def _worker_settings_class() -> type:
+    settings = get_settings()
+    options = worker_options(settings) if settings.redis_url else {"functions": FUNCTIONS, "cron_jobs": CRON_JOBS}
+    return type("WorkerSettings", (), options)
 
-    functions = FUNCTIONS
-    cron_jobs = CRON_JOBS
-    queue_name = QUEUE_NAME
-    job_serializer = staticmethod(serialize)
-    job_deserializer = staticmethod(deserialize)
-    on_startup = staticmethod(on_startup)
-    on_shutdown = staticmethod(on_shutdown)
-    redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
+
+# For ``arq workers.settings.WorkerSettings``: the options ``storekeeper worker`` runs with.
+WorkerSettings = _worker_settings_class()

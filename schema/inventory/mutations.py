@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
 
 import strawberry
 
@@ -45,10 +44,7 @@ class ReceiveStockInput:
     scan: ScanInput | None = None
 
 
-@strawberry.enum
-class IssueReason(Enum):
-    SALE = "sale"
-    SCRAP = "scrap"
+IssueReason = strawberry.enum(ledger.IssueReason, name="IssueReason")
 
 
 @strawberry.input
@@ -148,7 +144,7 @@ class InventoryMutation:
     async def issue_stock(self, info: Info, input: IssueStockInput) -> StockPayload:
         try:
             posting = await ledger.issue(
-                input.sku, input.location_code, input.quantity, reason=ledger.IssueReason(input.reason.value),
+                input.sku, input.location_code, input.quantity, reason=input.reason,
                 lot=input.lot, actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
                 scan=_scan(input.scan),
             )  # fmt: skip

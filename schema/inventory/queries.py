@@ -18,7 +18,6 @@ from schema.inventory.types import (
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset, paginate_with
 from server.auth.permissions import Permission
-from server.catalog.models import Product as ProductRow
 from server.inventory import models
 from server.inventory.moves import list_moves
 from server.inventory.stock import stock_levels
@@ -68,13 +67,9 @@ class InventoryQuery:
         self, info: Info, sku: str | None = None, first: int | None = None, after: str | None = None
     ) -> StockMoveConnection:
         window = page_window(info, first, after)
-        product_id = None
-        if sku is not None:
-            product = await ProductRow.get_or_none(sku=sku.strip())
-            product_id = product.id if product else -1
 
         async def fetch(after_id: int | None, limit: int) -> list:  # type: ignore[type-arg]
-            return await list_moves(product_id=product_id, after_id=after_id, limit=limit)
+            return await list_moves(sku=sku, after_id=after_id, limit=limit)
 
         return await paginate_with(StockMoveConnection, fetch, window, StockMove.from_move)
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,17 +17,7 @@ from server.inventory.moves import Move, load_moves
 from server.inventory.stock import StockLevel as Level
 from server.inventory.stock import stock_levels_by_ids
 
-
-@strawberry.enum
-class LocationKind(Enum):
-    VIEW = "view"
-    INTERNAL = "internal"
-    SUPPLIER = "supplier"
-    CUSTOMER = "customer"
-    INVENTORY_LOSS = "inventory_loss"
-    SCRAP = "scrap"
-    ASSEMBLY = "assembly"
-    TRANSIT = "transit"
+LocationKind = strawberry.enum(models.LocationKind, name="LocationKind")
 
 
 @strawberry.type

@@ -7,8 +7,7 @@ from schema.errors import UserError
 from schema.permissions import require
 from server.auth.permissions import Permission
 from server.errors import DomainError
-from server.idempotency import validate_key
-from workers.constants import CHECK_LEDGER
+from server.jobs import service as jobs
 
 
 @strawberry.input
@@ -30,10 +29,12 @@ class JobsMutation:
         description="Check the ledger now (in the background); see ledgerChecks for the outcome.",
     )
     async def run_ledger_check(self, info: Info, input: RunLedgerCheckInput) -> JobPayload:
+        if info.context.queue is None:
+            raise RuntimeError("no job queue in this context")
         try:
-            job_id = f"{CHECK_LEDGER}:{validate_key(input.idempotency_key)}"
+            job_id, enqueued = await jobs.request_ledger_check(
+                info.context.queue, input.idempotency_key, actor_id=info.context.user_id
+            )
         except DomainError as error:
             return JobPayload(errors=[UserError.from_domain(error)])
-        assert info.context.queue is not None
-        enqueued = await info.context.queue.enqueue(CHECK_LEDGER, job_id=job_id, actor_id=info.context.user_id)
         return JobPayload(job_id=job_id, enqueued=enqueued)

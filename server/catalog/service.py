@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import audit, sql
@@ -58,11 +60,20 @@ async def _named(conn: BaseDBAsyncClient, table: str, name: str | None) -> int |
     return int(row["id"])
 
 
-async def get_product(sku: str) -> Product:
-    product = await Product.get_or_none(sku=sku.strip())
-    if product is None:
-        raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
-    return product
+def find_products(
+    *, search: str | None = None, category: str | None = None, brand: str | None = None, include_archived: bool = False
+) -> QuerySet[Product]:
+    """Products matching a search of SKU or name, a category and a brand; archived ones left out by default."""
+    query = Product.all().select_related("category", "brand")
+    if not include_archived:
+        query = query.filter(is_archived=False)
+    if search:
+        query = query.filter(Q(sku__icontains=search) | Q(name__icontains=search))
+    if category:
+        query = query.filter(category__name=category)
+    if brand:
+        query = query.filter(brand__name=brand)
+    return query
 
 
 async def _apply(conn: BaseDBAsyncClient, product: Product, details: ProductDetails) -> dict[str, object]:

@@ -56,10 +56,11 @@ async def load_moves(ids: list[int]) -> list[Move]:
     return [Move.from_model(rows[i]) for i in ids if i in rows]
 
 
-async def list_moves(*, product_id: int | None = None, after_id: int | None = None, limit: int = 100) -> list[Move]:
+async def list_moves(*, sku: str | None = None, after_id: int | None = None, limit: int = 100) -> list[Move]:
+    """Moves in the order they were booked, of one product or all."""
     query = StockMove.all().select_related(*_RELATED).order_by("id")
-    if product_id is not None:
-        query = query.filter(product_id=product_id)
+    if sku is not None:
+        query = query.filter(product__sku=sku.strip())
     if after_id is not None:
         query = query.filter(id__gt=after_id)
     return [Move.from_model(m) for m in await query.limit(limit)]

@@ -6,6 +6,7 @@ back what was lost.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,12 @@ from tortoise.transactions import in_transaction
 
 from server import audit, sql
 from server.clock import now
+from server.db import connection
+from server.idempotency import validate_key
 from server.jobs.models import JobRecord, JobStatus
+from server.jobs.queue import CHECK_LEDGER, JobQueue
+
+log = logging.getLogger(__name__)
 
 
 async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any], *, actor_id: int | None = None) -> bool:
@@ -43,7 +49,7 @@ async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any], *,
 
 async def mark_running(job_id: str) -> None:
     await sql.execute(
-        _conn(),
+        connection(),
         "UPDATE job_record SET status = $1, started_at = $2, attempts = attempts + 1 WHERE job_id = $3",
         JobStatus.RUNNING.value,
         now(),
@@ -75,7 +81,21 @@ def _json(value: dict[str, Any]) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def _conn():  # type: ignore[no-untyped-def]
-    from server.db import connection
+async def request_ledger_check(queue: JobQueue, idempotency_key: str, *, actor_id: int | None) -> tuple[str, bool]:
+    """Ask for a ledger check now; the same key asks once. The job id, and whether this call queued it."""
+    job_id = f"{CHECK_LEDGER}:{validate_key(idempotency_key)}"
+    return job_id, await queue.enqueue(CHECK_LEDGER, job_id=job_id, actor_id=actor_id)
 
-    return connection()
+
+LOST_AFTER = timedelta(minutes=10)
+
+
+async def sweep_lost(queue: JobQueue) -> int:
+    """Re-enqueue jobs the database knows as unfinished but the queue has lost (a Redis restart)."""
+    requeued = 0
+    for record in await unfinished_since(LOST_AFTER):
+        if not await queue.is_known(record.job_id):
+            log.warning("re-enqueueing lost job %s", record.job_id)
+            await queue.requeue(record.job_id, record.function, record.kwargs)
+            requeued += 1
+    return requeued
