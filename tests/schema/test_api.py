@@ -9,7 +9,9 @@ import pytest
 
 from schema import export_sdl
 from server.inventory.models import StockMove
+from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient, Place, SQLLog, unique
+from workers.queue import InProcessQueue
 
 RECEIVE = """
 mutation Receive($input: ReceiveStockInput!) {
@@ -141,9 +143,20 @@ async def test_queries_for_a_page_do_not_grow_with_its_size(
     assert counts[0] == counts[1] == counts[2], counts
 
 
-async def test_connections_cap_first_at_the_page_limit(graphql: GraphQLClient, admin: Actor) -> None:
-    data = await graphql.run("{ locations(first: 100000) { edges { cursor } } }", token=admin.token)
-    assert len(data["locations"]["edges"]) <= 100
+async def test_connections_cap_first_at_the_page_limit(settings: Settings, admin: Actor, place: Place) -> None:
+    import dataclasses
+
+    import httpx
+
+    from server.app import create_app
+
+    app = create_app(dataclasses.replace(settings, max_page_size=2))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://storekeeper.test") as http:
+        capped = await GraphQLClient(http, InProcessQueue()).run(
+            "{ locations(first: 50) { edges { cursor } pageInfo { hasNextPage } } }", token=admin.token
+        )
+    assert len(capped["locations"]["edges"]) == 2  # the place alone has three locations
+    assert capped["locations"]["pageInfo"]["hasNextPage"] is True
 
 
 async def test_too_deep_a_query_is_refused(graphql: GraphQLClient, admin: Actor) -> None:
