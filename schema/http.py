@@ -24,11 +24,13 @@ from strawberry.types.graphql import OperationType
 from schema.context import Context
 from schema.policy import UNAUTHENTICATED
 from server.auth.service import Principal, authenticate
+from server.jobs.queue import JobQueue
 from server.settings import Settings
-from workers.queue import JobQueue
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+# Far above any real operation with its variables; a body is held in memory whole before parsing.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class HTTPError(Exception):
@@ -71,12 +73,36 @@ def _params_from_get(request: Request) -> dict[str, Any]:
     return params
 
 
+def _too_large() -> HTTPError:
+    return HTTPError(413, f"The request body must not exceed {MAX_BODY_BYTES} bytes.", {"Connection": "close"})
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with 413 once it exceeds ``limit``: by its declared length when it
+    has one, and by counting as it arrives (chunked bodies declare none)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise HTTPError(400, "Content-Length must be a number of bytes.")
+        if int(declared) > limit:
+            raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _params_from_post(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise HTTPError(415, f"Send the request as {JSON}.")
+    body = await read_body(request)
     try:
-        return orjson.loads(await request.body())
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise HTTPError(400, "The body is not valid JSON.") from None
 

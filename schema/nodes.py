@@ -25,6 +25,9 @@ class Fetchable:
     """Mixin for a ``relay.Node`` type: set ``view_permission``, implement ``fetch``."""
 
     view_permission: ClassVar[Permission]
+    # The largest id the table's key holds (INT unless the model says BIGINT): a larger one is
+    # simply not there, and PostgreSQL would refuse it as a parameter.
+    max_id: ClassVar[int] = 2**31 - 1
 
     @classmethod
     async def fetch(cls, info: Any, ids: list[int]) -> dict[int, Any]:
@@ -37,5 +40,5 @@ class Fetchable:
         principal = info.context.principal
         if principal is None or not principal.can(cls.view_permission):
             raise Forbidden(f"You need the {cls.view_permission.value} permission.")
-        found = await cls.fetch(info, ids)
+        found = await cls.fetch(info, [i for i in ids if i <= cls.max_id])
         return [found.get(i) for i in ids]

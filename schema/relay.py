@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,10 +12,13 @@ from typing import Any, TypeVar
 from strawberry import relay
 from tortoise.queryset import QuerySet
 
+from schema.nodes import MAX_ID
 from server.errors import Invalid
 
 T = TypeVar("T")
 _PREFIX = "cursor:"
+# Ids are positive BIGINTs at most: anything larger would overflow the database driver.
+_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def encode_cursor(item_id: int) -> str:
@@ -22,13 +26,16 @@ def encode_cursor(item_id: int) -> str:
 
 
 def decode_cursor(cursor: str, field: str) -> int:
+    """The id in a cursor made by ``encode_cursor``; anything else (including ids no row can have) is Invalid."""
     try:
         raw = base64.b64decode(cursor, validate=True).decode()
-        if raw.startswith(_PREFIX):
-            return int(raw[len(_PREFIX) :])
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise Invalid(f"{cursor!r} is not a cursor from this API.", field=field)
+        raw = ""
+    digits = raw[len(_PREFIX) :] if raw.startswith(_PREFIX) else ""
+    if _ID.fullmatch(digits) and int(digits) <= MAX_ID:
+        return int(digits)
+    shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
+    raise Invalid(f"{shown!r} is not a cursor from this API.", field=field)
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,14 @@ def connection(cls: type[Any], items: Sequence[Any], window: Window, to_node: Ca
 async def paginate_queryset(
     cls: type[Any], queryset: QuerySet[Any], window: Window, to_node: Callable[[Any], Any]
 ) -> Any:
+    # A cursor may name an id beyond the range of the table's id column (INTEGER on PostgreSQL):
+    # no row lies after it and every row before it, and the driver must not see it.
+    largest = int(queryset.model._meta.pk.constraints.get("le", MAX_ID))
     if window.after_id is not None:
+        if window.after_id >= largest:
+            return connection(cls, [], window, to_node)
         queryset = queryset.filter(id__gt=window.after_id)
-    if window.before_id is not None:
+    if window.before_id is not None and window.before_id <= largest:
         queryset = queryset.filter(id__lt=window.before_id)
     queryset = queryset.order_by("-id" if window.from_end else "id").limit(window.limit + 1)
     return connection(cls, await queryset, window, to_node)

@@ -13,7 +13,7 @@ from schema.catalog.types import Product
 from schema.context import Info
 from schema.errors import UserError
 from schema.inventory.types import Location, Lot, StockMove
-from schema.nodes import Fetchable
+from schema.nodes import MAX_ID, Fetchable
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset
 from server import scanning
@@ -76,6 +76,7 @@ class ScanPayload:
 @strawberry.type(description="A code a handheld scanned, as read, and the stock move it caused.")
 class Scan(Fetchable, relay.Node):
     view_permission = Permission.STOCK_VIEW
+    max_id = MAX_ID  # BIGINT key
     id: relay.NodeID[int]
     code: str
     symbology: str | None

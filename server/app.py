@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", endpoint.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            WebSocketRoute("/graphql", SubscriptionApp(schema, settings)),
+            WebSocketRoute("/graphql", SubscriptionApp(schema, settings, queue=lambda: endpoint.queue)),
             Route("/healthz", healthz),
             Route("/", home),
         ],

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 ENVIRONMENTS = ("development", "production", "test")
+DEVELOPMENT_SECRET_KEY = "development-only-secret"
 
 
 class ConfigurationError(ValueError):
@@ -45,7 +46,7 @@ class Settings:
     database_url: str = "sqlite://storekeeper.sqlite3"
     redis_url: str | None = None
     # Peppers token hashes; the development default only keeps tokens valid across restarts.
-    secret_key: str = field(default="development-only-secret", repr=False)
+    secret_key: str = field(default=DEVELOPMENT_SECRET_KEY, repr=False)
     environment: str = "development"
     session_ttl: timedelta = timedelta(hours=12)
     idempotency_ttl: timedelta = timedelta(days=30)
@@ -58,6 +59,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             raise ConfigurationError(f"STOREKEEPER_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.production and (not self.secret_key.strip() or self.secret_key == DEVELOPMENT_SECRET_KEY):
+            # However the settings were built: anyone can read the default in the source.
+            raise ConfigurationError("STOREKEEPER_SECRET_KEY must be set in production (not the development default)")
         if self.idempotency_ttl < timedelta(days=7):
             raise ConfigurationError("idempotency keys must be kept at least 7 days: handhelds queue offline")
 
@@ -74,8 +78,6 @@ class Settings:
         env = os.environ if env is None else env
         environment = env.get("STOREKEEPER_ENV", "development")
         secret = env.get("STOREKEEPER_SECRET_KEY")
-        if environment == "production" and not secret:
-            raise ConfigurationError("STOREKEEPER_SECRET_KEY must be set in production")
         return cls(
             database_url=_database_url(env.get("STOREKEEPER_DATABASE_URL") or cls.database_url),
             redis_url=env.get("STOREKEEPER_REDIS_URL") or None,

@@ -52,4 +52,5 @@ class AuthMutation:
         if info.context.principal is None:
             return False
         await service.revoke(info.context.principal)
+        info.context.principal = None  # over WebSocket the context outlives this operation
         return True

@@ -8,10 +8,26 @@ from graphql import GraphQLError
 from schema.context import Info
 from schema.inventory.types import StockLevel
 from schema.permissions import require
+from schema.policy import TOKEN_ENDED, UNAUTHENTICATED
 from server import events
 from server.auth.permissions import Permission
+from server.auth.service import recheck
 from server.catalog.models import Product
+from server.errors import ErrorCode
 from server.inventory.stock import stock_levels
+
+
+async def _still_allowed(info: Info, permission: Permission) -> None:
+    """A subscription outlives the check made when it started: before each event, check the
+    token again (logged out, revoked, expired?) and that its role still grants ``permission``."""
+    principal = info.context.principal
+    current = await recheck(principal) if principal is not None else None
+    info.context.principal = current
+    if current is None:
+        raise GraphQLError(TOKEN_ENDED, extensions={"code": UNAUTHENTICATED})
+    if not current.can(permission):
+        message = f"You need the {permission.value} permission."
+        raise GraphQLError(message, extensions={"code": ErrorCode.FORBIDDEN.value})
 
 
 @strawberry.type
@@ -21,12 +37,17 @@ class InventorySubscription:
         description="The stock levels of a product, now and after every change.",
     )
     async def stock_levels(self, info: Info, sku: str) -> AsyncGenerator[list[StockLevel], None]:
+        # Ends with an UNAUTHENTICATED error at the first change after the token stops being valid.
         product = await Product.get_or_none(sku=sku.strip())
         if product is None:
             raise GraphQLError(f"There is no product with SKU {sku!r}.", extensions={"code": "NOT_FOUND"})
+        fresh_loaders = getattr(info.context, "fresh_loaders", None)
         # Listen before the first read, so a change between the two is not lost.
         with events.broker.subscribe(events.stock_topic(product.id)) as changes:
             while True:
+                await _still_allowed(info, Permission.STOCK_VIEW)
+                if fresh_loaders is not None:  # each event reads fresh, not through the first one's cache
+                    fresh_loaders()
                 levels = await stock_levels(sku=product.sku, limit=info.context.settings.max_page_size)
                 yield [StockLevel.from_level(level) for level in levels]
                 await changes.get()

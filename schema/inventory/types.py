@@ -9,7 +9,7 @@ from strawberry import relay
 from schema import loaders
 from schema.catalog.types import Product
 from schema.context import Info
-from schema.nodes import Fetchable
+from schema.nodes import MAX_ID, Fetchable
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.inventory import models
@@ -95,6 +95,7 @@ class Lot(Fetchable, relay.Node):
 @strawberry.type(description="On hand and reserved of one product in one location and lot.")
 class StockLevel(Fetchable, relay.Node):
     view_permission = Permission.STOCK_VIEW
+    max_id = MAX_ID  # BIGINT key
     id: relay.NodeID[int]
     sku: str
     location_code: str
@@ -137,6 +138,7 @@ class StockLevel(Fetchable, relay.Node):
 @strawberry.type(description="One ledger entry: a quantity that left one location for another.")
 class StockMove(Fetchable, relay.Node):
     view_permission = Permission.STOCK_VIEW
+    max_id = MAX_ID  # BIGINT key
     id: relay.NodeID[int]
     sku: str
     quantity: Decimal

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,13 +22,39 @@ from server import audit
 from server.auth.models import Role, Token, User
 from server.auth.permissions import DEFAULT_ROLES, Permission
 from server.clock import now
-from server.errors import AlreadyExists, ErrorCode, Invalid, NotFound
+from server.errors import AlreadyExists, DomainError, ErrorCode, Invalid, NotFound
 from server.settings import get_settings
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 _PRINCIPAL_TTL_SECONDS = 10.0
+# argon2 takes ~130 ms of CPU a call: it runs in worker threads, at most this many at once, so
+# a burst of logins queues for the hasher instead of stalling the event loop (and every request).
+_ARGON2_CONCURRENCY = 2
+_argon2_gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+
+def _argon2_slots() -> asyncio.Semaphore:
+    """The semaphore of the running event loop (a process may run several loops one after another)."""
+    global _argon2_gate
+    loop = asyncio.get_running_loop()
+    if _argon2_gate is None or _argon2_gate[0] is not loop:
+        _argon2_gate = (loop, asyncio.Semaphore(_ARGON2_CONCURRENCY))
+    return _argon2_gate[1]
+
+
+async def _hash_password(password: str) -> str:
+    async with _argon2_slots():
+        return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    async with _argon2_slots():
+        try:
+            return await asyncio.to_thread(_hasher.verify, password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 @dataclass(frozen=True)
@@ -36,6 +66,7 @@ class Principal:
     role: str
     permissions: frozenset[str]
     token_hash: str
+    expires_at: datetime | None = None
 
     def can(self, permission: Permission | str) -> bool:
         return str(permission) in self.permissions
@@ -43,6 +74,89 @@ class Principal:
 
 class LoginFailed(Invalid):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class TooManyAttempts(DomainError):
+    code = ErrorCode.TOO_MANY_ATTEMPTS
+
+
+class LoginThrottle:
+    """Failed logins per username in a sliding window, in this process.
+
+    An attempt counts from the moment it starts, so a burst of concurrent guesses cannot slip
+    past the limit while their hashes are being checked; a success takes its own attempt back
+    and touches no other count. Unknown usernames are counted like known ones, so the refusal
+    tells nothing about which names exist, and it answers without hashing.
+    """
+
+    def __init__(
+        self,
+        limit: int = 5,
+        window_seconds: float = 300.0,
+        *,
+        max_usernames: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.max_usernames = max_usernames
+        self.clock = clock
+        self._attempts: dict[str, deque[float]] = {}
+
+    @staticmethod
+    def _key(username: str) -> str:
+        # Usernames have at most 150 characters: longer ones exist nowhere and may share one count.
+        return username.strip().casefold()[:300]
+
+    def _recent(self, key: str, at: float) -> deque[float] | None:
+        attempts = self._attempts.get(key)
+        if attempts is None:
+            return None
+        while attempts and attempts[0] <= at - self.window_seconds:
+            attempts.popleft()
+        if not attempts:
+            del self._attempts[key]
+            return None
+        return attempts
+
+    def _make_room(self, at: float) -> None:
+        if len(self._attempts) < self.max_usernames:
+            return
+        for key in list(self._attempts):
+            self._recent(key, at)
+        if len(self._attempts) >= self.max_usernames:  # still full: forget the names tracked longest
+            for key in list(self._attempts)[: max(1, self.max_usernames // 10)]:
+                del self._attempts[key]
+
+    def begin(self, username: str) -> float:
+        """Count an attempt for ``username``; refuse it while the window holds ``limit`` failures."""
+        key, at = self._key(username), self.clock()
+        attempts = self._recent(key, at)
+        if attempts is not None and len(attempts) >= self.limit:
+            wait = max(1, math.ceil(attempts[0] + self.window_seconds - at))
+            raise TooManyAttempts(
+                f"Too many failed logins for this username: try again in {wait} seconds.", field="username"
+            )
+        if attempts is None:
+            self._make_room(at)
+            attempts = self._attempts[key] = deque()
+        attempts.append(at)
+        return at
+
+    def succeeded(self, username: str, started: float) -> None:
+        """The attempt begun at ``started`` was right: it is not a failure."""
+        key = self._key(username)
+        attempts = self._attempts.get(key)
+        if attempts is not None and started in attempts:
+            attempts.remove(started)
+            if not attempts:
+                del self._attempts[key]
+
+    def clear(self) -> None:
+        self._attempts.clear()
+
+
+login_throttle = LoginThrottle()
 
 
 async def ensure_default_roles() -> None:
@@ -66,11 +180,10 @@ async def create_user(username: str, password: str, role: str, *, actor_id: int 
     role_row = await Role.get_or_none(name=role)
     if role_row is None:
         raise NotFound(f"There is no role {role!r}.", field="role")
+    password_hash = await _hash_password(password)
     try:
         async with in_transaction() as conn:
-            user = await User.create(
-                username=username, password_hash=_hasher.hash(password), role=role_row, using_db=conn
-            )
+            user = await User.create(username=username, password_hash=password_hash, role=role_row, using_db=conn)
             await audit.record(
                 conn,
                 actor_id=actor_id,
@@ -106,14 +219,18 @@ async def _issue_token(user: User, kind: str, name: str, lifetime: timedelta | N
 
 
 async def login(username: str, password: str) -> str:
-    """Check a person's password and give them a session token."""
+    """Check a person's password and give them a session token.
+
+    After ``login_throttle.limit`` failures for a username within its window, further attempts
+    are refused with TOO_MANY_ATTEMPTS until the oldest failure leaves the window.
+    """
+    started = login_throttle.begin(username)
     user = await User.get_or_none(username=username.strip(), is_active=True)
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    if not await _password_matches(user.password_hash if user else _DUMMY_HASH, password):
         user = None
     if user is None:
         raise LoginFailed("Unknown username or wrong password.")
+    login_throttle.succeeded(username, started)
     return await _issue_token(user, "session", "login", get_settings().session_ttl)
 
 
@@ -131,22 +248,43 @@ _principals: dict[str, tuple[float, Principal | None]] = {}
 async def authenticate(token: str) -> Principal | None:
     """The principal a bearer token stands for, or None.
 
-    Answers are cached for a few seconds per process, so a revoked token may work that long.
+    Answers are cached for a few seconds per process, so a token revoked through another
+    process may work that long (one revoked through this process stops at once).
     """
-    token_hash = _hash_token(token)
+    return await _principal_for(_hash_token(token))
+
+
+async def recheck(principal: Principal) -> Principal | None:
+    """The principal again, as its token stands now: None once revoked, expired or its user disabled.
+
+    For long-lived connections (WebSocket), which authenticate once and then run many operations.
+    """
+    return await _principal_for(principal.token_hash)
+
+
+def _unexpired(principal: Principal | None) -> Principal | None:
+    if principal is not None and principal.expires_at is not None and principal.expires_at <= now():
+        return None
+    return principal
+
+
+async def _principal_for(token_hash: str) -> Principal | None:
     cached = _principals.get(token_hash)
     clock = time.monotonic()
     if cached is not None and cached[0] > clock:
-        return cached[1]
+        return _unexpired(cached[1])
     row = await Token.filter(token_hash=token_hash, revoked_at=None).select_related("user__role").first()
     principal = None
-    if row is not None and row.user.is_active and (row.expires_at is None or row.expires_at > now()):
-        principal = Principal(
-            user_id=row.user.id,
-            username=row.user.username,
-            role=row.user.role.name,
-            permissions=frozenset(row.user.role.permissions),
-            token_hash=token_hash,
+    if row is not None and row.user.is_active:
+        principal = _unexpired(
+            Principal(
+                user_id=row.user.id,
+                username=row.user.username,
+                role=row.user.role.name,
+                permissions=frozenset(row.user.role.permissions),
+                token_hash=token_hash,
+                expires_at=row.expires_at,
+            )
         )
     if len(_principals) > 10_000:
         _principals.clear()

@@ -296,3 +296,11 @@ async def place_product_id(place: Place) -> int:
     from server.catalog.models import Product
 
     return (await Product.get(sku=place.sku)).id
+
+
+async def test_a_node_id_beyond_the_table_is_simply_not_there(graphql: GraphQLClient, admin: Actor) -> None:
+    import base64
+
+    for type_name, raw_id in (("Location", 3_000_000_000), ("Product", 2**63 - 1), ("StockMove", 2**63 - 1)):
+        global_id = base64.b64encode(f"{type_name}:{raw_id}".encode()).decode()
+        assert await graphql.run(NODE, {"id": global_id}, token=admin.token) == {"node": None}
