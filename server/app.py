@@ -38,10 +38,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await events.broker.connect(settings.redis_url)  # type: ignore[arg-type]
         # Start-up objects live for the whole process: keep them out of the collector's full
         # passes, which otherwise stall every request for tens of milliseconds.
-        # A request allocates thousands of short-lived objects; collect the young generation less often.
+        # A request leaves reference cycles (graphql-core's executor) for the collector: collect the
+        # young generation less often than the default 700, but not so rarely that one collection
+        # stalls requests (20 000 meant 8-11 ms pauses; see docs/performance.md).
         gc.collect()
         gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        gc.set_threshold(3_000, 20, 20)
         try:
             yield
         finally:
