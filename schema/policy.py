@@ -94,7 +94,7 @@ class Policy:
         return cls(settings.max_tokens, rules, PUBLIC_ROOT_FIELDS | INTROSPECTION_FIELDS)
 
 
-def _unauthenticated(message: str) -> GraphQLError:
+def unauthenticated(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
 
 
@@ -127,7 +127,7 @@ class RequestPolicy(SchemaExtension):
         if getattr(request, "long_lived", False):
             if request.principal is not None:
                 request.principal = await recheck(request.principal)
-            return _unauthenticated(TOKEN_ENDED) if request.principal is None else None
+            return unauthenticated(TOKEN_ENDED) if request.principal is None else None
         if request.principal is not None:
             return None
         operation = next(
@@ -140,5 +140,5 @@ class RequestPolicy(SchemaExtension):
             None,
         )
         if operation is None or not set(_root_fields(operation)) <= self.policy.public_fields:
-            return _unauthenticated(SIGN_IN_FIRST)
+            return unauthenticated(SIGN_IN_FIRST)
         return None

@@ -8,11 +8,11 @@ from graphql import GraphQLError
 from schema.context import Info
 from schema.inventory.types import StockLevel
 from schema.permissions import require
-from schema.policy import TOKEN_ENDED, UNAUTHENTICATED
+from schema.policy import TOKEN_ENDED, unauthenticated
 from server import events
 from server.auth.permissions import Permission
 from server.auth.service import recheck
-from server.catalog.models import Product
+from server.catalog.service import find_products
 from server.errors import ErrorCode
 from server.inventory.stock import stock_levels
 
@@ -24,7 +24,7 @@ async def _still_allowed(info: Info, permission: Permission) -> None:
     current = await recheck(principal) if principal is not None else None
     info.context.principal = current
     if current is None:
-        raise GraphQLError(TOKEN_ENDED, extensions={"code": UNAUTHENTICATED})
+        raise unauthenticated(TOKEN_ENDED)
     if not current.can(permission):
         message = f"You need the {permission.value} permission."
         raise GraphQLError(message, extensions={"code": ErrorCode.FORBIDDEN.value})
@@ -38,7 +38,7 @@ class InventorySubscription:
     )
     async def stock_levels(self, info: Info, sku: str) -> AsyncGenerator[list[StockLevel], None]:
         # Ends with an UNAUTHENTICATED error at the first change after the token stops being valid.
-        product = await Product.get_or_none(sku=sku.strip())
+        product = await find_products(include_archived=True).get_or_none(sku=sku.strip())
         if product is None:
             raise GraphQLError(f"There is no product with SKU {sku!r}.", extensions={"code": "NOT_FOUND"})
         fresh_loaders = getattr(info.context, "fresh_loaders", None)
