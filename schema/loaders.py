@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
 from server.catalog.models import Barcode, Product
 from server.inventory.models import Location, Lot
 from server.inventory.moves import Move, load_moves
-from server.inventory.stock import StockLevel, levels_by_product
+from server.inventory.stock import StockLevel, levels_by_product, on_hand_by_product
 
 K = TypeVar("K")
 
@@ -40,12 +42,13 @@ async def _barcodes(product_ids: list[int]) -> list[list[Barcode]]:
     grouped: dict[int, list[Barcode]] = defaultdict(list)
     for barcode in await Barcode.filter(product_id__in=product_ids).order_by("id"):
         grouped[barcode.product_id].append(barcode)  # type: ignore[attr-defined]
-    return [grouped[i] for i in product_ids]
+    # The catalog refuses more on writes; rows from before that rule must not break the cost's cap either.
+    return [grouped[i][:MAX_BARCODES_PER_PRODUCT] for i in product_ids]
 
 
-async def _stock(product_ids: list[int]) -> list[list[StockLevel]]:
-    grouped = await levels_by_product(product_ids)
-    return [grouped.get(i, []) for i in product_ids]
+async def _on_hand(product_ids: list[int]) -> list[Decimal]:
+    totals = await on_hand_by_product(product_ids)
+    return [totals.get(i, Decimal(0)) for i in product_ids]
 
 
 async def _moves(ids: list[int]) -> list[Move]:
@@ -62,5 +65,15 @@ def barcodes_of_product() -> DataLoader[int, list[Barcode]]:
     return DataLoader(load_fn=_barcodes)
 
 
-def stock_of_product() -> DataLoader[int, list[StockLevel]]:
-    return DataLoader(load_fn=_stock)
+def stock_of_product(per_product: int) -> Callable[[], DataLoader[int, list[StockLevel]]]:
+    """A factory of loaders of the first ``per_product`` stock levels of products: one per page size asked for."""
+
+    async def load(product_ids: list[int]) -> list[list[StockLevel]]:
+        grouped = await levels_by_product(product_ids, per_product=per_product)
+        return [grouped.get(i, []) for i in product_ids]
+
+    return lambda: DataLoader(load_fn=load)
+
+
+def on_hand_of_product() -> DataLoader[int, Decimal]:
+    return DataLoader(load_fn=_on_hand)

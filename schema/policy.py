@@ -1,6 +1,6 @@
 """What every request must respect: token, alias and depth limits, one ``login`` per operation,
-introspection off in production, and no data without a valid token (only ``login`` and
-``__typename``).
+introspection off in production, no data without a valid token (only ``login`` and
+``__typename``), and a cost limit (schema/cost.py) checked before anything executes.
 
 One extension does it all, with its validation rules built once per process: rules built per
 request are new classes every time, so the validation cache would never hit.
@@ -26,13 +26,14 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
-from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
+from graphql.language import DocumentNode
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.types.graphql import OperationType as ExecutionType
 
+from schema.cost import operation_cost
 from server.auth.service import recheck
+from server.errors import ErrorCode
 from server.settings import Settings
 
 PUBLIC_ROOT_FIELDS = frozenset({"login", "__typename"})
@@ -76,6 +77,90 @@ class OneLoginPerOperation(ASTValidationRule):
                     yield from self._root_names(fragment.selection_set, seen)
 
 
+class _FoldFragmentsOnce:
+    """Folds selection sets into one number (a depth, an alias count), each named fragment once.
+
+    Strawberry's own depth and alias limiters walk a fragment again at every spread: a fragment
+    spreading another twice, which spreads another twice, and so on, held them for minutes with
+    a 1.5 kB document. Two frames per level of nesting: graphql-core refuses documents nested
+    more than 200 levels (through fragments too) before the rules below look at them.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        self.context = context
+        self.fragments: dict[str, int] = {}
+
+    def field(self, node: FieldNode) -> int:
+        raise NotImplementedError
+
+    def combine(self, total: int, value: int) -> int:
+        raise NotImplementedError
+
+    def fold(self, selection_set: SelectionSetNode) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total = self.combine(total, self.field(selection))
+            elif isinstance(selection, InlineFragmentNode):
+                total = self.combine(total, self.fold(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                total = self.combine(total, self.fragment(selection.name.value))
+        return total
+
+    def fragment(self, name: str) -> int:
+        if name not in self.fragments:
+            self.fragments[name] = 0  # a cycle is reported by NoFragmentCycles
+            fragment = self.context.get_fragment(name)
+            self.fragments[name] = self.fold(fragment.selection_set) if fragment is not None else 0
+        return self.fragments[name]
+
+
+class _Depth(_FoldFragmentsOnce):
+    def field(self, node: FieldNode) -> int:
+        # Introspection fields do not count, as with Strawberry's limiter: GraphiQL's query is deep.
+        if node.selection_set is None or node.name.value.startswith("__"):
+            return 0
+        return 1 + self.fold(node.selection_set)
+
+    def combine(self, total: int, value: int) -> int:
+        return max(total, value)
+
+
+class _Aliases(_FoldFragmentsOnce):
+    def field(self, node: FieldNode) -> int:
+        return (node.alias is not None) + (self.fold(node.selection_set) if node.selection_set else 0)
+
+    def combine(self, total: int, value: int) -> int:
+        return total + value
+
+
+def max_depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    """Fields nested more than ``max_depth`` deep (fragments expanded) are refused."""
+
+    class MaxDepth(ASTValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> Any:
+            if _Depth(self.context).fold(node.selection_set) > max_depth:
+                name = node.name.value if node.name else "anonymous"
+                self.report_error(GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", node))
+            return self.SKIP
+
+    return MaxDepth
+
+
+def max_aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
+    """More than ``max_aliases`` aliases in a document (counted at every spread of a fragment) are refused."""
+
+    class MaxAliases(ASTValidationRule):
+        def leave_document(self, node: DocumentNode, *_args: Any) -> Any:
+            # On leaving: graphql-core has refused too deep a nesting of fragments by then.
+            count = _Aliases(self.context)
+            total = sum(count.fold(d.selection_set) for d in node.definitions if isinstance(d, OperationDefinitionNode))
+            if total > max_aliases:
+                self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return MaxAliases
+
+
 @dataclass(frozen=True)
 class Policy:
     max_tokens: int
@@ -86,7 +171,7 @@ class Policy:
     def from_settings(cls, settings: Settings) -> Policy:
         rules = (
             max_aliases_rule(settings.max_aliases),
-            max_depth_rule(settings.max_query_depth, None, None),
+            max_depth_rule(settings.max_query_depth),
             OneLoginPerOperation,
         )
         if settings.production:
@@ -96,6 +181,14 @@ class Policy:
 
 def unauthenticated(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
+
+
+def too_complex(cost: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"This operation costs {cost:,}, more than the limit of {limit:,}: ask for smaller pages (first),"
+        " fewer nested lists or fewer fields. Each field counts once per item of the lists around it.",
+        extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+    )
 
 
 class RequestPolicy(SchemaExtension):
@@ -113,7 +206,7 @@ class RequestPolicy(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        refusal = await self._refusal()
+        refusal = await self._refusal() or self._too_costly()
         if refusal is not None:
             if context.operation_type is ExecutionType.SUBSCRIPTION:
                 # Strawberry's subscription path does not look at ``context.result``: fail instead.
@@ -142,3 +235,19 @@ class RequestPolicy(SchemaExtension):
         if operation is None or not set(_root_fields(operation)) <= self.policy.public_fields:
             return unauthenticated(SIGN_IN_FIRST)
         return None
+
+    def _too_costly(self) -> GraphQLError | None:
+        """Refuse what would cost more than the limit, before a resolver runs. The limit and the
+        page size come from the request's settings: the same the resolvers page with."""
+        context = self.execution_context
+        settings: Settings = context.context.settings
+        cost = operation_cost(
+            context.schema._schema,
+            context.graphql_document,  # type: ignore[arg-type]
+            context.operation_name,
+            context.variables,
+            max_page_size=settings.max_page_size,
+        )
+        if cost is None or cost.total <= settings.max_query_cost:
+            return None
+        return too_complex(cost.total, settings.max_query_cost)

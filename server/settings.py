@@ -5,13 +5,18 @@ Bad configuration fails when the object is built, not on first use.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 ENVIRONMENTS = ("development", "production", "test")
 DEVELOPMENT_SECRET_KEY = "development-only-secret"
+
+
+_NAMESPACE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class ConfigurationError(ValueError):
@@ -54,7 +59,16 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000
+    # What one operation may ask for: each field counts once per item of every list around it
+    # (a connection counts its page size, a capped list its cap); see schema/cost.py.
+    # 15 000 keeps the costliest accepted query near 0.4 s and 0.3 MB (docs/performance.md).
+    max_query_cost: int = 15_000
+    max_subscriptions_per_socket: int = 20
+    max_subscriptions_per_user: int = 100
     database_pool_size: int = 10
+    # Prefixes every Redis key and channel of this deployment, so deployments can share a Redis.
+    # Empty means: derived from the database URL (one database, one deployment).
+    redis_namespace: str = ""
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -64,6 +78,15 @@ class Settings:
             raise ConfigurationError("STOREKEEPER_SECRET_KEY must be set in production (not the development default)")
         if self.idempotency_ttl < timedelta(days=7):
             raise ConfigurationError("idempotency keys must be kept at least 7 days: handhelds queue offline")
+        if self.redis_namespace and not _NAMESPACE.fullmatch(self.redis_namespace):
+            raise ConfigurationError("STOREKEEPER_REDIS_NAMESPACE has 1 to 32 letters, digits, '-' or '_'")
+
+    @property
+    def namespace(self) -> str:
+        """The Redis namespace in force: the configured one, or one derived from the database URL."""
+        if self.redis_namespace:
+            return self.redis_namespace
+        return "db-" + hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
 
     @property
     def production(self) -> bool:
@@ -86,6 +109,14 @@ class Settings:
             session_ttl=timedelta(hours=_positive_int(env, "STOREKEEPER_SESSION_HOURS", 12)),
             idempotency_ttl=timedelta(days=_positive_int(env, "STOREKEEPER_IDEMPOTENCY_DAYS", 30)),
             max_page_size=_positive_int(env, "STOREKEEPER_MAX_PAGE_SIZE", 100),
+            max_query_cost=_positive_int(env, "STOREKEEPER_MAX_QUERY_COST", cls.max_query_cost),
+            max_subscriptions_per_socket=_positive_int(
+                env, "STOREKEEPER_MAX_SUBSCRIPTIONS_PER_SOCKET", cls.max_subscriptions_per_socket
+            ),
+            max_subscriptions_per_user=_positive_int(
+                env, "STOREKEEPER_MAX_SUBSCRIPTIONS_PER_USER", cls.max_subscriptions_per_user
+            ),
+            redis_namespace=env.get("STOREKEEPER_REDIS_NAMESPACE", ""),
             database_pool_size=_positive_int(env, "STOREKEEPER_DATABASE_POOL_SIZE", 10),
         )
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal as PyDecimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -9,9 +8,11 @@ from strawberry import relay
 from schema import loaders
 from schema.context import Info
 from schema.nodes import Fetchable
+from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.catalog import models
+from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
@@ -60,22 +61,28 @@ class Product(Fetchable, relay.Node):
             is_archived=row.is_archived,
         )
 
-    @strawberry.field
+    @strawberry.field(description=f"At most {MAX_BARCODES_PER_PRODUCT}: the catalog refuses more.")
     async def barcodes(self, info: Info) -> list[Barcode]:
         rows = await info.context.loader("barcodes", loaders.barcodes_of_product).load(self.id)
         return [Barcode.from_model(r) for r in rows]
 
-    @strawberry.field(description="Where the product is, per location and lot (empty locations left out).")
-    async def stock_levels(self, info: Info) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]]:
+    @strawberry.field(
+        description="Where the product is, per location and lot (empty locations left out), oldest first: the first"
+        " `first` of them. `first` defaults to the server's page size (100 unless configured) and more is clamped to"
+        " it; page through all of them with the root `stockLevels(sku:)`. `onHand` counts every location."
+    )
+    async def stock_levels(
+        self, info: Info, first: int | None = None
+    ) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]]:
         from schema.inventory.types import StockLevel
 
-        levels = await info.context.loader("stock", loaders.stock_of_product).load(self.id)
-        return [StockLevel.from_level(level) for level in levels]
+        size = page_window(info, first, None).limit  # the connections' rule: negative is INVALID, more is clamped
+        loader = info.context.loader(f"stock:{size}", loaders.stock_of_product(size))
+        return [StockLevel.from_level(level) for level in await loader.load(self.id)]
 
     @strawberry.field(description="On hand over all locations.")
     async def on_hand(self, info: Info) -> Decimal:
-        levels = await info.context.loader("stock", loaders.stock_of_product).load(self.id)
-        return sum((level.on_hand for level in levels), PyDecimal(0))  # type: ignore[return-value]
+        return await info.context.loader("on_hand", loaders.on_hand_of_product).load(self.id)  # type: ignore[no-any-return]
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:

@@ -10,6 +10,7 @@ from schema import loaders
 from schema.catalog.types import Product
 from schema.context import Info
 from schema.nodes import MAX_ID, Fetchable
+from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.inventory import models
@@ -176,7 +177,7 @@ class LedgerCheck(Fetchable, relay.Node):
     started_at: datetime
     finished_at: datetime
     quants_checked: int
-    problems: list[str]
+    all_problems: strawberry.Private[list[str]]
 
     @classmethod
     def from_model(cls, row: models.LedgerCheck) -> LedgerCheck:
@@ -186,8 +187,15 @@ class LedgerCheck(Fetchable, relay.Node):
             started_at=row.started_at,
             finished_at=row.finished_at,
             quants_checked=row.quants_checked,
-            problems=list(row.problems),
+            all_problems=list(row.problems),
         )
+
+    @strawberry.field(
+        description="What the check found wrong, the first `first` of them (up to 1000 are kept). `first` defaults"
+        " to the server's page size (100 unless configured) and more is clamped to it."
+    )
+    def problems(self, info: Info, first: int | None = None) -> list[str]:
+        return self.all_problems[: page_window(info, first, None).limit]
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:

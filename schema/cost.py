@@ -1,0 +1,191 @@
+"""The cost of an operation: how much it may make the server read and build, known before it runs.
+
+Each field costs 1 for every item of every list around it (a list of scalars counts its items as
+fields). A connection's ``edges`` count its page: ``first`` or ``last``, the server's page size
+when neither is given, never more than it. Any other list counts its ``first`` argument the same
+way, or else the cap it is declared with in ``LIST_CAPS``. Fragments, inline and named, count
+where they are spread; introspection fields (``__typename``, ``__schema``, ``__type``) are free.
+An upper bound: ``@skip``/``@include`` are ignored, and fragments on different types of an
+interface all count though each result item has one type.
+
+Each named fragment is walked once per page size it is spread with: a fragment spread twice in a
+fragment spread twice, and so on, multiplies the cost but not the work of computing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+    is_object_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.utilities import get_operation_ast
+
+from server.auth.permissions import Permission
+from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
+from server.scanning import MAX_GS1_ELEMENTS
+
+CONNECTION_LISTS = frozenset({"edges", "nodes"})
+
+
+@dataclass(frozen=True)
+class ListCap:
+    """The most items a list field holds, and why it cannot hold more; ``items=None``: one page."""
+
+    items: int | None
+    why: str
+
+
+PAGE = None  # the server's max_page_size, as the field's resolver limits it
+_ONE_ERROR = ListCap(1, "a mutation maps its one DomainError to one UserError (schema/errors.py)")
+
+# Every list field that is neither a connection's edges nor takes `first`: test_query_cost walks the
+# schema and fails for any list missing here.
+LIST_CAPS: dict[str, ListCap] = {
+    "Product.barcodes": ListCap(MAX_BARCODES_PER_PRODUCT, "the catalog refuses more barcodes per product"),
+    "BarcodeResolution.gs1": ListCap(MAX_GS1_ELEMENTS, "a code with more GS1 elements is refused as no label"),
+    "Me.permissions": ListCap(len(Permission), "a role grants some of the named permissions"),
+    "StockPayload.moves": ListCap(PAGE, "one move per lot drawn from one bin; not limited by the ledger"),
+    "Subscription.stockLevels": ListCap(PAGE, "each event reads one page of the product's levels"),
+    "LoginPayload.errors": _ONE_ERROR,
+    "ProductPayload.errors": _ONE_ERROR,
+    "WarehousePayload.errors": _ONE_ERROR,
+    "LocationPayload.errors": _ONE_ERROR,
+    "StockPayload.errors": _ONE_ERROR,
+    "ScanPayload.errors": _ONE_ERROR,
+    "JobPayload.errors": _ONE_ERROR,
+}
+
+
+@dataclass(frozen=True)
+class OperationCost:
+    total: int
+    fields_walked: int  # field nodes visited to compute it: bounded by the document, not by the total
+
+
+class _Unrunnable(Exception):
+    """Variables or arguments graphql-core will refuse before running anything."""
+
+
+def is_connection(type_: GraphQLNamedType) -> bool:
+    """A Relay connection: an object type with ``edges`` and ``pageInfo``."""
+    return is_object_type(type_) and {"edges", "pageInfo"} <= type_.fields.keys()  # type: ignore[attr-defined]
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    *,
+    max_page_size: int,
+) -> OperationCost | None:
+    """The cost of the operation that would run, or None when graphql-core will refuse to run it
+    anyway (no such operation, variables of the wrong type)."""
+    operation = get_operation_ast(document, operation_name)
+    root = schema.get_root_type(operation.operation) if operation is not None else None
+    if operation is None or root is None:
+        return None
+    walk = _Walk(schema, document, operation, variables or {}, max_page_size)
+    try:
+        total = walk.selections(root, operation.selection_set, None)
+    except _Unrunnable:
+        return None
+    return OperationCost(total, walk.fields_walked)
+
+
+class _Walk:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any],
+        max_page_size: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.operation = operation
+        self.raw_variables = variables
+        self.max_page_size = max_page_size
+        self.variables: VariableValues | None = None  # coerced when a page size first needs them
+        self.fragment_costs: dict[tuple[str, int | None], int] = {}
+        self.fields_walked = 0
+
+    def selections(self, parent: Any, selection_set: SelectionSetNode, page: int | None) -> int:
+        """``page``: the page size, when ``parent`` is a connection."""
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(parent, selection, page)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(target, selection.selection_set, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value, page)
+        return total
+
+    def fragment(self, name: str, page: int | None) -> int:
+        key = (name, page)
+        if key not in self.fragment_costs:
+            self.fragment_costs[key] = 0  # a cycle (refused by validation) adds nothing
+            definition = self.fragments.get(name)
+            if definition is not None:
+                target = self.schema.get_type(definition.type_condition.name.value)
+                self.fragment_costs[key] = self.selections(target, definition.selection_set, page)
+        return self.fragment_costs[key]
+
+    def field(self, parent: Any, node: FieldNode, page: int | None) -> int:
+        name = node.name.value
+        definition: GraphQLField | None = getattr(parent, "fields", {}).get(name)
+        if name.startswith("__") or definition is None:
+            return 0
+        self.fields_walked += 1
+        child = get_named_type(definition.type)
+        items = self.items(parent, name, definition, node, page)
+        if node.selection_set is None:
+            return 1 + items if is_list_type(get_nullable_type(definition.type)) else 1
+        child_page = self.page_size(definition, node, "last", "first") if is_connection(child) else None
+        return 1 + items * self.selections(child, node.selection_set, child_page)
+
+    def items(self, parent: Any, name: str, definition: GraphQLField, node: FieldNode, page: int | None) -> int:
+        if not is_list_type(get_nullable_type(definition.type)):
+            return 1
+        if name in CONNECTION_LISTS and is_connection(parent):
+            return page if page is not None else self.max_page_size
+        if "first" in definition.args:
+            return self.page_size(definition, node, "first")
+        cap = LIST_CAPS.get(f"{parent.name}.{name}")
+        # An undeclared list (test_every_list_field_is_paged_or_capped fails for it) counts as a page.
+        return self.max_page_size if cap is None or cap.items is None else cap.items
+
+    def page_size(self, definition: GraphQLField, node: FieldNode, *names: str) -> int:
+        """The first of ``names`` given, capped at the page size as ``schema.relay.Window`` caps it."""
+        if self.variables is None:
+            coerced = get_variable_values(self.schema, self.operation.variable_definitions or (), self.raw_variables)
+            if isinstance(coerced, list):  # graphql-core refuses these variables before executing
+                raise _Unrunnable
+            self.variables = coerced
+        try:
+            arguments = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            raise _Unrunnable from None
+        size = next((arguments[n] for n in names if arguments.get(n) is not None), None)
+        return self.max_page_size if size is None else max(0, min(size, self.max_page_size))
