@@ -30,12 +30,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open_database(settings)
-        endpoint.queue = queue = await open_queue(settings.redis_url)
+        endpoint.queue = queue = await open_queue(settings)
         schedule = None
         if isinstance(queue, InProcessQueue):  # no Redis, no arq cron: keep the schedule here
             schedule = asyncio.create_task(run_in_process(queue))
         else:
-            await events.broker.connect(settings.redis_url)  # type: ignore[arg-type]
+            await events.broker.connect(settings.redis_url, settings.namespace)  # type: ignore[arg-type]
         # Start-up objects live for the whole process: keep them out of the collector's full
         # passes, which otherwise stall every request for tens of milliseconds.
         # A request leaves reference cycles (graphql-core's executor) for the collector: collect the

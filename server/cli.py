@@ -98,6 +98,7 @@ def _check_ledger(settings: Settings, args: argparse.Namespace) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from schema.http import MAX_BODY_BYTES
     from server.app import create_app
 
     if args.migrate:
@@ -106,7 +107,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         _seed_demo(settings, args)
     print(f"GraphQL (and GraphiQL) at http://{args.host}:{args.port}/graphql", flush=True)
     options = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": args.access_log,
-               "ws": "websockets-sansio"}  # fmt: skip
+               "ws": "websockets-sansio",
+               # A frame is read whole before it is parsed: no bigger than an HTTP body may be (default 16 MiB).
+               "ws_max_size": MAX_BODY_BYTES}  # fmt: skip
     if args.workers > 1:  # each worker process builds its app from the same STOREKEEPER_* environment
         uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)
     else:

@@ -2,7 +2,8 @@
 
 In one process a publish reaches local subscribers directly. With ``STOREKEEPER_REDIS_URL`` set,
 every publish goes through a Redis channel and each process relays it to its own subscribers,
-so a server replica sees what another replica or a worker changed.
+so a server replica sees what another replica or a worker changed. The channel is the
+deployment's own (``Settings.namespace``): deployments sharing a Redis do not hear each other.
 """
 
 from __future__ import annotations
@@ -17,20 +18,25 @@ from typing import Any
 import orjson
 
 log = logging.getLogger(__name__)
-CHANNEL = "storekeeper:events"
 _QUEUE_SIZE = 1000
+
+
+def channel(namespace: str) -> str:
+    """The Redis channel of one deployment's events."""
+    return f"storekeeper:{namespace}:events"
 
 
 class Broker:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._redis: Any = None
+        self._channel = ""
         self._relay: asyncio.Task[None] | None = None
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         if self._redis is not None:
             message = orjson.dumps({"topic": topic, "payload": payload})
-            task = asyncio.get_running_loop().create_task(self._redis.publish(CHANNEL, message))
+            task = asyncio.get_running_loop().create_task(self._redis.publish(self._channel, message))
             task.add_done_callback(_log_failure)
         else:
             self._deliver(topic, payload)
@@ -51,19 +57,28 @@ class Broker:
         finally:
             self._subscribers[topic].discard(queue)
 
-    async def connect(self, redis_url: str) -> None:
+    async def connect(self, redis_url: str, namespace: str) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(redis_url)
+        self._channel = channel(namespace)
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self._channel)
         self._relay = asyncio.create_task(self._relay_from(pubsub))
 
     async def _relay_from(self, pubsub: Any) -> None:
         async for message in pubsub.listen():
-            if message.get("type") == "message":
+            if message.get("type") != "message":
+                continue
+            try:  # anyone who can write to Redis can publish here: one bad message must not end the relay
                 event = orjson.loads(message["data"])
-                self._deliver(event["topic"], event["payload"])
+                topic, payload = event["topic"], event["payload"]
+                if not isinstance(topic, str) or not isinstance(payload, dict):
+                    raise TypeError("topic must be text and payload an object")
+            except (orjson.JSONDecodeError, KeyError, TypeError) as error:
+                log.warning("ignored a malformed event on %s: %s", self._channel, error)
+                continue
+            self._deliver(topic, payload)
 
     async def close(self) -> None:
         if self._relay is not None:

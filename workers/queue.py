@@ -13,18 +13,23 @@ from typing import Any
 
 from server.jobs import service as job_records
 from server.jobs.queue import JobQueue
-from workers.constants import QUEUE_NAME
+from server.settings import Settings
+from workers.constants import arq_job_id, queue_name
 from workers.serialization import deserialize, serialize
 
 log = logging.getLogger(__name__)
 
 
 class ArqQueue:
-    def __init__(self, pool: Any) -> None:
+    """Jobs on arq, in the deployment's own queue and under ids within its namespace."""
+
+    def __init__(self, pool: Any, namespace: str) -> None:
         self.pool = pool
+        self.namespace = namespace
+        self.queue_name = queue_name(namespace)
 
     @classmethod
-    async def connect(cls, redis_url: str) -> ArqQueue:
+    async def connect(cls, redis_url: str, namespace: str) -> ArqQueue:
         from arq import create_pool
         from arq.connections import RedisSettings
 
@@ -32,9 +37,12 @@ class ArqQueue:
             RedisSettings.from_dsn(redis_url),
             job_serializer=serialize,
             job_deserializer=deserialize,
-            default_queue_name=QUEUE_NAME,
+            default_queue_name=queue_name(namespace),
         )
-        return cls(pool)
+        return cls(pool, namespace)
+
+    def arq_id(self, job_id: str) -> str:
+        return arq_job_id(self.namespace, job_id)
 
     async def enqueue(
         self, function: str, *, job_id: str, kwargs: dict[str, Any] | None = None, actor_id: int | None = None
@@ -43,18 +51,21 @@ class ArqQueue:
         kwargs = kwargs or {}
         if not await job_records.record_enqueued(job_id, function, kwargs, actor_id=actor_id):
             return False  # known: queued, running or done; only the sweeper puts a lost one back
-        await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
+        await self._put(job_id, function, kwargs)
         return True
+
+    async def _put(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
+        await self.pool.enqueue_job(function, _job_id=self.arq_id(job_id), _queue_name=self.queue_name, **kwargs)
 
     async def is_known(self, job_id: str) -> bool:
         from arq.jobs import Job, JobStatus
 
-        status = await Job(job_id, self.pool, _queue_name=QUEUE_NAME, _deserializer=deserialize).status()
-        return status != JobStatus.not_found
+        job = Job(self.arq_id(job_id), self.pool, _queue_name=self.queue_name, _deserializer=deserialize)
+        return await job.status() != JobStatus.not_found
 
     async def requeue(self, job_id: str, function: str, kwargs: dict[str, Any]) -> None:
         log.warning("re-enqueueing lost job %s", job_id)
-        await self.pool.enqueue_job(function, _job_id=job_id, **kwargs)
+        await self._put(job_id, function, kwargs)
 
     async def close(self) -> None:
         await self.pool.aclose()
@@ -113,5 +124,7 @@ class InProcessQueue:
         await self.wait()
 
 
-async def open_queue(redis_url: str | None) -> JobQueue:
-    return await ArqQueue.connect(redis_url) if redis_url else InProcessQueue()
+async def open_queue(settings: Settings) -> JobQueue:
+    if settings.redis_url:
+        return await ArqQueue.connect(settings.redis_url, settings.namespace)
+    return InProcessQueue()

@@ -9,12 +9,11 @@ from schema.context import Info
 from schema.inventory.types import StockLevel
 from schema.permissions import require
 from schema.policy import TOKEN_ENDED, unauthenticated
-from server import events
 from server.auth.permissions import Permission
 from server.auth.service import recheck
-from server.catalog.service import find_products
-from server.errors import ErrorCode
-from server.inventory.stock import stock_levels
+from server.catalog.service import product_by_sku
+from server.errors import ErrorCode, NotFound
+from server.inventory.feed import watch_stock
 
 
 async def _still_allowed(info: Info, permission: Permission) -> None:
@@ -38,18 +37,16 @@ class InventorySubscription:
     )
     async def stock_levels(self, info: Info, sku: str) -> AsyncGenerator[list[StockLevel], None]:
         # Ends with an UNAUTHENTICATED error at the first change after the token stops being valid.
-        product = await find_products(include_archived=True).get_or_none(sku=sku.strip())
+        product = await product_by_sku(sku)
         if product is None:
-            raise GraphQLError(f"There is no product with SKU {sku!r}.", extensions={"code": "NOT_FOUND"})
+            raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
         fresh_loaders = getattr(info.context, "fresh_loaders", None)
-        # Listen before the first read, so a change between the two is not lost.
-        with events.broker.subscribe(events.stock_topic(product.id)) as changes:
+        limit = info.context.settings.max_page_size
+        # One read per change for all subscribers of the product in this process; each checks its own token.
+        with watch_stock(product.id, product.sku, limit=limit) as feed:
             while True:
+                levels = await feed.next()
                 await _still_allowed(info, Permission.STOCK_VIEW)
                 if fresh_loaders is not None:  # each event reads fresh, not through the first one's cache
                     fresh_loaders()
-                levels = await stock_levels(sku=product.sku, limit=info.context.settings.max_page_size)
                 yield [StockLevel.from_level(level) for level in levels]
-                await changes.get()
-                while not changes.empty():  # a burst of changes needs one fresh read
-                    changes.get_nowait()

@@ -12,7 +12,7 @@ from server.inventory.models import LedgerCheck
 from server.jobs.models import JobRecord, JobStatus
 from server.settings import Settings
 from tests.conftest import skip_or_fail
-from workers.constants import CHECK_LEDGER, QUEUE_NAME
+from workers.constants import CHECK_LEDGER
 from workers.queue import ArqQueue, InProcessQueue
 
 
@@ -41,12 +41,12 @@ async def test_the_ledger_check_runs_on_an_arq_worker_and_a_rerun_changes_nothin
     from workers.settings import build_worker
 
     worker_settings = Settings(database_url=settings.database_url, redis_url=redis_url, environment="test")
-    queue = await ArqQueue.connect(redis_url)
+    queue = await ArqQueue.connect(redis_url, worker_settings.namespace)
     job_id = f"{CHECK_LEDGER}:{uuid.uuid4()}"
     try:
         assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is True
         assert await queue.enqueue(CHECK_LEDGER, job_id=job_id) is False
-        raw = await queue.pool.get(f"arq:job:{job_id}")
+        raw = await queue.pool.get(f"arq:job:{queue.arq_id(job_id)}")
         assert msgpack.unpackb(raw, timestamp=3)["f"] == CHECK_LEDGER  # msgpack, not pickle
 
         worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05)
@@ -69,9 +69,9 @@ async def test_the_ledger_check_runs_on_an_arq_worker_and_a_rerun_changes_nothin
         assert again == {"ledger_check_id": checks[0].id, "ok": True}
         assert await LedgerCheck.filter(job_id=job_id).count() == 1
     finally:
-        await queue.pool.delete(f"arq:result:{job_id}", f"arq:job:{job_id}")
+        await queue.pool.delete(f"arq:result:{queue.arq_id(job_id)}", f"arq:job:{queue.arq_id(job_id)}")
         await queue.close()
-    assert QUEUE_NAME.startswith("storekeeper")
+    assert queue.queue_name.startswith("storekeeper:")
 
 
 async def test_the_sweeper_re_enqueues_a_job_redis_lost(settings: Settings) -> None:
@@ -82,20 +82,20 @@ async def test_the_sweeper_re_enqueues_a_job_redis_lost(settings: Settings) -> N
     from workers.jobs import sweep_lost_jobs
     from workers.settings import build_worker
 
-    queue = await ArqQueue.connect(redis_url)
+    worker_settings = Settings(database_url=settings.database_url, redis_url=redis_url, environment="test")
+    queue = await ArqQueue.connect(redis_url, worker_settings.namespace)
     job_id = f"{CHECK_LEDGER}:{uuid.uuid4()}"
     try:
         await queue.enqueue(CHECK_LEDGER, job_id=job_id)
         # Redis restarts without persistence: the job is gone from the queue, the database remembers it.
-        await queue.pool.delete(f"arq:job:{job_id}")
-        await queue.pool.zrem(QUEUE_NAME, job_id)
+        await queue.pool.delete(f"arq:job:{queue.arq_id(job_id)}")
+        await queue.pool.zrem(queue.queue_name, queue.arq_id(job_id))
         await JobRecord.filter(job_id=job_id).update(enqueued_at=datetime.now(UTC) - timedelta(minutes=30))
         assert not await queue.is_known(job_id)
 
         assert (await sweep_lost_jobs({"queue": queue}))["requeued"] >= 1
         assert await queue.is_known(job_id)
 
-        worker_settings = Settings(database_url=settings.database_url, redis_url=redis_url, environment="test")
         worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05)
         worker.on_startup = None
         worker.on_shutdown = None
@@ -104,5 +104,5 @@ async def test_the_sweeper_re_enqueues_a_job_redis_lost(settings: Settings) -> N
         assert (await JobRecord.get(job_id=job_id)).status == JobStatus.DONE
         assert await LedgerCheck.filter(job_id=job_id).count() == 1
     finally:
-        await queue.pool.delete(f"arq:result:{job_id}", f"arq:job:{job_id}")
+        await queue.pool.delete(f"arq:result:{queue.arq_id(job_id)}", f"arq:job:{queue.arq_id(job_id)}")
         await queue.close()
