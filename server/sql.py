@@ -1,7 +1,7 @@
 """Raw SQL for the hot and the race-prone paths, written once for PostgreSQL and SQLite.
 
 Statements use PostgreSQL's ``$1, $2 ...`` placeholders in order; on SQLite they become ``?``.
-``FOR UPDATE`` is kept only on PostgreSQL: SQLite has no row locks, and its writers are
+``FOR UPDATE`` and ``FOR SHARE`` are kept only on PostgreSQL: SQLite has no row locks, and its writers are
 serialised by the connection's transaction lock.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 _PLACEHOLDER = re.compile(r"\$\d+")
+_ROW_LOCK = re.compile(r" FOR (?:UPDATE|SHARE)\b")
 
 
 def dialect(conn: BaseDBAsyncClient) -> str:
@@ -23,7 +24,7 @@ def dialect(conn: BaseDBAsyncClient) -> str:
 
 @lru_cache(maxsize=256)
 def _for_sqlite(sql: str) -> str:
-    return _PLACEHOLDER.sub("?", sql).replace(" FOR UPDATE", "")
+    return _ROW_LOCK.sub("", _PLACEHOLDER.sub("?", sql))
 
 
 def render(conn: BaseDBAsyncClient, sql: str) -> str:

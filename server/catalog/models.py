@@ -3,6 +3,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from server.text import Code, Text, column_length
+
 
 class Category(Model):
     id = fields.IntField(primary_key=True)
@@ -37,6 +39,7 @@ class Product(Model):
     style = fields.CharField(max_length=64, null=True)
     tracks_lots = fields.BooleanField(default=False)
     is_archived = fields.BooleanField(default=False)
+    archived_at = fields.DatetimeField(null=True)  # when it last stopped taking stock
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -58,3 +61,13 @@ class Barcode(Model):
 
     class Meta:
         table = "barcode"
+
+
+# What a caller may send for each column (see server/text.py).
+SKU = Code("SKU", column_length(Product, "sku"))
+PRODUCT_NAME = Text("name", column_length(Product, "name"))
+UNIT = Text("unit", column_length(Product, "unit"))
+ATTRIBUTES = {name: Text(name, column_length(Product, name)) for name in ("color", "size", "material", "style")}
+CATEGORY_NAME = Text("category", column_length(Category, "name"))
+BRAND_NAME = Text("brand", column_length(Brand, "name"))
+BARCODE = Code("barcode", column_length(Barcode, "code"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -11,11 +11,24 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import audit, sql
-from server.catalog.barcodes import classify
-from server.catalog.models import Barcode, Brand, Category, Product
+from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT, ProductCode, classify
+from server.catalog.models import (
+    ATTRIBUTES,
+    BRAND_NAME,
+    CATEGORY_NAME,
+    PRODUCT_NAME,
+    SKU,
+    UNIT,
+    Barcode,
+    Brand,
+    Category,
+    Product,
+)
+from server.clock import now
 from server.errors import AlreadyExists, Invalid, NotFound
+from server.text import Text
 
-MAX_SKU_LENGTH = 64
+SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
 
 
 @dataclass
@@ -34,22 +47,6 @@ class ProductDetails:
     barcodes: list[str] | None = None
 
 
-def _clean_sku(sku: str) -> str:
-    sku = sku.strip()
-    if not sku or len(sku) > MAX_SKU_LENGTH or any(c.isspace() for c in sku):
-        raise Invalid(f"A SKU must be 1 to {MAX_SKU_LENGTH} characters without spaces.", field="sku")
-    return sku
-
-
-def _clean_text(value: str, field: str, max_length: int, *, required: bool = False) -> str | None:
-    value = value.strip()
-    if required and not value:
-        raise Invalid(f"The {field} must not be empty.", field=field)
-    if len(value) > max_length:
-        raise Invalid(f"The {field} must have at most {max_length} characters.", field=field)
-    return value or None
-
-
 async def _named(conn: BaseDBAsyncClient, table: str, name: str | None) -> int | None:
     """The id of the category or brand with this name, created if new (without a race)."""
     if not name:
@@ -63,100 +60,132 @@ async def _named(conn: BaseDBAsyncClient, table: str, name: str | None) -> int |
 def find_products(
     *, search: str | None = None, category: str | None = None, brand: str | None = None, include_archived: bool = False
 ) -> QuerySet[Product]:
-    """Products matching a search of SKU or name, a category and a brand; archived ones left out by default."""
+    """Products matching a search of SKU or name, a category and a brand; archived ones left out by default.
+
+    A filter no product can match (too long, invisible characters) finds nothing rather than failing.
+    """
     query = Product.all().select_related("category", "brand")
     if not include_archived:
         query = query.filter(is_archived=False)
-    if search:
-        query = query.filter(Q(sku__icontains=search) | Q(name__icontains=search))
-    if category:
-        query = query.filter(category__name=category)
-    if brand:
-        query = query.filter(brand__name=brand)
+    for given, spec in ((search, SEARCH), (category, CATEGORY_NAME), (brand, BRAND_NAME)):
+        if given is not None and given.strip() and spec.key(given) is None:
+            return query.filter(id__in=[])
+    if search and search.strip():
+        term = SEARCH.key(search)
+        query = query.filter(Q(sku__icontains=term) | Q(name__icontains=term))
+    if category and category.strip():
+        query = query.filter(category__name=CATEGORY_NAME.key(category))
+    if brand and brand.strip():
+        query = query.filter(brand__name=BRAND_NAME.key(brand))
     return query
 
 
-async def _apply(conn: BaseDBAsyncClient, product: Product, details: ProductDetails) -> dict[str, object]:
-    """Copy ``details`` onto ``product`` and return what changed, for the audit log."""
-    changes: dict[str, object] = {}
-    for spec in fields(details):
-        value = getattr(details, spec.name)
-        if value is None or spec.name in ("category", "brand", "barcodes"):
-            continue
-        if isinstance(value, str):
-            limit = 255 if spec.name == "name" else 64
-            value = _clean_text(value, spec.name, limit, required=spec.name in ("name", "unit"))
-        setattr(product, spec.name, value)
-        changes[spec.name] = value
+async def product_by_sku(sku: str, *, include_archived: bool = True) -> Product | None:
+    """The product with this SKU (in any case), or None; a string no SKU can be finds none."""
+    key = SKU.key(sku)
+    if key is None:
+        return None
+    return await find_products(include_archived=include_archived).get_or_none(sku=key)
+
+
+def _clean_details(details: ProductDetails) -> dict[str, object]:
+    """Every fact given, checked against its column; an empty optional fact clears it."""
+    given: dict[str, object] = {}
+    if details.name is not None:
+        given["name"] = PRODUCT_NAME.clean(details.name, "name")
+    if details.unit is not None:
+        given["unit"] = UNIT.clean(details.unit, "unit")
+    for name, spec in ATTRIBUTES.items():
+        if (value := getattr(details, name)) is not None:
+            given[name] = spec.optional(value, name)
     if details.category is not None:
-        category = _clean_text(details.category, "category", 100)
-        product.category_id = await _named(conn, Category._meta.db_table, category)  # type: ignore[attr-defined]
-        changes["category"] = category
+        given["category"] = CATEGORY_NAME.optional(details.category, "category")
     if details.brand is not None:
-        brand = _clean_text(details.brand, "brand", 100)
-        product.brand_id = await _named(conn, Brand._meta.db_table, brand)  # type: ignore[attr-defined]
-        changes["brand"] = brand
+        given["brand"] = BRAND_NAME.optional(details.brand, "brand")
+    if details.tracks_lots is not None:
+        given["tracks_lots"] = bool(details.tracks_lots)
+    if details.barcodes is not None:
+        if len(details.barcodes) > MAX_BARCODES_PER_PRODUCT:
+            raise Invalid(f"A product has at most {MAX_BARCODES_PER_PRODUCT} barcodes.", field="barcodes")
+        codes = [classify(code) for code in details.barcodes]
+        if len({c.normalized for c in codes}) != len(codes):
+            raise Invalid("The same barcode is given twice.", field="barcodes")
+        given["barcodes"] = codes
+    return given
+
+
+async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, object]) -> dict[str, object]:
+    """Copy the checked facts (barcodes aside) onto ``product``; what changed, for the audit log."""
+    changes: dict[str, object] = {}
+    for name, value in given.items():
+        if name == "category":
+            product.category_id = await _named(conn, Category._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
+        elif name == "brand":
+            product.brand_id = await _named(conn, Brand._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
+        elif name != "barcodes":
+            setattr(product, name, value)
+        changes[name] = value
     return changes
 
 
-async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[str]) -> None:
-    classified = [classify(code) for code in codes]
-    if len({c.normalized for c in classified}) != len(classified):
-        raise Invalid("The same barcode is given twice.", field="barcodes")
+async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> list[str]:
     await Barcode.filter(product_id=product.id).using_db(conn).delete()
-    for code in classified:
+    for code in codes:
         taken = await Barcode.filter(normalized=code.normalized).using_db(conn).exists()
         if taken:
             raise AlreadyExists(f"The barcode {code.code} belongs to another product.", field="barcodes")
         await Barcode.create(product=product, code=code.code, normalized=code.normalized, kind=code.kind, using_db=conn)
+    return [code.code for code in codes]
 
 
 async def create_product(sku: str, details: ProductDetails, *, actor_id: int | None) -> Product:
-    sku = _clean_sku(sku)
+    sku = SKU.clean(sku, "sku")
     if details.name is None:
         raise Invalid("A product needs a name.", field="name")
+    given = _clean_details(details)
     try:
         async with in_transaction() as conn:
-            product = Product(sku=sku)
-            changes = await _apply(conn, product, details)
             if await Product.filter(sku=sku).using_db(conn).exists():
                 raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
+            product = Product(sku=sku)
+            changes = await _apply(conn, product, given)
             await product.save(using_db=conn)
-            await _replace_barcodes(conn, product, details.barcodes or [])
+            changes["barcodes"] = await _replace_barcodes(conn, product, given.get("barcodes", []))  # type: ignore[arg-type]
             await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="product.create",
-                object_type="product",
-                object_id=product.id,
-                data={"sku": sku, **changes, "barcodes": details.barcodes or []},
-            )
+                conn, actor_id=actor_id, action="product.create", object_type="product", object_id=product.id,
+                data={"sku": sku, **changes},
+            )  # fmt: skip
     except IntegrityError:  # a concurrent create of the same SKU or barcode won the race
         raise AlreadyExists(f"The SKU {sku} or one of its barcodes is taken.", field="sku") from None
     return product
 
 
+async def _locked(conn: BaseDBAsyncClient, sku: str) -> Product:
+    """The product, locked against every posting: a posting holds it FOR SHARE while it relies on
+    the product's settings (lot tracking, archived), so a change waits for those in flight, and
+    postings that come after read the change (see ``server.inventory.lookups``)."""
+    key = SKU.key(sku)
+    product = await Product.select_for_update().using_db(conn).get_or_none(sku=key) if key else None
+    if product is None:
+        raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
+    return product
+
+
 async def update_product(sku: str, details: ProductDetails, *, actor_id: int | None) -> Product:
+    given = _clean_details(details)
     try:
         async with in_transaction() as conn:
-            product = await Product.select_for_update().using_db(conn).get_or_none(sku=sku.strip())
-            if product is None:
-                raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
-            if details.tracks_lots is not None and details.tracks_lots != product.tracks_lots:
+            product = await _locked(conn, sku)
+            if given.get("tracks_lots", product.tracks_lots) != product.tracks_lots:
                 await _refuse_if_stocked(conn, product)
-            changes = await _apply(conn, product, details)
+            changes = await _apply(conn, product, given)
             await product.save(using_db=conn)
-            if details.barcodes is not None:
-                await _replace_barcodes(conn, product, details.barcodes)
-                changes["barcodes"] = details.barcodes
+            if "barcodes" in given:
+                changes["barcodes"] = await _replace_barcodes(conn, product, given["barcodes"])  # type: ignore[arg-type]
             await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="product.update",
-                object_type="product",
-                object_id=product.id,
+                conn, actor_id=actor_id, action="product.update", object_type="product", object_id=product.id,
                 data=changes,
-            )
+            )  # fmt: skip
     except IntegrityError:
         raise AlreadyExists("One of the barcodes belongs to another product.", field="barcodes") from None
     return product
@@ -174,19 +203,16 @@ async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product) -> None:
 
 
 async def set_archived(sku: str, archived: bool, *, actor_id: int | None) -> Product:
-    """Archive (or restore) a product: it stays in the ledger but takes no new stock."""
+    """Archive (or restore) a product: it stays in the ledger, can be moved, sold and scrapped, but
+    takes no new stock; ``archived_at`` lets the ledger check prove that nothing came in since."""
     async with in_transaction() as conn:
-        product = await Product.select_for_update().using_db(conn).get_or_none(sku=sku.strip())
-        if product is None:
-            raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
-        product.is_archived = archived
-        await product.save(using_db=conn, update_fields=["is_archived", "updated_at"])
+        product = await _locked(conn, sku)
+        if product.is_archived != archived:
+            product.is_archived = archived
+            product.archived_at = now() if archived else None
+            await product.save(using_db=conn, update_fields=["is_archived", "archived_at", "updated_at"])
         await audit.record(
-            conn,
-            actor_id=actor_id,
-            action="product.archive" if archived else "product.restore",
-            object_type="product",
-            object_id=product.id,
-            data={"sku": product.sku},
-        )
+            conn, actor_id=actor_id, action="product.archive" if archived else "product.restore",
+            object_type="product", object_id=product.id, data={"sku": product.sku},
+        )  # fmt: skip
     return product

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -27,7 +29,7 @@ class LedgerReport:
     problems: list[str]
 
 
-async def _balances(conn) -> dict[tuple[int, int, int], Decimal]:  # type: ignore[no-untyped-def]
+async def _balances(conn: BaseDBAsyncClient) -> dict[tuple[int, int, int], Decimal]:
     """Net quantity per (product, location, lot) over all moves."""
     balances: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
     if sql.dialect(conn) == "postgres":  # exact NUMERIC sums in the database
@@ -61,24 +63,54 @@ async def _balances(conn) -> dict[tuple[int, int, int], Decimal]:  # type: ignor
         last_id = rows[-1]["id"]
 
 
+@dataclass(frozen=True)
+class _Names:
+    """What a problem names, as people know it: SKUs and location codes, not ids."""
+
+    skus: dict[int, str]
+    locations: dict[int, tuple[str, str]]  # id -> (code, kind)
+
+    def product(self, product_id: int) -> str:
+        return self.skus.get(product_id, f"product #{product_id}")
+
+    def place(self, product_id: int, location_id: int, lot_id: int) -> str:
+        code = self.locations.get(location_id, (f"location #{location_id}", ""))[0]
+        return f"{self.product(product_id)} in {code}" + (f", lot #{lot_id}" if lot_id else "")
+
+    def kind(self, location_id: int) -> str | None:
+        return self.locations[location_id][1] if location_id in self.locations else None
+
+
 async def check_ledger() -> LedgerReport:
-    """Compare every quant with its moves, in one consistent snapshot."""
-    problems: list[str] = []
+    """Compare every quant with its moves, and prove the rules quants must obey, in one snapshot."""
     async with in_transaction() as conn:
         if sql.dialect(conn) == "postgres":
             await sql.execute(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         balances = await _balances(conn)
         quants = await sql.fetch(conn, "SELECT product_id, location_id, lot_id, on_hand, reserved FROM quant")
-        kinds = {r["id"]: r["kind"] for r in await sql.fetch(conn, "SELECT id, kind FROM location")}
+        products = await sql.fetch(conn, "SELECT id, sku, tracks_lots FROM product")
+        locations = await sql.fetch(conn, "SELECT id, code, kind FROM location")
+        names = _Names({r["id"]: r["sku"] for r in products}, {r["id"]: (r["code"], r["kind"]) for r in locations})
+        problems = _balance_problems(quants, balances, names)
+        problems += _tracking_problems(quants, {r["id"]: bool(r["tracks_lots"]) for r in products}, names)
+        problems += await _lot_owner_problems(conn, names)
+        problems += await _archived_gain_problems(conn, names)
+    return LedgerReport(ok=not problems, quants_checked=len(quants), problems=problems)
 
+
+def _balance_problems(
+    quants: list[dict[str, Any]], balances: dict[tuple[int, int, int], Decimal], names: _Names
+) -> list[str]:
+    """Quants equal the sum of their moves, only real locations hold them, and each product nets to zero."""
+    problems: list[str] = []
     seen: set[tuple[int, int, int]] = set()
     for quant in quants:
         key = (quant["product_id"], quant["location_id"], quant["lot_id"])
         seen.add(key)
         on_hand = quantities.from_db(quant["on_hand"])
         expected = balances.get(key, Decimal(0))
-        where = f"product {key[0]} in location {key[1]}, lot {key[2]}"
-        if kinds.get(key[1]) != LocationKind.INTERNAL:
+        where = names.place(*key)
+        if names.kind(key[1]) != LocationKind.INTERNAL:
             problems.append(f"{where}: a quant in a location that cannot hold stock")
         if on_hand != expected:
             problems.append(f"{where}: quant says {on_hand}, moves say {expected}")
@@ -87,10 +119,51 @@ async def check_ledger() -> LedgerReport:
     per_product: dict[int, Decimal] = defaultdict(Decimal)
     for key, balance in balances.items():
         per_product[key[0]] += balance
-        if key not in seen and balance != 0 and kinds.get(key[1]) == LocationKind.INTERNAL:
-            problems.append(f"product {key[0]} in location {key[1]}, lot {key[2]}: moves say {balance}, no quant")
-    problems.extend(f"product {p}: moves do not sum to zero ({s})" for p, s in per_product.items() if s != 0)
-    return LedgerReport(ok=not problems, quants_checked=len(quants), problems=problems)
+        if key not in seen and balance != 0 and names.kind(key[1]) == LocationKind.INTERNAL:
+            problems.append(f"{names.place(*key)}: moves say {balance}, no quant")
+    problems.extend(f"{names.product(p)}: moves do not sum to zero ({s})" for p, s in per_product.items() if s != 0)
+    return problems
+
+
+def _tracking_problems(quants: list[dict[str, Any]], tracks_lots: dict[int, bool], names: _Names) -> list[str]:
+    """Stock of a product tracked by lot is in lots; stock of one that is not is in none."""
+    problems = []
+    for quant in quants:
+        if quantities.from_db(quant["on_hand"]) == 0:
+            continue
+        tracked, in_lot = tracks_lots.get(quant["product_id"], False), quant["lot_id"] != NO_LOT
+        if tracked != in_lot:
+            why = "tracked by lot but held without one" if tracked else "held in a lot but not tracked by lot"
+            problems.append(f"{names.place(quant['product_id'], quant['location_id'], quant['lot_id'])}: {why}")
+    return problems
+
+
+async def _lot_owner_problems(conn: BaseDBAsyncClient, names: _Names) -> list[str]:
+    """A lot belongs to one product: no quant or move holds it for another."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT 'quant' AS what, quant.product_id, quant.lot_id FROM quant JOIN lot ON lot.id = quant.lot_id"
+        " WHERE lot.product_id <> quant.product_id UNION ALL"
+        " SELECT 'move', stock_move.product_id, stock_move.lot_id FROM stock_move"
+        " JOIN lot ON lot.id = stock_move.lot_id WHERE lot.product_id <> stock_move.product_id LIMIT 100",
+    )
+    return [f"{names.product(r['product_id'])}: a {r['what']} in lot #{r['lot_id']} of another product" for r in rows]
+
+
+async def _archived_gain_problems(conn: BaseDBAsyncClient, names: _Names) -> list[str]:
+    """An archived product takes no new stock: no move brings it in from outside after it was archived."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT stock_move.id, stock_move.product_id FROM stock_move"
+        " JOIN product ON product.id = stock_move.product_id"
+        " JOIN location AS source ON source.id = stock_move.from_location_id"
+        " JOIN location AS target ON target.id = stock_move.to_location_id"
+        " WHERE product.is_archived AND stock_move.created_at > product.archived_at"
+        " AND source.kind <> $1 AND target.kind = $2 ORDER BY stock_move.id LIMIT 100",
+        LocationKind.INTERNAL.value,
+        LocationKind.INTERNAL.value,
+    )
+    return [f"{names.product(r['product_id'])}: move #{r['id']} brought stock in after it was archived" for r in rows]
 
 
 async def run_and_store(job_id: str | None = None) -> LedgerCheck:

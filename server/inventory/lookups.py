@@ -8,16 +8,23 @@ from datetime import date
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
+from server.catalog.models import SKU
 from server.clock import now
 from server.errors import Invalid, NotFound
 from server.inventory.locations import VIRTUAL_LOCATIONS
-from server.inventory.models import LocationKind
+from server.inventory.models import LOCATION_CODE, LOT_CODE, LocationKind
 
 
 @dataclass(frozen=True)
 class Product:
     id: int
     sku: str
+    tracks_lots: bool = False
+    archived: bool = False
+
+    def refuse_new_stock_if_archived(self) -> None:
+        if self.archived:
+            raise Invalid(f"The product {self.sku} is archived and takes no new stock: restore it first.", field="sku")
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class Place:
 class LotRef:
     id: int
     code: str
+    expires_on: date | None = None
 
 
 async def lookup(
@@ -39,39 +47,50 @@ async def lookup(
     *locations: tuple[str, str],
     lot: str | None,
     lot_required: bool = False,
-    receiving: bool = False,
 ) -> tuple[Product, list[Place]]:
     """The product and the real locations ``(code, input field)`` to post, in one query.
+
+    The rows are read FOR SHARE: a change of the product's or a location's settings (lot
+    tracking, archiving) locks its row FOR UPDATE, so it waits for the postings that relied on
+    the old settings, and a posting that comes after it reads the new ones.
 
     A product tracked by lot must name its lot where ``lot_required`` (stock created or counted);
     one that is not may not name a lot at all, or a count could miss stock held in lots.
     """
-    codes = [code.strip() for code, _ in locations]
+    sku_key = SKU.key(sku)
+    if sku_key is None:
+        raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
+    codes: list[str] = []
+    for given, field in locations:
+        code = LOCATION_CODE.key(given)
+        if code is None:
+            raise NotFound(f"There is no location {given[:80]!r}.", field=field)
+        codes.append(code)
     placeholders = ", ".join(f"${i}" for i in range(2, len(codes) + 2))
     rows = await sql.fetch(
         conn,
         "SELECT product.id, product.sku, product.tracks_lots, product.is_archived,"
         " location.id AS location_id, location.code, location.kind"
-        f" FROM product, location WHERE product.sku = $1 AND location.code IN ({placeholders})",
-        sku.strip(),
+        f" FROM product, location WHERE product.sku = $1 AND location.code IN ({placeholders})"
+        " ORDER BY location.id FOR SHARE",
+        sku_key,
         *codes,
     )
-    if not rows and await sql.fetch_one(conn, "SELECT id FROM product WHERE sku = $1", sku.strip()) is None:
-        raise NotFound(f"There is no product with SKU {sku!r}.", field="sku")
+    if not rows and await sql.fetch_one(conn, "SELECT id FROM product WHERE sku = $1", sku_key) is None:
+        raise NotFound(f"There is no product with SKU {sku_key!r}.", field="sku")
     found = {row["code"]: row for row in rows}
-    for (given, field), code in zip(locations, codes, strict=True):
+    for (_, field), code in zip(locations, codes, strict=True):
         if code not in found:
-            raise NotFound(f"There is no location {given!r}.", field=field)
+            raise NotFound(f"There is no location {code!r}.", field=field)
         if found[code]["kind"] != LocationKind.INTERNAL:
             raise Invalid(f"The location {code} cannot hold stock.", field=field)
     row = rows[0]
-    if receiving and row["is_archived"]:
-        raise Invalid(f"The product {row['sku']} is archived and takes no new stock.", field="sku")
-    if row["tracks_lots"] and lot_required and not lot:
-        raise Invalid(f"The product {row['sku']} is tracked by lot: give the lot.", field="lot")
-    if not row["tracks_lots"] and lot:
-        raise Invalid(f"The product {row['sku']} is not tracked by lot.", field="lot")
-    product = Product(id=int(row["id"]), sku=row["sku"])
+    product = Product(id=int(row["id"]), sku=row["sku"], tracks_lots=bool(row["tracks_lots"]),
+                      archived=bool(row["is_archived"]))  # fmt: skip
+    if product.tracks_lots and lot_required and not lot:
+        raise Invalid(f"The product {product.sku} is tracked by lot: give the lot.", field="lot")
+    if not product.tracks_lots and lot:
+        raise Invalid(f"The product {product.sku} is not tracked by lot.", field="lot")
     return product, [Place(id=int(found[c]["location_id"]), code=c, holds_stock=True) for c in codes]
 
 
@@ -96,9 +115,7 @@ def forget_cached_locations() -> None:
 
 async def lot_for_receipt(conn: BaseDBAsyncClient, product: Product, code: str, expires_on: date | None) -> LotRef:
     """The lot stock arrives in, created on its first receipt; a lot keeps the expiry it came with."""
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise Invalid("A lot code has 1 to 64 characters.", field="lot")
+    code = LOT_CODE.clean(code, "lot")
     await sql.execute(
         conn,
         "INSERT INTO lot (product_id, code, expires_on, created_at) VALUES ($1, $2, $3, $4)"
@@ -115,13 +132,14 @@ async def lot_for_receipt(conn: BaseDBAsyncClient, product: Product, code: str, 
     stored = sql.as_date(row["expires_on"])
     if expires_on is not None and stored != expires_on:
         raise Invalid(f"The lot {code} is recorded with expiry {stored}, not {expires_on}.", field="expiresOn")
-    return LotRef(id=int(row["id"]), code=code)
+    return LotRef(id=int(row["id"]), code=code, expires_on=stored)
 
 
 async def existing_lot(conn: BaseDBAsyncClient, product: Product, code: str) -> LotRef:
+    key = LOT_CODE.key(code)
     row = await sql.fetch_one(
-        conn, "SELECT id, code FROM lot WHERE product_id = $1 AND code = $2", product.id, code.strip()
-    )
+        conn, "SELECT id, code, expires_on FROM lot WHERE product_id = $1 AND code = $2", product.id, key
+    ) if key else None  # fmt: skip
     if row is None:
-        raise NotFound(f"There is no lot {code!r} of {product.sku}.", field="lot")
-    return LotRef(id=int(row["id"]), code=row["code"])
+        raise NotFound(f"There is no lot {code[:80]!r} of {product.sku}.", field="lot")
+    return LotRef(id=int(row["id"]), code=row["code"], expires_on=sql.as_date(row["expires_on"]))

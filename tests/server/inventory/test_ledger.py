@@ -205,3 +205,43 @@ async def test_a_count_that_matches_is_still_kept_with_its_scan(place: Place, ad
     assert await Scan.filter(code=scan.code, move_id=None, user_id=admin.user_id).count() == 1
     counts = await AuditEntry.filter(action="stock.adjust", actor_id=admin.user_id)
     assert any(entry.data["sku"] == place.sku and entry.data["moves"] == [] for entry in counts)
+
+
+async def test_the_ledger_check_proves_lot_tracking_holds(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "5", idempotency_key=key(), actor_id=admin.user_id)
+    flip = "UPDATE product SET tracks_lots = $1 WHERE sku = $2"
+    async with in_transaction() as conn:  # behind the service's back, as a race once did
+        await sql.execute(conn, flip, True, place.sku)
+    try:
+        report = await check_ledger()
+        assert f"{place.sku} in {place.bin_a}: tracked by lot but held without one" in report.problems
+    finally:
+        async with in_transaction() as conn:
+            await sql.execute(conn, flip, False, place.sku)
+    await assert_ledger_balanced()
+
+
+async def test_the_ledger_check_finds_stock_that_came_in_after_archiving(place: Place, admin: Actor) -> None:
+    from server.catalog.service import set_archived
+
+    await set_archived(place.sku, True, actor_id=admin.user_id)
+    archived = "UPDATE product SET is_archived = $1 WHERE sku = $2"
+    async with in_transaction() as conn:  # let one receipt slip past the rule
+        await sql.execute(conn, archived, False, place.sku)
+    await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+    async with in_transaction() as conn:
+        await sql.execute(conn, archived, True, place.sku)
+    report = await check_ledger()
+    assert any(p.startswith(f"{place.sku}: move #") and "after it was archived" in p for p in report.problems)
+    await set_archived(place.sku, False, actor_id=admin.user_id)
+    await assert_ledger_balanced()
+
+
+async def test_stock_received_before_archiving_is_no_problem(place: Place, admin: Actor) -> None:
+    from server.catalog.service import set_archived
+
+    await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+    await set_archived(place.sku, True, actor_id=admin.user_id)
+    await ledger.move(place.sku, place.bin_a, place.bin_b, "1", idempotency_key=key(), actor_id=admin.user_id)
+    await ledger.issue(place.sku, place.bin_b, "1", idempotency_key=key(), actor_id=admin.user_id)
+    await assert_ledger_balanced()
