@@ -19,6 +19,9 @@ class Context:
     queue: JobQueue | None = None
     loaders: dict[str, Any] = field(default_factory=dict)
     connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init payload
+    # The caller's address as the ASGI server reports it (behind a proxy: uvicorn's --proxy-headers
+    # with --forwarded-allow-ips), for throttles that must tell one client from another.
+    client_address: str | None = None
 
     @property
     def user_id(self) -> int | None:

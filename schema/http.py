@@ -172,7 +172,8 @@ class GraphQLEndpoint:
         query, variables, operation_name, extensions = _check(params)
         principal = await principal_from(request.headers.get("authorization"))
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
-        context = Context(settings=self.settings, principal=principal, queue=self.queue)
+        client = request.client.host if request.client else None
+        context = Context(settings=self.settings, principal=principal, queue=self.queue, client_address=client)
         try:
             result = await self.schema.execute(
                 query, variable_values=variables, context_value=context, operation_name=operation_name,
@@ -180,8 +181,10 @@ class GraphQLEndpoint:
             )  # fmt: skip
         except InvalidOperationTypeError:
             raise HTTPError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from None
-        except (CannotGetOperationTypeError, MissingQueryError) as error:
-            raise HTTPError(400, str(error) or "No operation to run.") from None
+        except CannotGetOperationTypeError as error:
+            raise HTTPError(400, error.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise HTTPError(400, "No operation to run.") from None
         return self.respond(result, media_type)
 
     def respond(self, result: ExecutionResult | GraphQLResult, media_type: str) -> Response:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -108,10 +109,13 @@ class Actor:
     token: str
 
 
+PASSWORD = "correct horse battery"
+
+
 async def make_actor(role: str) -> Actor:
     username = unique(role).lower()
-    user = await auth.create_user(username, "correct horse battery", role)
-    return Actor(user.id, username, await auth.login(username, "correct horse battery"))
+    user = await auth.create_user(username, PASSWORD, role)
+    return Actor(user.id, username, await auth.login(username, PASSWORD))
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +129,20 @@ async def viewer(settings: Settings) -> Actor:
 
 
 class GraphQLClient:
-    def __init__(self, http: httpx.AsyncClient, queue: InProcessQueue) -> None:
+    def __init__(self, http: httpx.AsyncClient, queue: InProcessQueue, transport: httpx.ASGITransport) -> None:
         self.http = http
         self.queue = queue
+        self.transport = transport
+
+    @contextlib.contextmanager
+    def calling_from(self, address: str) -> Iterator[None]:
+        """Requests in the block come from ``address``, as the server sees its peers."""
+        previous = self.transport.client
+        self.transport.client = (address, 50000)
+        try:
+            yield
+        finally:
+            self.transport.client = previous
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
                    accept: str = "application/json") -> httpx.Response:  # fmt: skip
@@ -152,7 +167,7 @@ async def graphql(settings: Settings) -> AsyncIterator[GraphQLClient]:
     app.state.graphql.queue = queue = InProcessQueue()  # the transport below does not run the lifespan
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://storekeeper.test") as http:
-        yield GraphQLClient(http, queue)
+        yield GraphQLClient(http, queue, transport)
     await queue.close()
 
 

@@ -42,7 +42,7 @@ class AuthMutation:
     @strawberry.mutation(description="Exchange a username and password for a session token.")
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         try:
-            token = await service.login(input.username, input.password)
+            token = await service.login(input.username, input.password, address=info.context.client_address)
         except DomainError as error:
             return LoginPayload(errors=[UserError.from_domain(error)])
         return LoginPayload(token=token)

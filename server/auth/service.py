@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import math
 import secrets
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,9 +18,11 @@ from tortoise.transactions import in_transaction
 from server import audit
 from server.auth.models import Role, Token, User
 from server.auth.permissions import DEFAULT_ROLES, Permission
+from server.auth.throttle import LoginThrottle
 from server.clock import now
-from server.errors import AlreadyExists, DomainError, ErrorCode, Invalid, NotFound
+from server.errors import AlreadyExists, ErrorCode, Invalid, NotFound
 from server.settings import get_settings
+from server.text import Opaque, Text, column_length
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a login takes as long either way.
@@ -76,87 +75,24 @@ class LoginFailed(Invalid):
     code = ErrorCode.UNAUTHENTICATED
 
 
-class TooManyAttempts(DomainError):
-    code = ErrorCode.TOO_MANY_ATTEMPTS
-
-
-class LoginThrottle:
-    """Failed logins per username in a sliding window, in this process.
-
-    An attempt counts from the moment it starts, so a burst of concurrent guesses cannot slip
-    past the limit while their hashes are being checked; a success takes its own attempt back
-    and touches no other count. Unknown usernames are counted like known ones, so the refusal
-    tells nothing about which names exist, and it answers without hashing.
-    """
-
-    def __init__(
-        self,
-        limit: int = 5,
-        window_seconds: float = 300.0,
-        *,
-        max_usernames: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window_seconds = window_seconds
-        self.max_usernames = max_usernames
-        self.clock = clock
-        self._attempts: dict[str, deque[float]] = {}
-
-    @staticmethod
-    def _key(username: str) -> str:
-        # Usernames have at most 150 characters: longer ones exist nowhere and may share one count.
-        return username.strip().casefold()[:300]
-
-    def _recent(self, key: str, at: float) -> deque[float] | None:
-        attempts = self._attempts.get(key)
-        if attempts is None:
-            return None
-        while attempts and attempts[0] <= at - self.window_seconds:
-            attempts.popleft()
-        if not attempts:
-            del self._attempts[key]
-            return None
-        return attempts
-
-    def _make_room(self, at: float) -> None:
-        if len(self._attempts) < self.max_usernames:
-            return
-        for key in list(self._attempts):
-            self._recent(key, at)
-        if len(self._attempts) >= self.max_usernames:  # still full: forget the names tracked longest
-            for key in list(self._attempts)[: max(1, self.max_usernames // 10)]:
-                del self._attempts[key]
-
-    def begin(self, username: str) -> float:
-        """Count an attempt for ``username``; refuse it while the window holds ``limit`` failures."""
-        key, at = self._key(username), self.clock()
-        attempts = self._recent(key, at)
-        if attempts is not None and len(attempts) >= self.limit:
-            wait = max(1, math.ceil(attempts[0] + self.window_seconds - at))
-            raise TooManyAttempts(
-                f"Too many failed logins for this username: try again in {wait} seconds.", field="username"
-            )
-        if attempts is None:
-            self._make_room(at)
-            attempts = self._attempts[key] = deque()
-        attempts.append(at)
-        return at
-
-    def succeeded(self, username: str, started: float) -> None:
-        """The attempt begun at ``started`` was right: it is not a failure."""
-        key = self._key(username)
-        attempts = self._attempts.get(key)
-        if attempts is not None and started in attempts:
-            attempts.remove(started)
-            if not attempts:
-                del self._attempts[key]
-
-    def clear(self) -> None:
-        self._attempts.clear()
-
-
 login_throttle = LoginThrottle()
+USERNAME = Opaque("username", column_length(User, "username"))
+ROLE = Opaque("role", column_length(Role, "name"))
+TOKEN_NAME = Text("token name", column_length(Token, "name"))
+MIN_PASSWORD_LENGTH = 8
+# argon2 pre-hashes any length, but a password is something a person types.
+MAX_PASSWORD_LENGTH = 1024
+
+
+def _hashable(password: object) -> bool:
+    """A password argon2 can take: text of a sane length that encodes as UTF-8 (no lone surrogates)."""
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        password.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def ensure_default_roles() -> None:
@@ -168,16 +104,15 @@ async def ensure_default_roles() -> None:
 
 
 def _validate_password(password: str) -> None:
-    if len(password) < 8:
-        raise Invalid("The password must have at least 8 characters.", field="password")
+    if not _hashable(password) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise Invalid(f"The password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.", field="password")
 
 
 async def create_user(username: str, password: str, role: str, *, actor_id: int | None = None) -> User:
-    username = username.strip()
-    if not username or len(username) > 150:
-        raise Invalid("The username must have 1 to 150 characters.", field="username")
+    username = USERNAME.clean(username, "username")
     _validate_password(password)
-    role_row = await Role.get_or_none(name=role)
+    role_key = ROLE.key(role)
+    role_row = await Role.get_or_none(name=role_key) if role_key else None
     if role_row is None:
         raise NotFound(f"There is no role {role!r}.", field="role")
     password_hash = await _hash_password(password)
@@ -218,25 +153,30 @@ async def _issue_token(user: User, kind: str, name: str, lifetime: timedelta | N
     return token
 
 
-async def login(username: str, password: str) -> str:
+async def login(username: str, password: str, *, address: str | None = None) -> str:
     """Check a person's password and give them a session token.
 
-    After ``login_throttle.limit`` failures for a username within its window, further attempts
-    are refused with TOO_MANY_ATTEMPTS until the oldest failure leaves the window.
+    Failures slow down further attempts of that username from that address, and of that address
+    (``login_throttle``): TOO_MANY_ATTEMPTS says how long to wait. Whatever is sent, the answer
+    takes as long as a real check, so it tells nothing about which usernames exist.
     """
-    started = login_throttle.begin(username)
-    user = await User.get_or_none(username=username.strip(), is_active=True)
-    if not await _password_matches(user.password_hash if user else _DUMMY_HASH, password):
+    attempt = login_throttle.begin(username, address)
+    key = USERNAME.key(username)
+    user = await User.get_or_none(username=key, is_active=True) if key else None
+    candidate = password if _hashable(password) else ""
+    if not await _password_matches(user.password_hash if user else _DUMMY_HASH, candidate) or candidate != password:
         user = None
     if user is None:
         raise LoginFailed("Unknown username or wrong password.")
-    login_throttle.succeeded(username, started)
+    login_throttle.succeeded(attempt)
     return await _issue_token(user, "session", "login", get_settings().session_ttl)
 
 
 async def create_api_token(username: str, name: str) -> str:
     """A token for an integration (a marketplace, a script): it does not expire until revoked."""
-    user = await User.get_or_none(username=username)
+    name = TOKEN_NAME.clean(name, "name")
+    key = USERNAME.key(username)
+    user = await User.get_or_none(username=key) if key else None
     if user is None:
         raise NotFound(f"There is no user {username!r}.", field="username")
     return await _issue_token(user, "api", name, None)

@@ -21,6 +21,7 @@ from schema.policy import UNAUTHENTICATED
 from schema.relay import decode_cursor, encode_cursor
 from schema.websocket import ConnectionContext, SubscriptionApp
 from server.auth import service as auth
+from server.auth.throttle import TooManyAttempts
 from server.errors import ErrorCode, Invalid
 from server.settings import DEVELOPMENT_SECRET_KEY, ConfigurationError, Settings
 from tests.conftest import Actor, GraphQLClient, Place, unique
@@ -101,7 +102,7 @@ async def test_an_operation_with_more_than_one_login_is_a_request_error(graphql:
     assert response.status_code == 400, body
     assert "data" not in body
     assert body["errors"][0]["message"] == "Only one login may be sent per operation."
-    assert auth.LoginThrottle._key(username) not in auth.login_throttle._attempts  # no password was tried
+    assert auth.login_throttle.failures(username, "127.0.0.1") == 0  # no password was tried
 
 
 async def test_one_login_per_operation_still_works(graphql: GraphQLClient, admin: Actor) -> None:
@@ -109,7 +110,7 @@ async def test_one_login_per_operation_still_works(graphql: GraphQLClient, admin
     assert body["data"]["login"]["errors"] == [] and body["data"]["login"]["token"]
 
 
-# --- failed logins per username -------------------------------------------------------------------
+# --- failed logins per username and address -----------------------------------------------------
 
 
 class FakeClock:
@@ -122,75 +123,104 @@ class FakeClock:
         return self.now
 
 
-async def _login(graphql: GraphQLClient, username: str, password: str) -> dict[str, Any]:
-    response = await graphql.post(LOGIN, {"u": username, "p": password})
+async def _login(graphql: GraphQLClient, username: str, password: str, address: str = "127.0.0.1") -> dict[str, Any]:
+    with graphql.calling_from(address):
+        response = await graphql.post(LOGIN, {"u": username, "p": password})
     assert response.status_code == 200
     return dict(response.json()["data"]["login"])
 
 
-async def test_five_failed_logins_lock_a_username_until_the_window_passes(
+def _code(answer: dict[str, Any]) -> str:
+    return "OK" if answer["token"] else answer["errors"][0]["code"]
+
+
+async def test_failed_logins_slow_that_username_from_that_address_with_growing_delays(
     graphql: GraphQLClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
     monkeypatch.setattr(auth.login_throttle, "clock", clock)
-    victim, bystander = unique("victim").lower(), unique("bystander").lower()
-    for name in (victim, bystander):
-        await auth.create_user(name, PASSWORD, "viewer")
+    victim = unique("victim").lower()
+    await auth.create_user(victim, PASSWORD, "viewer")
 
-    for _ in range(5):
-        assert await _login(graphql, victim, "guess-guess") == {"token": None, "errors": [{"code": "UNAUTHENTICATED"}]}
-        clock.now += 10
-    refused = await _login(graphql, victim, PASSWORD)  # even the right password, while the window is full
-    assert refused == {"token": None, "errors": [{"code": "TOO_MANY_ATTEMPTS"}]}
-    assert (await _login(graphql, bystander, PASSWORD))["token"]  # other names are not affected
+    answers = [_code(await _login(graphql, victim, "guess-guess", "203.0.113.9")) for _ in range(6)]
+    assert answers == ["UNAUTHENTICATED"] * 5 + ["TOO_MANY_ATTEMPTS"]
+    clock.now += 1.5  # the sixth try waits 1 s after the fifth failure ...
+    assert _code(await _login(graphql, victim, "guess-guess", "203.0.113.9")) == "UNAUTHENTICATED"
+    clock.now += 1.5  # ... the seventh 2 s after the sixth
+    assert _code(await _login(graphql, victim, "guess-guess", "203.0.113.9")) == "TOO_MANY_ATTEMPTS"
+    clock.now += 1
+    assert _code(await _login(graphql, victim, PASSWORD, "203.0.113.9")) == "OK"
+    assert auth.login_throttle.failures(victim, "203.0.113.9") == 0  # a success starts afresh
 
-    clock.now += 300 - 50 + 1  # the first failure has left the window: one more attempt is allowed
-    assert (await _login(graphql, victim, PASSWORD))["token"]
+
+async def test_an_attacker_elsewhere_cannot_lock_a_real_user_out(
+    graphql: GraphQLClient, settings: Settings, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth.login_throttle, "clock", FakeClock())
+    for _ in range(8):
+        await _login(graphql, admin.username, "guess-guess", "198.51.100.66")
+    assert _code(await _login(graphql, admin.username, "guess-guess", "198.51.100.66")) == "TOO_MANY_ATTEMPTS"
+    assert _code(await _login(graphql, admin.username, PASSWORD, "192.0.2.10")) == "OK"
 
 
-async def test_an_unknown_username_is_locked_the_same_way(
+async def test_an_unknown_username_is_slowed_the_same_way(
     graphql: GraphQLClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(auth.login_throttle, "clock", FakeClock())
     ghost = unique("ghost").lower()
-    answers = [(await _login(graphql, ghost, "guess-guess"))["errors"][0]["code"] for _ in range(6)]
+    answers = [_code(await _login(graphql, ghost, "guess-guess")) for _ in range(6)]
     assert answers == ["UNAUTHENTICATED"] * 5 + ["TOO_MANY_ATTEMPTS"]
 
 
-def test_a_success_neither_counts_nor_clears_failures() -> None:
-    throttle = auth.LoginThrottle(limit=3, window_seconds=60, clock=lambda: 100.0)
-    throttle.begin("Ann")
-    throttle.begin("ann ")  # the same name, however it is spelled
-    throttle.succeeded("ann", throttle.begin("ann"))
-    throttle.begin("bob")
-    throttle.succeeded("bob", throttle.begin("bob"))
-    throttle.begin("ann")  # the third failure
-    with pytest.raises(auth.TooManyAttempts) as refused:
-        throttle.begin("ann")
+def test_an_address_guessing_many_usernames_is_refused_until_its_window_passes() -> None:
+    now = [100.0]
+    throttle = auth.LoginThrottle(address_limit=10, window_seconds=60, clock=lambda: now[0])
+    for n in range(10):
+        throttle.begin(f"user{n}", "203.0.113.7")
+    with pytest.raises(TooManyAttempts) as refused:
+        throttle.begin("user-next", "203.0.113.7")
     assert refused.value.code == ErrorCode.TOO_MANY_ATTEMPTS
     assert "60 seconds" in refused.value.message
-    throttle.begin("bob")  # bob has one failure
+    throttle.begin("user-next", "203.0.113.8")  # another address is not affected
+    now[0] += 61
+    throttle.begin("user-next", "203.0.113.7")
+
+
+def test_the_same_name_counts_however_it_is_spelled_and_a_success_clears_only_its_own() -> None:
+    throttle = auth.LoginThrottle(free_failures=3, clock=lambda: 100.0)
+    throttle.begin("Ann", "a")
+    throttle.begin("ann ", "a")
+    throttle.begin("bob", "a")
+    assert throttle.failures("ANN", "a") == 2
+    throttle.succeeded(throttle.begin("ann", "a"))
+    assert throttle.failures("ann", "a") == 0
+    assert throttle.failures("bob", "a") == 1
 
 
 def test_attempts_in_flight_count_so_a_burst_cannot_slip_past_the_limit() -> None:
-    throttle = auth.LoginThrottle(limit=5, window_seconds=300, clock=lambda: 7.0)
+    throttle = auth.LoginThrottle(free_failures=5, clock=lambda: 7.0)
     for _ in range(5):
-        throttle.begin("target")  # five guesses sent at once, none answered yet
-    with pytest.raises(auth.TooManyAttempts):
-        throttle.begin("target")
+        throttle.begin("target", "203.0.113.1")  # five guesses sent at once, none answered yet
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("target", "203.0.113.1")
 
 
-def test_the_throttle_forgets_old_names_when_it_is_full() -> None:
+def test_delays_double_up_to_their_ceiling() -> None:
+    throttle = auth.LoginThrottle(free_failures=5, first_delay=1, max_delay=900)
+    assert [throttle.delay_after(n) for n in (4, 5, 6, 7, 14, 15, 10_000)] == [0, 1, 2, 4, 512, 900, 900]
+
+
+def test_the_throttle_forgets_old_entries_when_it_is_full() -> None:
     now = [0.0]
-    throttle = auth.LoginThrottle(limit=5, window_seconds=10, max_usernames=100, clock=lambda: now[0])
+    throttle = auth.LoginThrottle(window_seconds=10, max_keys=100, clock=lambda: now[0])
     for n in range(100):
-        throttle.begin(f"user{n}")
+        throttle.begin(f"user{n}", f"10.0.0.{n}")
     now[0] = 20.0
-    throttle.begin("late")  # the expired names make room
-    assert list(throttle._attempts) == ["late"]
+    throttle.begin("late", "10.0.1.1")  # the expired entries make room
+    assert throttle.failures("late", "10.0.1.1") == 1 and throttle.failures("user1", "10.0.0.1") == 0
     for n in range(150):
-        throttle.begin(f"other{n}")
-    assert len(throttle._attempts) <= 100
+        throttle.begin(f"other{n}", f"10.0.2.{n}")
+    assert len(throttle._by_user.times) <= 100 and len(throttle._by_address.times) <= 100
 
 
 # --- long-lived connections: the token is checked again -------------------------------------------
