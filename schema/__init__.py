@@ -5,27 +5,30 @@ from __future__ import annotations
 import functools
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.api import AuthMutation, AuthQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
+from schema.context import Info
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.subscriptions import InventorySubscription
 from schema.jobs.api import JobsMutation
+from schema.nodes import resolve_global_id
 from schema.policy import Policy, RequestPolicy
+from schema.production import ProductionErrors
 from schema.scalars import SCALARS
 from schema.scanning import ScanningMutation, ScanningQuery
-from server.errors import DomainError
 from server.settings import get_settings
 
 
 @strawberry.type
 class Query(AuthQuery, CatalogQuery, InventoryQuery, ScanningQuery):
-    node: strawberry.relay.Node | None = strawberry.relay.node()
+    @strawberry.field(description="Any object by its global id (Relay).")
+    async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
+        return await resolve_global_id(info, id)
 
 
 @strawberry.type
@@ -36,12 +39,6 @@ class Mutation(AuthMutation, CatalogMutation, InventoryMutation, JobsMutation, S
 @strawberry.type
 class Subscription(InventorySubscription):
     pass
-
-
-def _is_bug(error: GraphQLError) -> bool:
-    """Mask exceptions from our code; keep GraphQL's own errors and expected (domain) failures."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | PermissionError | DomainError)
 
 
 @functools.cache
@@ -57,9 +54,8 @@ def build_schema() -> strawberry.Schema:
         lambda: RequestPolicy(policy),
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
+        ProductionErrors,
     ]
-    if settings.production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_is_bug))
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -5,10 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
+
 from server.auth.permissions import Permission
 from server.errors import Forbidden, Invalid
 
 MAX_ID = 2**63 - 1
+
+
+async def resolve_global_id(info: Any, raw: str) -> Any:
+    """The node a Relay global id names, or None; an id that names no type of ours is INVALID."""
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
+    try:
+        global_id = relay.GlobalID.from_id(raw)
+        global_id.resolve_type(info)
+    except GlobalIDValueError:
+        raise Invalid(f"{shown!r} is not the id of anything here.", field="id") from None
+    return await global_id.resolve_node(info)
 
 
 def parse_node_id(raw: str) -> int:

@@ -5,6 +5,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from server.auth.permissions import Permission
+from server.errors import ErrorCode
 
 
 def require(permission: Permission) -> type[BasePermission]:
@@ -12,6 +13,7 @@ def require(permission: Permission) -> type[BasePermission]:
 
     class Required(BasePermission):
         message = f"You need the {permission.value} permission."
+        error_extensions = {"code": ErrorCode.FORBIDDEN.value}
 
         def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
             principal = info.context.principal

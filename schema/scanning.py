@@ -19,6 +19,7 @@ from schema.relay import page_window, paginate_queryset
 from server import scanning
 from server.audit import models
 from server.auth.permissions import Permission
+from server.errors import DomainError
 
 CodeKind = strawberry.enum(scanning.CodeKind, name="CodeKind")
 
@@ -64,7 +65,7 @@ class ScanInput:
     device: str | None = None
 
     def info(self) -> scanning.ScanInfo:
-        return scanning.ScanInfo(code=self.code, symbology=self.symbology, device=self.device)
+        return scanning.ScanInfo.of(self.code, self.symbology, self.device)
 
 
 @strawberry.type
@@ -126,10 +127,7 @@ class ScanningQuery:
         last: int | None = None, before: str | None = None,
     ) -> ScanConnection:  # fmt: skip
         window = page_window(info, first, after, last, before)
-        query = models.Scan.all().select_related("user")
-        if device is not None:
-            query = query.filter(device=device)
-        return await paginate_queryset(ScanConnection, query, window, Scan.from_model)
+        return await paginate_queryset(ScanConnection, scanning.scan_log(device=device), window, Scan.from_model)
 
 
 @strawberry.type
@@ -139,5 +137,8 @@ class ScanningMutation:
         description="What a scanned code is, like resolveBarcode, and the scan kept in the scan log.",
     )
     async def scan_barcode(self, info: Info, input: ScanInput) -> ScanPayload:
-        found = await scanning.scan(input.info(), user_id=info.context.user_id)
+        try:
+            found = await scanning.scan(input.info(), user_id=info.context.user_id)
+        except DomainError as error:
+            return ScanPayload(errors=[UserError.from_domain(error)])
         return ScanPayload(resolution=await BarcodeResolution.of(found))

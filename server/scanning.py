@@ -3,6 +3,7 @@ or a GS1 element string (GS1-128, DataMatrix) naming a GTIN with its lot and exp
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -10,16 +11,25 @@ from enum import StrEnum
 import biip
 from biip import ParseError
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import sql
-from server.catalog.barcodes import GTIN_LENGTHS, gtin14
-from server.catalog.models import Barcode, Product
+from server.audit.models import Scan
+from server.catalog.barcodes import gtin14, looks_like_gtin
+from server.catalog.models import BARCODE, SKU, Barcode, Product
 from server.clock import now
 from server.errors import Invalid
-from server.inventory.models import Location, Lot
+from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
+from server.text import Text, column_length, for_log
 
-MAX_SCAN_LENGTH = 512
+# The longest code a symbology holds (a QR code in numeric mode); longer is no scan.
+MAX_SCAN_LENGTH = 7089
+LOGGED_CODE_LENGTH = column_length(Scan, "code")
+# A GS1 label carries a handful of elements (GTIN, lot, dates, serial, quantity ...); far more is no label.
+MAX_GS1_ELEMENTS = 32
+SYMBOLOGY = Text("symbology", column_length(Scan, "symbology"))
+DEVICE = Text("device", column_length(Scan, "device"))
 
 
 class CodeKind(StrEnum):
@@ -56,19 +66,36 @@ class ScanInfo:
     symbology: str | None = None
     device: str | None = None
 
+    @classmethod
+    def of(cls, code: str, symbology: str | None = None, device: str | None = None) -> ScanInfo:
+        """A scan as a caller describes it: the code is kept whatever it holds; the rest is checked."""
+        return cls(
+            code=code,
+            symbology=SYMBOLOGY.optional(symbology, "scan.symbology") if symbology is not None else None,
+            device=DEVICE.optional(device, "scan.device") if device is not None else None,
+        )
+
 
 async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int | None, move_id: int | None) -> None:
     """Keep the scan in the scan log, on ``conn`` (the transaction of the move it caused, if any)."""
     await sql.execute(
         conn,
         "INSERT INTO scan (code, symbology, device, user_id, move_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        scan.code[:MAX_SCAN_LENGTH],
-        (scan.symbology or None) and scan.symbology[:32],
-        (scan.device or None) and scan.device[:64],
+        for_log(scan.code, LOGGED_CODE_LENGTH),
+        scan.symbology or None,
+        scan.device or None,
         user_id,
         move_id,
         now(),
     )
+
+
+def scan_log(*, device: str | None = None) -> QuerySet[Scan]:
+    """The scan log, of one device or all; a device name no scan can carry finds none."""
+    query = Scan.all().select_related("user")
+    if device is not None:
+        query = query.filter(device=DEVICE.key(device)) if DEVICE.key(device) else query.filter(id__in=[])
+    return query
 
 
 async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
@@ -81,34 +108,39 @@ async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
 
 
 async def resolve(code: str) -> Resolution:
+    """What ``code`` names. Any string is a fair question: one no row can hold is simply unknown."""
     code = code.strip()
-    result = Resolution(code=code)
+    result = Resolution(code=code if len(code) <= MAX_SCAN_LENGTH else code[:MAX_SCAN_LENGTH])
     if not code:
         result.message = "The code is empty."
         return result
-    if len(code) > MAX_SCAN_LENGTH or (not code.isprintable() and "\x1d" not in code):
-        result.message = "The code is not readable text."
+    if len(code) > MAX_SCAN_LENGTH:
+        result.message = f"The code is longer than any barcode holds ({MAX_SCAN_LENGTH} characters)."
         return result
-    if (location := await Location.get_or_none(code=code)) is not None:
-        result.kind, result.location = CodeKind.LOCATION, location
-        return result
-    if code.isdigit() and len(code) in GTIN_LENGTHS:
+    if (location_code := LOCATION_CODE.key(code)) is not None:
+        if (location := await Location.get_or_none(code=location_code)) is not None:
+            result.kind, result.location = CodeKind.LOCATION, location
+            return result
+    typed = unicodedata.normalize("NFKC", code) if not code.isascii() else code
+    if looks_like_gtin(typed):
         try:
-            normalized = gtin14(code)
+            normalized = gtin14(typed)
         except Invalid as error:
             result.message = error.message
             return result
         return await _by_barcode(result, normalized)
-    barcode = await Barcode.get_or_none(normalized=code).select_related("product")
-    if barcode is not None:
-        result.kind, result.product = CodeKind.PRODUCT, barcode.product
-        return result
-    if (product := await Product.get_or_none(sku=code)) is not None:
+    if (barcode_key := BARCODE.key(code)) is not None:
+        barcode = await Barcode.get_or_none(normalized=barcode_key).select_related("product")
+        if barcode is not None:
+            result.kind, result.product = CodeKind.PRODUCT, barcode.product
+            return result
+    if (sku := SKU.key(code)) is not None and (product := await Product.get_or_none(sku=sku)) is not None:
         result.kind, result.product = CodeKind.PRODUCT, product
         return result
     if await _by_gs1(result):
         return result
-    lots = await Lot.filter(code=code).select_related("product").limit(2)
+    lot_code = LOT_CODE.key(code)
+    lots = await Lot.filter(code=lot_code).select_related("product").limit(2) if lot_code else []
     if len(lots) == 1:
         result.kind, result.lot, result.product = CodeKind.LOT, lots[0], lots[0].product
         result.expires_on = lots[0].expires_on
@@ -130,11 +162,14 @@ async def _by_gs1(result: Resolution) -> bool:
     """Parse a GS1 element string; True when it named something we know (or said why not)."""
     try:
         parsed = biip.parse(result.code)
-    except ParseError:
+    except (ParseError, ValueError):  # hostile input is normal input: not GS1, then
         return False
     message = parsed.gs1_message
     if message is None:
         return False
+    if len(message.element_strings) > MAX_GS1_ELEMENTS:
+        result.message = f"The code holds more than {MAX_GS1_ELEMENTS} GS1 elements: no label does."
+        return True
     result.gs1 = [Gs1Element(ai=e.ai.ai, title=e.ai.data_title, value=e.value) for e in message.element_strings]
     values = {e.ai: e for e in result.gs1}
     expiry = next((e.date for e in message.element_strings if e.ai.ai == "17" and e.date), None)
@@ -149,8 +184,9 @@ async def _by_gs1(result: Resolution) -> bool:
         result.message = error.message
         return True
     await _by_barcode(result, normalized)
-    if result.product is not None and "10" in values:
-        lot = await Lot.get_or_none(product_id=result.product.id, code=values["10"].value)
+    lot_code = LOT_CODE.key(values["10"].value) if "10" in values else None
+    if result.product is not None and lot_code is not None:
+        lot = await Lot.get_or_none(product_id=result.product.id, code=lot_code)
         if lot is not None:
             result.kind, result.lot = CodeKind.LOT, lot
             result.expires_on = lot.expires_on or expiry

@@ -7,7 +7,7 @@ from schema.context import Info
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset
 from server.auth.permissions import Permission
-from server.catalog.service import find_products
+from server.catalog.service import find_products, product_by_sku
 
 
 @strawberry.input
@@ -39,5 +39,5 @@ class CatalogQuery:
 
     @strawberry.field(permission_classes=[require(Permission.CATALOG_VIEW)])
     async def product(self, info: Info, sku: str) -> Product | None:
-        row = await find_products(include_archived=True).get_or_none(sku=sku.strip())
+        row = await product_by_sku(sku)
         return Product.from_model(row) if row else None

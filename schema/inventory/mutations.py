@@ -40,7 +40,10 @@ class ReceiveStockInput:
     quantity: Decimal
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     lot: str | None = None
-    expires_on: date | None = None
+    expires_on: date | None = strawberry.field(default=None, description="The lot's expiry (needs a lot).")
+    accept_expired: bool = strawberry.field(
+        default=False, description="Receive a lot already past its expiry (LOT_EXPIRED without this)."
+    )
     scan: ScanInput | None = None
 
 
@@ -134,7 +137,8 @@ class InventoryMutation:
         try:
             posting = await ledger.receive(
                 input.sku, input.location_code, input.quantity, lot=input.lot, expires_on=input.expires_on,
-                actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+                accept_expired=input.accept_expired, actor_id=info.context.user_id,
+                idempotency_key=input.idempotency_key, scan=_scan(input.scan),
             )  # fmt: skip
         except DomainError as error:
             return StockPayload(errors=[UserError.from_domain(error)])

@@ -19,6 +19,7 @@ from schema.permissions import require
 from schema.relay import page_window, paginate_queryset, paginate_with
 from server.auth.permissions import Permission
 from server.inventory import models
+from server.inventory.locations import find_locations
 from server.inventory.moves import list_moves
 from server.inventory.stock import stock_levels
 
@@ -39,9 +40,7 @@ class InventoryQuery:
         last: int | None = None, before: str | None = None,
     ) -> LocationConnection:  # fmt: skip
         window = page_window(info, first, after, last, before)
-        query = models.Location.all()
-        if warehouse_code is not None:
-            query = query.filter(warehouse__code=warehouse_code.strip())
+        query = find_locations(warehouse_code=warehouse_code)
         return await paginate_queryset(LocationConnection, query, window, Location.from_model)
 
     @strawberry.field(

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from biip import ParseError
 from biip.gtin import Gtin
 
+from server.catalog.models import BARCODE
 from server.errors import Invalid
 
 GTIN_LENGTHS = (8, 12, 13, 14)
-MAX_CODE_LENGTH = 64
+MAX_BARCODES_PER_PRODUCT = 20  # a product's barcodes are a short list, never paged
 
 
 @dataclass(frozen=True)
@@ -20,17 +21,22 @@ class ProductCode:
     kind: str
 
 
+def looks_like_gtin(code: str) -> bool:
+    """ASCII digits of a GTIN's length (other scripts' digits are not a GTIN, however they read)."""
+    return code.isascii() and code.isdigit() and len(code) in GTIN_LENGTHS
+
+
 def classify(code: str, *, field: str = "barcodes") -> ProductCode:
     """Validate a code given for a product; digits of a GTIN's length must be a valid GTIN."""
-    code = code.strip()
-    if not code or len(code) > MAX_CODE_LENGTH or not code.isprintable() or any(c.isspace() for c in code):
-        raise Invalid(f"A barcode must be 1 to {MAX_CODE_LENGTH} printable characters without spaces.", field=field)
-    if code.isdigit() and len(code) in GTIN_LENGTHS:
-        return ProductCode(code, gtin14(code, field=field), "gtin")
-    return ProductCode(code, code, "other")
+    canonical = BARCODE.clean(code, field)
+    if looks_like_gtin(canonical):
+        return ProductCode(canonical, gtin14(canonical, field=field), "gtin")
+    return ProductCode(canonical, canonical, "other")
 
 
 def gtin14(code: str, *, field: str = "barcodes") -> str:
+    if not code.isascii() or not code.isdigit():
+        raise Invalid(f"{code} is not a valid GTIN: a GTIN has ASCII digits only.", field=field)
     try:
         return Gtin.parse(code).as_gtin_14()
     except ParseError as error:

@@ -23,9 +23,11 @@ from tortoise.transactions import in_transaction
 from server import sql
 from server.clock import now
 from server.errors import ErrorCode, Invalid
+from server.idempotency.models import IdempotencyRecord
 from server.settings import get_settings
+from server.text import Opaque, column_length
 
-MAX_KEY_LENGTH = 255
+KEY = Opaque("idempotency key", column_length(IdempotencyRecord, "key"))
 _ATTEMPTS = 3
 SYSTEM = 0  # the user id of writes no person made (jobs, the demo loader)
 
@@ -46,10 +48,7 @@ def request_hash(operation: str, request: dict[str, Any]) -> str:
 
 
 def validate_key(key: str) -> str:
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise Invalid(f"The idempotency key must have 1 to {MAX_KEY_LENGTH} characters.", field="idempotencyKey")
-    return key
+    return KEY.clean(key, "idempotencyKey")
 
 
 async def run(

@@ -12,3 +12,7 @@ class InsufficientStock(DomainError):
         super().__init__(f"Only {available} of {sku} available in {location}; {requested} requested.", field="quantity")
         self.available = available
         self.requested = requested
+
+
+class LotExpired(DomainError):
+    code = ErrorCode.LOT_EXPIRED

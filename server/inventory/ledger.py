@@ -18,13 +18,17 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import events, idempotency
+from server.catalog.models import SKU
+from server.clock import today
 from server.errors import Invalid
 from server.inventory import quantities
-from server.inventory.lookups import existing_lot, lookup, lot_for_receipt, virtual
-from server.inventory.models import NO_LOT, LocationKind
+from server.inventory.errors import LotExpired
+from server.inventory.lookups import LotRef, existing_lot, lookup, lot_for_receipt, virtual
+from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, LocationKind
 from server.inventory.moves import Move, load_moves
 from server.inventory.posting import Entry, Trail, lock_one, post, record_trail
 from server.scanning import ScanInfo
+from server.text import Code
 
 
 class IssueReason(StrEnum):
@@ -44,7 +48,27 @@ class Posting:
 
 
 def _lot_code(lot: str | None) -> str | None:
-    return lot.strip() if lot and lot.strip() else None
+    return lot if lot and lot.strip() else None
+
+
+def _canonical(spec: Code, value: str) -> str:
+    return spec.key(value) or value
+
+
+def _request(sku: str, locations: dict[str, str], lot: str | None, **rest: object) -> dict[str, Any]:
+    """What a request is remembered as, for its idempotency key: codes in their canonical form (as
+    given when they are no valid code), so a retry spelled in other case is the same request."""
+    return {"sku": _canonical(SKU, sku), **{k: _canonical(LOCATION_CODE, v) for k, v in locations.items()},
+            "lot": lot and _canonical(LOT_CODE, lot), **rest}  # fmt: skip
+
+
+def _refuse_expired(lot: LotRef, *, accept_expired: bool) -> None:
+    if lot.expires_on is not None and lot.expires_on < today() and not accept_expired:
+        raise LotExpired(
+            f"The lot {lot.code} expired on {lot.expires_on}: receive it only on purpose (acceptExpired),"
+            " into a location it cannot be sold from.",
+            field="lot",
+        )
 
 
 async def receive(
@@ -54,22 +78,28 @@ async def receive(
     *,
     lot: str | None = None,
     expires_on: date | None = None,
+    accept_expired: bool = False,
     actor_id: int | None,
     idempotency_key: str,
     scan: ScanInfo | None = None,
 ) -> Posting:
-    """Stock arrives from a supplier into a bin."""
+    """Stock arrives from a supplier into a bin; a lot already past its expiry only when asked to."""
     qty, lot = quantities.parse(quantity), _lot_code(lot)
+    if expires_on is not None and lot is None:
+        raise Invalid("An expiry date belongs to a lot: give the lot it is printed with.", field="expiresOn")
 
     async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
-        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=lot, lot_required=True,
-                                        receiving=True)  # fmt: skip
+        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=lot, lot_required=True)
+        product.refuse_new_stock_if_archived()
         lot_ref = await lot_for_receipt(conn, product, lot, expires_on) if lot else None
+        if lot_ref is not None:
+            _refuse_expired(lot_ref, accept_expired=accept_expired)
         supplier = await virtual(conn, LocationKind.SUPPLIER)
         return await post(conn, Entry(product, supplier, bin_, qty, lot_ref, "receive"), trail)
 
-    request = {"sku": sku.strip(), "location": location_code.strip(), "quantity": qty, "lot": lot,
-               "expires_on": expires_on}  # fmt: skip
+    # Only a receipt that accepts an expired lot says so: earlier requests keep their stored form.
+    extra = {"accept_expired": True} if accept_expired else {}
+    request = _request(sku, {"location": location_code}, lot, quantity=qty, expires_on=expires_on, **extra)
     return await _run("receive", request, idempotency_key, actor_id, scan, effect)
 
 
@@ -93,8 +123,7 @@ async def issue(
         destination = await virtual(conn, _ISSUE_DESTINATION[reason])
         return await post(conn, Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value), trail)
 
-    request = {"sku": sku.strip(), "location": location_code.strip(), "quantity": qty, "reason": reason.value,
-               "lot": lot}  # fmt: skip
+    request = _request(sku, {"location": location_code}, lot, quantity=qty, reason=reason.value)
     return await _run("issue", request, idempotency_key, actor_id, scan, effect)
 
 
@@ -111,7 +140,9 @@ async def move(
 ) -> Posting:
     """Stock goes from one bin to another; lots travel with it."""
     qty, lot = quantities.parse(quantity), _lot_code(lot)
-    if from_location_code.strip() == to_location_code.strip():
+    source_code = _canonical(LOCATION_CODE, from_location_code)
+    target_code = _canonical(LOCATION_CODE, to_location_code)
+    if source_code == target_code:
         raise Invalid("The stock is already in that location.", field="toLocationCode")
 
     async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
@@ -121,8 +152,7 @@ async def move(
         lot_ref = await existing_lot(conn, product, lot) if lot else None
         return await post(conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
 
-    request = {"sku": sku.strip(), "from": from_location_code.strip(), "to": to_location_code.strip(),
-               "quantity": qty, "lot": lot}  # fmt: skip
+    request = _request(sku, {"from": source_code, "to": target_code}, lot, quantity=qty)
     return await _run("move", request, idempotency_key, actor_id, scan, effect)
 
 
@@ -146,6 +176,8 @@ async def adjust(
         quant = await lock_one(conn, product.id, bin_.id, lot_id)
         loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
         difference = counted - quant.on_hand
+        if difference > 0:
+            product.refuse_new_stock_if_archived()
         source, target = (loss, bin_) if difference > 0 else (bin_, loss)
         entry = Entry(product, source, target, abs(difference), lot_ref, "adjust", "count")
         if difference == 0:  # nothing moves, but the count itself is kept
@@ -153,7 +185,7 @@ async def adjust(
             return []
         return await post(conn, entry, trail, locked={bin_.id: {lot_id: quant}})
 
-    request = {"sku": sku.strip(), "location": location_code.strip(), "counted": counted, "lot": lot}
+    request = _request(sku, {"location": location_code}, lot, counted=counted)
     return await _run("adjust", request, idempotency_key, actor_id, scan, effect)
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import audit, sql
 from server.errors import AlreadyExists, Invalid, NotFound
-from server.inventory.models import Location, LocationKind, Warehouse
+from server.inventory.models import (
+    LOCATION_CODE,
+    LOCATION_NAME,
+    WAREHOUSE_CODE,
+    WAREHOUSE_NAME,
+    Location,
+    LocationKind,
+    Warehouse,
+)
+from server.text import Code
 
 VIRTUAL_LOCATIONS: dict[LocationKind, tuple[str, str]] = {
     LocationKind.SUPPLIER: ("VIRTUAL/SUPPLIER", "Suppliers"),
@@ -19,25 +27,28 @@ VIRTUAL_LOCATIONS: dict[LocationKind, tuple[str, str]] = {
     LocationKind.ASSEMBLY: ("VIRTUAL/ASSEMBLY", "Assembly"),
     LocationKind.TRANSIT: ("VIRTUAL/TRANSIT", "In transit"),
 }
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+# warehouse > zone > aisle > rack > shelf > bin, with room to spare; the id path stays far inside its column.
+MAX_DEPTH = 12
 
 
-def _clean_code(code: str, field: str) -> str:
-    code = code.strip()
-    if not _CODE.match(code) or code.upper().startswith("VIRTUAL/"):
-        raise Invalid(
-            "A code has 1 to 64 letters, digits, '.', '_', '/' or '-', starts with a letter or digit,"
-            " and does not start with VIRTUAL/.",
-            field=field,
-        )
+def _clean_code(spec: Code, code: str, field: str) -> str:
+    code = spec.clean(code, field)
+    if code.startswith("VIRTUAL/"):
+        raise Invalid("Codes starting with VIRTUAL/ are kept for the ledger's virtual locations.", field=field)
     return code
 
 
-def _clean_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise Invalid("A name has 1 to 255 characters.", field="name")
-    return name
+def _depth(path: str) -> int:
+    return path.count("/") - 1
+
+
+def find_locations(*, warehouse_code: str | None = None) -> QuerySet[Location]:
+    """Every location, or those of one warehouse; a code no warehouse can have finds none."""
+    query = Location.all()
+    if warehouse_code is not None:
+        key = WAREHOUSE_CODE.key(warehouse_code)
+        query = query.filter(warehouse__code=key) if key else query.filter(id__in=[])
+    return query
 
 
 async def ensure_virtual_locations() -> None:
@@ -59,8 +70,8 @@ async def ensure_virtual_locations() -> None:
 
 async def create_warehouse(code: str, name: str, *, actor_id: int | None) -> Warehouse:
     """A warehouse and its root location (same code), under which its zones and bins hang."""
-    code = _clean_code(code, "code")
-    name = _clean_name(name)
+    code = _clean_code(WAREHOUSE_CODE, code, "code")
+    name = WAREHOUSE_NAME.clean(name, "name")
     try:
         async with in_transaction() as conn:
             if await Location.filter(code=code).using_db(conn).exists():
@@ -88,16 +99,20 @@ async def create_location(
     warehouse_code: str, code: str, name: str, *, parent_code: str | None = None, actor_id: int | None
 ) -> Location:
     """A zone, aisle or bin: a real location that holds stock, placed in a warehouse's tree."""
-    code = _clean_code(code, "code")
-    name = _clean_name(name)
-    warehouse = await Warehouse.get_or_none(code=warehouse_code.strip())
+    code = _clean_code(LOCATION_CODE, code, "code")
+    name = LOCATION_NAME.clean(name, "name")
+    warehouse_key = WAREHOUSE_CODE.key(warehouse_code)
+    warehouse = await Warehouse.get_or_none(code=warehouse_key) if warehouse_key else None
     if warehouse is None:
-        raise NotFound(f"There is no warehouse {warehouse_code!r}.", field="warehouseCode")
-    parent = await Location.get_or_none(code=(parent_code or warehouse.code).strip())
+        raise NotFound(f"There is no warehouse {warehouse_code[:80]!r}.", field="warehouseCode")
+    parent_key = LOCATION_CODE.key(parent_code) if parent_code is not None else warehouse.code
+    parent = await Location.get_or_none(code=parent_key) if parent_key else None
     if parent is None:
-        raise NotFound(f"There is no location {parent_code!r}.", field="parentCode")
+        raise NotFound(f"There is no location {(parent_code or '')[:80]!r}.", field="parentCode")
     if parent.warehouse_id != warehouse.id:  # type: ignore[attr-defined]
         raise Invalid(f"The location {parent.code} is not in warehouse {warehouse.code}.", field="parentCode")
+    if _depth(parent.path) >= MAX_DEPTH:
+        raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
     try:
         async with in_transaction() as conn:
             location = await Location.create(

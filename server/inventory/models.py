@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 from server.auth.models import User
 from server.catalog.models import Product
+from server.text import LABEL_CODE, Code, Text, column_length
 
 QUANTITY_DIGITS, QUANTITY_PLACES = 18, 4
 NO_LOT = 0  # quants key "no lot" as 0: a NULL in a unique key lets duplicates in on PostgreSQL
@@ -138,3 +139,12 @@ class LedgerCheck(Model):
 
     class Meta:
         table = "ledger_check"
+
+
+# What a caller may send for each column (see server/text.py).
+_LABEL_RULE = "letters, digits, '.', '_', '/' or '-', starting with a letter or digit"
+WAREHOUSE_CODE = Code("warehouse code", column_length(Warehouse, "code"), LABEL_CODE, _LABEL_RULE)
+LOCATION_CODE = Code("location code", column_length(Location, "code"), LABEL_CODE, _LABEL_RULE)
+LOT_CODE = Code("lot code", column_length(Lot, "code"))
+WAREHOUSE_NAME = Text("name", column_length(Warehouse, "name"))
+LOCATION_NAME = Text("name", column_length(Location, "name"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from server.catalog.models import SKU
 from server.inventory import quantities
 from server.inventory.models import StockMove
 
@@ -60,7 +61,10 @@ async def list_moves(*, sku: str | None = None, after_id: int | None = None, lim
     """Moves in the order they were booked, of one product or all."""
     query = StockMove.all().select_related(*_RELATED).order_by("id")
     if sku is not None:
-        query = query.filter(product__sku=sku.strip())
+        key = SKU.key(sku)
+        if key is None:
+            return []
+        query = query.filter(product__sku=key)
     if after_id is not None:
         query = query.filter(id__gt=after_id)
     return [Move.from_model(m) for m in await query.limit(limit)]

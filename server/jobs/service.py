@@ -6,6 +6,7 @@ back what was lost.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -81,9 +82,16 @@ def _json(value: dict[str, Any]) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+def requested_job_id(function: str, idempotency_key: str, actor_id: int | None) -> str:
+    """The id of a job a person asks for: one per user and key (keys are scoped per user, as for
+    writes), and short whatever the key's length, since job ids are columns and Redis keys."""
+    digest = hashlib.sha256(validate_key(idempotency_key).encode()).hexdigest()[:40]
+    return f"{function}:{actor_id or 0}:{digest}"
+
+
 async def request_ledger_check(queue: JobQueue, idempotency_key: str, *, actor_id: int | None) -> tuple[str, bool]:
     """Ask for a ledger check now; the same key asks once. The job id, and whether this call queued it."""
-    job_id = f"{CHECK_LEDGER}:{validate_key(idempotency_key)}"
+    job_id = requested_job_id(CHECK_LEDGER, idempotency_key, actor_id)
     return job_id, await queue.enqueue(CHECK_LEDGER, job_id=job_id, actor_id=actor_id)
 
 

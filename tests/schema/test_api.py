@@ -20,7 +20,7 @@ mutation Receive($input: ReceiveStockInput!) {
 PRODUCTS_WITH_STOCK = """
 query Products($search: String!, $first: Int) {
   products(filter: {search: $search}, first: $first) {
-    edges { node { sku barcodes { code } stockLevels { locationCode onHand available } location: onHand } }
+    edges { node { sku barcodes { code } stockLevels(first: 10) { locationCode onHand available } location: onHand } }
     pageInfo { hasNextPage }
   }
 }"""
@@ -83,7 +83,12 @@ async def test_receive_and_replay_over_http(graphql: GraphQLClient, admin: Actor
         ({"quantity": "-3"}, "quantity", "INVALID"),
         ({"quantity": "lots"}, "quantity", "INVALID"),
         ({"quantity": "99999999999999999999"}, "quantity", "INVALID"),
-        ({"quantity": 1.5}, None, None),  # a JSON number is accepted as the decimal it spells
+        ({"quantity": 1.5}, "quantity", "INVALID"),  # a JSON number has lost its digits: refused
+        ({"quantity": 2}, "quantity", "INVALID"),
+        ({"quantity": "1_000"}, "quantity", "INVALID"),
+        ({"quantity": "\u0661\u0662"}, "quantity", "INVALID"),  # Arabic-Indic digits
+        ({"quantity": "1e3"}, "quantity", "INVALID"),
+        ({"quantity": " 1"}, "quantity", "INVALID"),
         ({"idempotencyKey": ""}, "idempotencyKey", "INVALID"),
     ],
 )
@@ -151,8 +156,9 @@ async def test_connections_cap_first_at_the_page_limit(settings: Settings, admin
     from server.app import create_app
 
     app = create_app(dataclasses.replace(settings, max_page_size=2))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://storekeeper.test") as http:
-        capped = await GraphQLClient(http, InProcessQueue()).run(
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://storekeeper.test") as http:
+        capped = await GraphQLClient(http, InProcessQueue(), transport).run(
             "{ locations(first: 50) { edges { cursor } pageInfo { hasNextPage } } }", token=admin.token
         )
     assert len(capped["locations"]["edges"]) == 2  # the place alone has three locations

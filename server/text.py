@@ -1,0 +1,151 @@
+"""Every text a caller sends, checked and put in its canonical form in one place.
+
+Three shapes, each bound to the column it ends up in (``column_length``):
+
+- ``Code``: identifiers people type, scan and print (SKUs, warehouse, location and lot codes,
+  free-form barcodes). NFKC first (full-width letters become ASCII), then printable ASCII without
+  spaces, then capitals: codes are case-free, so MUG-WHITE and mug-white are one code, and no two
+  codes can look alike (no Cyrillic A beside a Latin one, no zero-width space, no right-to-left
+  override).
+- ``Text``: names and other free text: NFC, without control, format or unpaired-surrogate
+  characters (the ones that hide or reorder what a person reads, or that no database stores).
+- ``Opaque``: strings compared exactly (idempotency keys, usernames): printable, bounded.
+
+Writes call ``clean`` and get an ``Invalid`` naming the field. Lookups and filters call ``key``
+and get None for a string no row can hold, so they answer "not found" instead of sending the
+database what it refuses (PostgreSQL stores no NUL; Tortoise raises on a filter value longer
+than its CharField).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from tortoise.models import Model
+
+from server.errors import Invalid
+
+# Zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji need.
+_JOINERS = frozenset("\u200c\u200d")
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+PRINTABLE_ASCII = re.compile(r"[!-~]+")
+# Location and warehouse codes go on bin labels and into paths: a letter or digit first.
+LABEL_CODE = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
+
+
+def column_length(model: type[Model], field: str) -> int:
+    """The length of a CharField: the limit its input is checked against."""
+    length = model._meta.fields_map[field].max_length  # type: ignore[attr-defined]
+    assert isinstance(length, int), f"{model.__name__}.{field} has no max_length"
+    return length
+
+
+def hidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first character a person would not see, or no database could store; None if there is none."""
+    for char in value:
+        if multiline and char in "\n\t":
+            continue
+        if unicodedata.category(char) in _REFUSED_CATEGORIES and char not in _JOINERS:
+            return char
+    return None
+
+
+def _longer_than_any_row(value: str, max_length: int) -> bool:
+    # Normalising can shorten a string (composing accents, stripping spaces), but not by this much;
+    # the check keeps a 10 MB string from being normalised at all.
+    return len(value) > 4 * max_length + 64
+
+
+@dataclass(frozen=True)
+class Code:
+    label: str
+    max_length: int
+    pattern: re.Pattern[str] = PRINTABLE_ASCII
+    rule: str = "letters, digits and ASCII punctuation, without spaces"
+
+    def key(self, value: object) -> str | None:
+        """The canonical form of ``value``, or None when it cannot be such a code."""
+        if not isinstance(value, str) or _longer_than_any_row(value, self.max_length):
+            return None
+        text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip().upper()
+        if 0 < len(text) <= self.max_length and self.pattern.fullmatch(text):
+            return text
+        return None
+
+    def clean(self, value: object, field: str) -> str:
+        key = self.key(value)
+        if key is None:
+            raise Invalid(f"A {self.label} has 1 to {self.max_length} {self.rule}.", field=field)
+        return key
+
+
+@dataclass(frozen=True)
+class Text:
+    label: str
+    max_length: int
+    multiline: bool = False
+
+    def _normal(self, value: object) -> str | None:
+        if not isinstance(value, str) or _longer_than_any_row(value, self.max_length):
+            return None
+        text = unicodedata.normalize("NFC", value).strip() if not value.isascii() else value.strip()
+        if len(text) > self.max_length or hidden_character(text, multiline=self.multiline) is not None:
+            return None
+        return text
+
+    def key(self, value: object) -> str | None:
+        """``value`` as stored, or None when no row can hold it (for filters and lookups by name)."""
+        text = self._normal(value)
+        return text or None
+
+    def clean(self, value: object, field: str) -> str:
+        """The text to store; it must not be empty."""
+        text = self.optional(value, field)
+        if text is None:
+            raise Invalid(f"The {self.label} must not be empty.", field=field)
+        return text
+
+    def optional(self, value: object, field: str) -> str | None:
+        """The text to store, or None for an empty one."""
+        text = self._normal(value)
+        if text is None:
+            raise Invalid(
+                f"The {self.label} has at most {self.max_length} characters, without control or invisible"
+                " formatting characters.",
+                field=field,
+            )
+        return text or None
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A string compared exactly as given (after trimming): printable characters only."""
+
+    label: str
+    max_length: int
+
+    def key(self, value: object) -> str | None:
+        if not isinstance(value, str) or _longer_than_any_row(value, self.max_length):
+            return None
+        text = value.strip()
+        return text if 0 < len(text) <= self.max_length and text.isprintable() else None
+
+    def clean(self, value: object, field: str) -> str:
+        key = self.key(value)
+        if key is None:
+            raise Invalid(f"The {self.label} has 1 to {self.max_length} printable characters.", field=field)
+        return key
+
+
+def _unstorable(char: str) -> bool:
+    return char == "\x00" or "\ud800" <= char <= "\udfff"
+
+
+def for_log(value: str, max_length: int) -> str:
+    """``value`` as a log may keep it: NUL and unpaired surrogates escaped (``\\x00``), cut to ``max_length``."""
+    escaped = "".join(
+        char.encode("unicode_escape").decode() if _unstorable(char) else char for char in value[:max_length]
+    )
+    return escaped[:max_length]
