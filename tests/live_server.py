@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def sqlite_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``storekeeper`` on a SQLite file in ``workdir`` (no Redis unless given)."""
+    env = {**os.environ, "STOREKEEPER_DATABASE_URL": f"sqlite://{workdir}/storekeeper.sqlite3", **extra}
+    if "STOREKEEPER_REDIS_URL" not in extra:
+        env.pop("STOREKEEPER_REDIS_URL", None)
+    return env
+
+
+def load_demo(env: dict[str, str], workdir: Path) -> None:
+    """Migrate the database and load the demo, as a first start does."""
+    run_storekeeper(["migrate"], env, workdir)
+    run_storekeeper(["seed-demo"], env, workdir)
+
+
+@contextlib.contextmanager
+def demo_server(workdir: Path) -> Iterator[LiveServer]:
+    """``storekeeper serve`` on the demo data in a SQLite file of its own, until the block ends."""
+    env = sqlite_env(workdir)
+    load_demo(env, workdir)
+    with serving(env, workdir) as live:
+        yield live
 
 
 def storekeeper_command() -> list[str]:

@@ -16,19 +16,12 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import skip_or_fail
-from tests.live_server import LiveServer, run_storekeeper, serving
+from tests.live_server import LiveServer, load_demo, run_storekeeper, serving, sqlite_env
 
 LOGIN = 'mutation { login(input: {username: "demo", password: "demo-password"}) { token } }'
 RECEIVE = """
 mutation R($input: ReceiveStockInput!) { receiveStock(input: $input) { moves { id } errors { code } } }"""
 STOCK_SUBSCRIPTION = "subscription S($sku: String!) { stockLevels(sku: $sku) { locationCode onHand } }"
-
-
-def sqlite_env(workdir: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "STOREKEEPER_DATABASE_URL": f"sqlite://{workdir}/storekeeper.sqlite3", **extra}
-    if "STOREKEEPER_REDIS_URL" not in extra:
-        env.pop("STOREKEEPER_REDIS_URL", None)
-    return env
 
 
 def redis_url() -> str:
@@ -61,8 +54,7 @@ def receive(server: LiveServer, token: str, sku: str, bin_code: str, quantity: s
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[Path, dict[str, str]]]:
     env = sqlite_env(tmp_path)
-    run_storekeeper(["migrate"], env, tmp_path)
-    run_storekeeper(["seed-demo"], env, tmp_path)
+    load_demo(env, tmp_path)
     yield tmp_path, env
 
 

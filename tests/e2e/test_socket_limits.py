@@ -15,8 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from schema.http import MAX_BODY_BYTES
-from tests.e2e.test_serving import STOCK_SUBSCRIPTION, login, sqlite_env
-from tests.live_server import LiveServer, run_storekeeper, serving
+from tests.e2e.test_serving import STOCK_SUBSCRIPTION, login
+from tests.live_server import LiveServer, demo_server
 
 ME = "{ me { username } }"
 MESSAGE_TOO_BIG = 1009  # RFC 6455
@@ -25,11 +25,7 @@ INVALID_MESSAGE = 4400  # graphql-transport-ws
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("socket-limits")
-    env = sqlite_env(workdir)
-    run_storekeeper(["migrate"], env, workdir)
-    run_storekeeper(["seed-demo"], env, workdir)
-    with serving(env, workdir) as live:
+    with demo_server(tmp_path_factory.mktemp("socket-limits")) as live:
         yield live
 
 

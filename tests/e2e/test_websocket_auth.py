@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.test_serving import RECEIVE, STOCK_SUBSCRIPTION, graphql, login, receive, sqlite_env
-from tests.live_server import LiveServer, run_storekeeper, serving
+from tests.e2e.test_serving import RECEIVE, STOCK_SUBSCRIPTION, graphql, login, receive
+from tests.live_server import LiveServer, demo_server
 
 ME = "{ me { username } }"
 BIN_STOCK = '{ stockLevels(locationCode: "WH1-B-01") { edges { node { product { sku } onHand } } } }'
@@ -21,11 +21,7 @@ BIN_STOCK = '{ stockLevels(locationCode: "WH1-B-01") { edges { node { product { 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("ws-auth")
-    env = sqlite_env(workdir)
-    run_storekeeper(["migrate"], env, workdir)
-    run_storekeeper(["seed-demo"], env, workdir)
-    with serving(env, workdir) as live:
+    with demo_server(tmp_path_factory.mktemp("ws-auth")) as live:
         yield live
 
 

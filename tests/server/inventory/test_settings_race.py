@@ -36,9 +36,15 @@ async def _refused_or_done(action: Awaitable[object]) -> bool:
     return True
 
 
-async def _race(receipt: Callable[[], Awaitable[object]], change: Callable[[], Awaitable[object]]) -> list[bool]:
-    """Receipts with the change sent in their midst, all at once."""
-    work = [_refused_or_done(receipt()) for _ in range(RECEIPTS)]
+async def _race(
+    admin: Actor, place: Place, sku: str, change: Callable[[], Awaitable[object]], *, lot: str | None = None
+) -> list[bool]:
+    """Receipts of one unit each, with the change sent in their midst, all at once."""
+    who = {"actor_id": admin.user_id}
+    work = [
+        _refused_or_done(ledger.receive(sku, place.bin_a, "1", lot=lot, idempotency_key=str(uuid.uuid4()), **who))
+        for _ in range(RECEIPTS)
+    ]
     work.insert(RECEIPTS // 2, _refused_or_done(change()))
     return list(await asyncio.gather(*work))
 
@@ -54,13 +60,10 @@ async def test_turning_lot_tracking_on_during_receipts_leaves_no_stock_without_a
         sku = unique("RACE")
         await create_product(sku, ProductDetails(name="Race"), actor_id=admin.user_id)
 
-        def receipt(sku: str = sku) -> Awaitable[object]:
-            return ledger.receive(sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
-
         def change(sku: str = sku) -> Awaitable[object]:
             return update_product(sku, ProductDetails(tracks_lots=True), actor_id=admin.user_id)
 
-        await _race(receipt, change)
+        await _race(admin, place, sku, change)
         product = await Product.get(sku=sku)
         stock = await _stock(sku)
         if product.tracks_lots:  # the change won: it found no stock, and every later receipt lacked its lot
@@ -76,14 +79,10 @@ async def test_turning_lot_tracking_off_during_receipts_leaves_no_stock_in_a_lot
         sku = unique("RACE")
         await create_product(sku, ProductDetails(name="Race", tracks_lots=True), actor_id=admin.user_id)
 
-        def receipt(sku: str = sku) -> Awaitable[object]:
-            return ledger.receive(sku, place.bin_a, "1", lot="L1", idempotency_key=str(uuid.uuid4()),
-                                  actor_id=admin.user_id)  # fmt: skip
-
         def change(sku: str = sku) -> Awaitable[object]:
             return update_product(sku, ProductDetails(tracks_lots=False), actor_id=admin.user_id)
 
-        await _race(receipt, change)
+        await _race(admin, place, sku, change, lot="L1")
         product = await Product.get(sku=sku)
         stock = await _stock(sku)
         assert stock == [] if not product.tracks_lots else all(lot == "L1" for lot, _ in stock)
@@ -96,13 +95,10 @@ async def test_archiving_during_receipts_lets_none_in_after_it(place: Place, adm
         sku = unique("RACE")
         await create_product(sku, ProductDetails(name="Race"), actor_id=admin.user_id)
 
-        def receipt(sku: str = sku) -> Awaitable[object]:
-            return ledger.receive(sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
-
         def change(sku: str = sku) -> Awaitable[object]:
             return set_archived(sku, True, actor_id=admin.user_id)
 
-        outcomes = await _race(receipt, change)
+        outcomes = await _race(admin, place, sku, change)
         stock = await _stock(sku)
         received = sum((quantity for _, quantity in stock), Decimal(0))
         assert received == outcomes.count(True) - 1  # the archive itself always succeeds
