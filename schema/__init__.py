@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
@@ -18,7 +20,7 @@ from schema.inventory.subscriptions import InventorySubscription
 from schema.jobs.api import JobsMutation
 from schema.nodes import resolve_global_id
 from schema.policy import Policy, RequestPolicy
-from schema.production import ProductionErrors
+from schema.production import ProductionErrors, is_bug
 from schema.scalars import SCALARS
 from schema.scanning import ScanningMutation, ScanningQuery
 from server.settings import get_settings
@@ -41,6 +43,13 @@ class Subscription(InventorySubscription):
     pass
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log bugs only: a client's bad request or an expected refusal is its answer, not an incident
+        (a flood of refused queries would otherwise flood the log)."""
+        super().process_errors([error for error in errors if is_bug(error)], execution_context)
+
+
 @functools.cache
 def build_schema() -> strawberry.Schema:
     """The one schema of this process (Strawberry's relay fields cannot be built into two).
@@ -56,7 +65,7 @@ def build_schema() -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         ProductionErrors,
     ]
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

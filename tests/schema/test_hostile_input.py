@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -329,3 +330,20 @@ async def test_production_suggests_no_names(settings: Settings, admin: Actor) ->
     assert all("Did you mean" in message for message in answers["test"])  # so the test can fail
     assert answers["production"] and not any("Did you mean" in message for message in answers["production"])
     assert all("skuu" in message or "SALEE" in message or "Sign in" in message for message in answers["production"])
+
+
+async def test_expected_refusals_are_answers_not_log_errors(
+    graphql: GraphQLClient, admin: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    fan_out = "products { edges { node { stockLevels { onHand } } } }"
+    costly = "{ " + " ".join(f"a{n}: {fan_out}" for n in range(30)) + " }"
+    refused = [
+        (costly, admin.token),
+        ("{ nope }", admin.token),
+        ("{ products { edges { cursor } } }", None),
+        ('{ stockLevels(locationCode: "NO-SUCH") { edges { cursor } } }', admin.token),
+    ]
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        for query, token in refused:
+            assert (await graphql.post(query, token=token)).json()["errors"]
+    assert [r.getMessage() for r in caplog.records if r.name == "strawberry.execution"] == []
