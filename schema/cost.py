@@ -39,6 +39,7 @@ from graphql.utilities import get_operation_ast
 
 from server.auth.permissions import Permission
 from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
+from server.inventory.posting import MAX_LOTS_PER_POSTING
 from server.scanning import MAX_GS1_ELEMENTS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
@@ -61,7 +62,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "Product.barcodes": ListCap(MAX_BARCODES_PER_PRODUCT, "the catalog refuses more barcodes per product"),
     "BarcodeResolution.gs1": ListCap(MAX_GS1_ELEMENTS, "a code with more GS1 elements is refused as no label"),
     "Me.permissions": ListCap(len(Permission), "a role grants some of the named permissions"),
-    "StockPayload.moves": ListCap(PAGE, "one move per lot drawn from one bin; not limited by the ledger"),
+    "StockPayload.moves": ListCap(MAX_LOTS_PER_POSTING, "one move per lot a posting draws from, at most that many"),
     "Subscription.stockLevels": ListCap(PAGE, "each event reads one page of the product's levels"),
     "LoginPayload.errors": _ONE_ERROR,
     "ProductPayload.errors": _ONE_ERROR,

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
 from server.catalog.models import Barcode, Product
 from server.inventory.models import Location, Lot
 from server.inventory.moves import Move, load_moves
@@ -43,7 +42,7 @@ async def _barcodes(product_ids: list[int]) -> list[list[Barcode]]:
     for barcode in await Barcode.filter(product_id__in=product_ids).order_by("id"):
         grouped[barcode.product_id].append(barcode)  # type: ignore[attr-defined]
     # The catalog refuses more on writes; rows from before that rule must not break the cost's cap either.
-    return [grouped[i][:MAX_BARCODES_PER_PRODUCT] for i in product_ids]
+    return [grouped[i] for i in product_ids]
 
 
 async def _on_hand(product_ids: list[int]) -> list[Decimal]:

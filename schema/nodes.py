@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -10,28 +11,34 @@ from strawberry.relay.types import GlobalIDValueError
 
 from server.auth.permissions import Permission
 from server.errors import Forbidden, Invalid
+from server.text import shown
 
 MAX_ID = 2**63 - 1
 
 
+# Ids are positive BIGINTs, in ASCII digits: no sign, spaces, underscores or other scripts' digits.
+_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def id_from_text(digits: str) -> int | None:
+    """The row id ``digits`` spells, or None when no row can have it."""
+    return int(digits) if _ID.fullmatch(digits) and int(digits) <= MAX_ID else None
+
+
 async def resolve_global_id(info: Any, raw: str) -> Any:
     """The node a Relay global id names, or None; an id that names no type of ours is INVALID."""
-    shown = raw if len(raw) <= 60 else raw[:57] + "..."
     try:
         global_id = relay.GlobalID.from_id(raw)
         global_id.resolve_type(info)
     except GlobalIDValueError:
-        raise Invalid(f"{shown!r} is not the id of anything here.", field="id") from None
+        raise Invalid(f"{shown(raw)} is not the id of anything here.", field="id") from None
     return await global_id.resolve_node(info)
 
 
 def parse_node_id(raw: str) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if not 0 < value <= MAX_ID:
-        raise Invalid(f"{raw!r} is not the id of anything here.", field="id")
+    value = id_from_text(raw) if isinstance(raw, str) else None
+    if value is None:
+        raise Invalid(f"{shown(str(raw))} is not the id of anything here.", field="id")
     return value
 
 

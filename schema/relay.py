@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -12,13 +11,12 @@ from typing import Any, TypeVar
 from strawberry import relay
 from tortoise.queryset import QuerySet
 
-from schema.nodes import MAX_ID
+from schema.nodes import MAX_ID, id_from_text
 from server.errors import Invalid
+from server.text import shown
 
 T = TypeVar("T")
 _PREFIX = "cursor:"
-# Ids are positive BIGINTs at most: anything larger would overflow the database driver.
-_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def encode_cursor(item_id: int) -> str:
@@ -31,11 +29,10 @@ def decode_cursor(cursor: str, field: str) -> int:
         raw = base64.b64decode(cursor, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    digits = raw[len(_PREFIX) :] if raw.startswith(_PREFIX) else ""
-    if _ID.fullmatch(digits) and int(digits) <= MAX_ID:
-        return int(digits)
-    shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
-    raise Invalid(f"{shown!r} is not a cursor from this API.", field=field)
+    item_id = id_from_text(raw[len(_PREFIX) :]) if raw.startswith(_PREFIX) else None
+    if item_id is None:
+        raise Invalid(f"{shown(cursor)} is not a cursor from this API.", field=field)
+    return item_id
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from server.text import shown
+
 Decimal = NewType("Decimal", PyDecimal)
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -23,7 +25,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 def parse_date(value: Any) -> datetime.date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise ValueError(f"Dates are written YYYY-MM-DD, such as 2030-01-31; not {str(value)[:40]!r}.")
+        raise ValueError(f"Dates are written YYYY-MM-DD, such as 2030-01-31; not {shown(str(value))}.")
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -42,6 +43,7 @@ from server.settings import Settings
 
 MESSAGE_TOO_BIG = 1009  # RFC 6455's close code
 INVALID_MESSAGE = 4400  # graphql-transport-ws's close code
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
 MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame carries at most 125 bytes, two of them the code
 
 # Each operation of a connection runs in a task of its own, which copies the context variables:
@@ -235,6 +237,8 @@ class SubscriptionApp(GraphQL):  # type: ignore[type-arg]
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             # TransportHandler refuses first, with a code; Strawberry's own cap is the same number.
             max_subscriptions_per_connection=settings.max_subscriptions_per_socket,
+            # A client that opens a socket and says nothing holds it this long, not a minute (4408).
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         )
         self.settings = settings
         self.queue = queue

@@ -110,6 +110,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                "ws": "websockets-sansio",
                # A frame is read whole before it is parsed: no bigger than an HTTP body may be (default 16 MiB).
                "ws_max_size": MAX_BODY_BYTES}  # fmt: skip
+    if args.forwarded_allow_ips:  # else uvicorn's default: FORWARDED_ALLOW_IPS, or 127.0.0.1
+        options["forwarded_allow_ips"] = args.forwarded_allow_ips
     if args.workers > 1:  # each worker process builds its app from the same STOREKEEPER_* environment
         uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)
     else:
@@ -141,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only; SQLite wants one)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-For names the client (comma-separated, or *): logins are throttled"
+        " per client address, and behind a proxy every client would otherwise share the proxy's",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run the arq worker (needs STOREKEEPER_REDIS_URL)")

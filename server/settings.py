@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "test")
 DEVELOPMENT_SECRET_KEY = "development-only-secret"
@@ -83,10 +84,14 @@ class Settings:
 
     @property
     def namespace(self) -> str:
-        """The Redis namespace in force: the configured one, or one derived from the database URL."""
+        """The Redis namespace in force: the configured one, or one derived from which database this
+        is (host, port and name; not the user, password or options, which differ between a server
+        and a worker of one deployment, or change when a password rotates)."""
         if self.redis_namespace:
             return self.redis_namespace
-        return "db-" + hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+        url = urlsplit(self.database_url)
+        where = f"{url.hostname}:{url.port or 5432}{url.path}" if self.dialect == "postgres" else url.netloc + url.path
+        return "db-" + hashlib.sha256(where.encode()).hexdigest()[:12]
 
     @property
     def production(self) -> bool:

@@ -9,7 +9,8 @@ Three shapes, each bound to the column it ends up in (``column_length``):
   override).
 - ``Text``: names and other free text: NFC, without control, format or unpaired-surrogate
   characters (the ones that hide or reorder what a person reads, or that no database stores).
-- ``Opaque``: strings compared exactly (idempotency keys, usernames): printable, bounded.
+  Usernames follow the same rule in lower case.
+- ``Opaque``: strings compared exactly (idempotency keys, role names): printable, bounded.
 
 Writes call ``clean`` and get an ``Invalid`` naming the field. Lookups and filters call ``key``
 and get None for a string no row can hold, so they answer "not found" instead of sending the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tortoise.models import Model
@@ -33,6 +35,8 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
 # Location and warehouse codes go on bin labels and into paths: a letter or digit first.
 LABEL_CODE = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
+# Usernames are typed at a login screen and read in audit logs: no look-alikes there either.
+LOGIN_NAME = re.compile(r"[a-z0-9][a-z0-9._@+-]*")
 
 
 def column_length(model: type[Model], field: str) -> int:
@@ -64,12 +68,13 @@ class Code:
     max_length: int
     pattern: re.Pattern[str] = PRINTABLE_ASCII
     rule: str = "letters, digits and ASCII punctuation, without spaces"
+    case: Callable[[str], str] = str.upper  # the one case a code is kept in
 
     def key(self, value: object) -> str | None:
         """The canonical form of ``value``, or None when it cannot be such a code."""
         if not isinstance(value, str) or _longer_than_any_row(value, self.max_length):
             return None
-        text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip().upper()
+        text = self.case((value if value.isascii() else unicodedata.normalize("NFKC", value)).strip())
         if 0 < len(text) <= self.max_length and self.pattern.fullmatch(text):
             return text
         return None
@@ -137,6 +142,11 @@ class Opaque:
         if key is None:
             raise Invalid(f"The {self.label} has 1 to {self.max_length} printable characters.", field=field)
         return key
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message, cut so that a 10 MB input does not come back 10 MB long."""
+    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
 def _unstorable(char: str) -> bool:

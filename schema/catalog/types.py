@@ -68,11 +68,11 @@ class Product(Fetchable, relay.Node):
 
     @strawberry.field(
         description="Where the product is, per location and lot (empty locations left out), oldest first: the first"
-        " `first` of them. `first` defaults to the server's page size (100 unless configured) and more is clamped to"
-        " it; page through all of them with the root `stockLevels(sku:)`. `onHand` counts every location."
+        " `first` of them (10 unless asked; null means the server's page size, 100 unless configured, and more is"
+        " clamped to it); page through all of them with the root `stockLevels(sku:)`. `onHand` counts every location."
     )
     async def stock_levels(
-        self, info: Info, first: int | None = None
+        self, info: Info, first: int | None = 10
     ) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]]:
         from schema.inventory.types import StockLevel
 

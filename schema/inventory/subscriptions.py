@@ -14,6 +14,7 @@ from server.auth.service import recheck
 from server.catalog.service import product_by_sku
 from server.errors import ErrorCode, NotFound
 from server.inventory.feed import watch_stock
+from server.text import shown
 
 
 async def _still_allowed(info: Info, permission: Permission) -> None:
@@ -39,7 +40,7 @@ class InventorySubscription:
         # Ends with an UNAUTHENTICATED error at the first change after the token stops being valid.
         product = await product_by_sku(sku)
         if product is None:
-            raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
+            raise NotFound(f"There is no product with SKU {shown(sku)}.", field="sku")
         fresh_loaders = getattr(info.context, "fresh_loaders", None)
         limit = info.context.settings.max_page_size
         # One read per change for all subscribers of the product in this process; each checks its own token.

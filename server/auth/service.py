@@ -22,7 +22,7 @@ from server.auth.throttle import LoginThrottle
 from server.clock import now
 from server.errors import AlreadyExists, ErrorCode, Invalid, NotFound
 from server.settings import get_settings
-from server.text import Opaque, Text, column_length
+from server.text import LOGIN_NAME, Code, Opaque, Text, column_length
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a login takes as long either way.
@@ -76,7 +76,9 @@ class LoginFailed(Invalid):
 
 
 login_throttle = LoginThrottle()
-USERNAME = Opaque("username", column_length(User, "username"))
+USERNAME = Code(
+    "username", column_length(User, "username"), LOGIN_NAME, "letters, digits, '.', '_', '@', '+' or '-'", str.lower
+)
 ROLE = Opaque("role", column_length(Role, "name"))
 TOKEN_NAME = Text("token name", column_length(Token, "name"))
 MIN_PASSWORD_LENGTH = 8

@@ -26,7 +26,7 @@ from server.catalog.models import (
 )
 from server.clock import now
 from server.errors import AlreadyExists, Invalid, NotFound
-from server.text import Text
+from server.text import Text, shown
 
 SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
 
@@ -167,7 +167,7 @@ async def _locked(conn: BaseDBAsyncClient, sku: str) -> Product:
     key = SKU.key(sku)
     product = await Product.select_for_update().using_db(conn).get_or_none(sku=key) if key else None
     if product is None:
-        raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
+        raise NotFound(f"There is no product with SKU {shown(sku)}.", field="sku")
     return product
 
 

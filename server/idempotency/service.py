@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,17 +58,22 @@ async def run(
     *,
     user_id: int | None,
     effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
+    stored_as: Sequence[dict[str, Any]] = (),
 ) -> Outcome:
     """Run ``effect`` in a transaction once per key; later calls with the key get its first result.
+
+    ``stored_as``: other forms the same request was stored in by earlier versions; a key stored
+    with one of them replays too.
 
     PostgreSQL may abort a transaction to break a deadlock or a serialization conflict; the
     whole transaction is then run again, a few times, since nothing of it was kept.
     """
     key = validate_key(key)
     digest = request_hash(operation, request)
+    digests = frozenset({digest, *(request_hash(operation, earlier) for earlier in stored_as)})
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            return await _run_once(key, operation, digest, user_id, effect)
+            return await _run_once(key, operation, digest, digests, user_id, effect)
         except TransactionRollbackError:
             if attempt == _ATTEMPTS:
                 raise
@@ -80,6 +85,7 @@ async def _run_once(
     key: str,
     operation: str,
     digest: str,
+    digests: frozenset[str],
     user_id: int | None,
     effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
 ) -> Outcome:
@@ -97,7 +103,7 @@ async def _run_once(
             created + get_settings().idempotency_ttl,
         )
         if claimed is None:
-            return await _replay(conn, key, user_id or SYSTEM, operation, digest)
+            return await _replay(conn, key, user_id or SYSTEM, operation, digests)
         result = await effect(conn)
         await sql.execute(
             conn,
@@ -108,7 +114,7 @@ async def _run_once(
     return Outcome(result, replayed=False)
 
 
-async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: str, digest: str) -> Outcome:
+async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: str, digests: frozenset[str]) -> Outcome:
     stored = await sql.fetch_one(
         conn,
         "SELECT operation, request_hash, response FROM idempotency_record WHERE user_id = $1 AND key = $2",
@@ -117,7 +123,7 @@ async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: st
     )
     if stored is None or stored["response"] is None:  # the first attempt was rolled back meanwhile
         raise Invalid("A request with this idempotency key is still in progress; retry.", field="idempotencyKey")
-    if stored["operation"] != operation or stored["request_hash"] != digest:
+    if stored["operation"] != operation or stored["request_hash"] not in digests:
         raise IdempotencyKeyReused(
             "This idempotency key was already used for a different request.", field="idempotencyKey"
         )

@@ -55,11 +55,24 @@ def _canonical(spec: Code, value: str) -> str:
     return spec.key(value) or value
 
 
-def _request(sku: str, locations: dict[str, str], lot: str | None, **rest: object) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Request:
     """What a request is remembered as, for its idempotency key: codes in their canonical form (as
-    given when they are no valid code), so a retry spelled in other case is the same request."""
-    return {"sku": _canonical(SKU, sku), **{k: _canonical(LOCATION_CODE, v) for k, v in locations.items()},
-            "lot": lot and _canonical(LOT_CODE, lot), **rest}  # fmt: skip
+    given when they are no valid code), so a retry spelled in other case is the same request.
+
+    ``as_before`` is the form keys were stored with before codes became case-free (migration
+    0002): a handheld replaying a queued scan across the upgrade still gets its first answer.
+    """
+
+    canonical: dict[str, Any]
+    as_before: dict[str, Any]
+
+
+def _request(sku: str, locations: dict[str, str], lot: str | None, **rest: object) -> Request:
+    canonical = {"sku": _canonical(SKU, sku), **{k: _canonical(LOCATION_CODE, v) for k, v in locations.items()},
+                 "lot": lot and _canonical(LOT_CODE, lot), **rest}  # fmt: skip
+    as_before = {"sku": sku.strip(), **{k: v.strip() for k, v in locations.items()}, "lot": lot and lot.strip(), **rest}
+    return Request(canonical, as_before)
 
 
 def _refuse_expired(lot: LotRef, *, accept_expired: bool) -> None:
@@ -191,7 +204,7 @@ async def adjust(
 
 async def _run(
     operation: str,
-    request: dict[str, Any],
+    request: Request,
     key: str,
     actor_id: int | None,
     scan: ScanInfo | None,
@@ -205,7 +218,9 @@ async def _run(
         moves[:] = await effect(conn, trail)  # a rerun after a rolled-back attempt starts afresh
         return {"move_ids": [m.id for m in moves]}
 
-    outcome = await idempotency.run(key, f"stock.{operation}", request, user_id=actor_id, effect=recorded)
+    outcome = await idempotency.run(
+        key, f"stock.{operation}", request.canonical, user_id=actor_id, effect=recorded, stored_as=[request.as_before]
+    )
     if outcome.replayed:
         return Posting(await load_moves(outcome.result["move_ids"]), replayed=True)
     for product_id in {m.product_id for m in moves}:

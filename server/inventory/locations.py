@@ -17,7 +17,7 @@ from server.inventory.models import (
     LocationKind,
     Warehouse,
 )
-from server.text import Code
+from server.text import Code, shown
 
 VIRTUAL_LOCATIONS: dict[LocationKind, tuple[str, str]] = {
     LocationKind.SUPPLIER: ("VIRTUAL/SUPPLIER", "Suppliers"),
@@ -104,11 +104,11 @@ async def create_location(
     warehouse_key = WAREHOUSE_CODE.key(warehouse_code)
     warehouse = await Warehouse.get_or_none(code=warehouse_key) if warehouse_key else None
     if warehouse is None:
-        raise NotFound(f"There is no warehouse {warehouse_code[:80]!r}.", field="warehouseCode")
+        raise NotFound(f"There is no warehouse {shown(warehouse_code)}.", field="warehouseCode")
     parent_key = LOCATION_CODE.key(parent_code) if parent_code is not None else warehouse.code
     parent = await Location.get_or_none(code=parent_key) if parent_key else None
     if parent is None:
-        raise NotFound(f"There is no location {(parent_code or '')[:80]!r}.", field="parentCode")
+        raise NotFound(f"There is no location {shown(parent_code or '')}.", field="parentCode")
     if parent.warehouse_id != warehouse.id:  # type: ignore[attr-defined]
         raise Invalid(f"The location {parent.code} is not in warehouse {warehouse.code}.", field="parentCode")
     if _depth(parent.path) >= MAX_DEPTH:

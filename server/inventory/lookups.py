@@ -13,6 +13,7 @@ from server.clock import now
 from server.errors import Invalid, NotFound
 from server.inventory.locations import VIRTUAL_LOCATIONS
 from server.inventory.models import LOCATION_CODE, LOT_CODE, LocationKind
+from server.text import shown
 
 
 @dataclass(frozen=True)
@@ -50,21 +51,22 @@ async def lookup(
 ) -> tuple[Product, list[Place]]:
     """The product and the real locations ``(code, input field)`` to post, in one query.
 
-    The rows are read FOR SHARE: a change of the product's or a location's settings (lot
-    tracking, archiving) locks its row FOR UPDATE, so it waits for the postings that relied on
-    the old settings, and a posting that comes after it reads the new ones.
+    The rows are read FOR SHARE: a change of the product's settings (lot tracking, archiving)
+    locks its row FOR UPDATE, so it waits for the postings that relied on the old settings, and a
+    posting that comes after it reads the new ones. Location rows are held the same way, so a
+    change of a location's settings (none can change yet; sellable flags will) must lock it too.
 
     A product tracked by lot must name its lot where ``lot_required`` (stock created or counted);
     one that is not may not name a lot at all, or a count could miss stock held in lots.
     """
     sku_key = SKU.key(sku)
     if sku_key is None:
-        raise NotFound(f"There is no product with SKU {sku[:80]!r}.", field="sku")
+        raise NotFound(f"There is no product with SKU {shown(sku)}.", field="sku")
     codes: list[str] = []
     for given, field in locations:
         code = LOCATION_CODE.key(given)
         if code is None:
-            raise NotFound(f"There is no location {given[:80]!r}.", field=field)
+            raise NotFound(f"There is no location {shown(given)}.", field=field)
         codes.append(code)
     placeholders = ", ".join(f"${i}" for i in range(2, len(codes) + 2))
     rows = await sql.fetch(
@@ -141,5 +143,5 @@ async def existing_lot(conn: BaseDBAsyncClient, product: Product, code: str) -> 
         conn, "SELECT id, code, expires_on FROM lot WHERE product_id = $1 AND code = $2", product.id, key
     ) if key else None  # fmt: skip
     if row is None:
-        raise NotFound(f"There is no lot {code[:80]!r} of {product.sku}.", field="lot")
+        raise NotFound(f"There is no lot {shown(code)} of {product.sku}.", field="lot")
     return LotRef(id=int(row["id"]), code=row["code"], expires_on=sql.as_date(row["expires_on"]))

@@ -62,6 +62,8 @@ class Quant:
 
 
 Locked = dict[int, dict[int, Quant]]  # location id -> lot id -> quant
+# One move per lot a posting draws from; its answer lists them all, so their number is bounded.
+MAX_LOTS_PER_POSTING = 100
 
 
 async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
@@ -164,6 +166,12 @@ def allocate(
             remaining -= take
         if remaining == 0:
             break
+    if len(portions) > MAX_LOTS_PER_POSTING:
+        raise Invalid(
+            f"This quantity would come from {len(portions)} lots of {sku} in {location_code}, more than"
+            f" {MAX_LOTS_PER_POSTING} at once: take it lot by lot (give the lot), or in smaller quantities.",
+            field="quantity",
+        )
     return portions
 
 

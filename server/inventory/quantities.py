@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 from server.errors import Invalid
+from server.text import shown
 
 PLACES = 4
 STEP = Decimal(1).scaleb(-PLACES)
@@ -28,8 +29,7 @@ def _decimal(value: object, field: str) -> Decimal:
     if len(value) > _LONGEST and _FORM.fullmatch(value[:_LONGEST]):
         raise Invalid(f"The quantity must be less than {MAX_QUANTITY:,} with at most {PLACES} places.", field=field)
     if not _FORM.fullmatch(value):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        raise Invalid(f'{shown!r} is not a quantity: write it as digits, such as "12" or "0.5".', field=field)
+        raise Invalid(f'{shown(value)} is not a quantity: write it as digits, such as "12" or "0.5".', field=field)
     return Decimal(value)
 
 

@@ -15,6 +15,7 @@ from server.db import connection
 from server.errors import NotFound
 from server.inventory import quantities
 from server.inventory.models import LOCATION_CODE, NO_LOT, WAREHOUSE_CODE, Location, Lot, Quant, Warehouse
+from server.text import shown
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,13 @@ async def stock_levels(
         key = LOCATION_CODE.key(location_code)
         location = await Location.get_or_none(code=key) if key else None
         if location is None:
-            raise NotFound(f"There is no location {location_code[:80]!r}.", field="locationCode")
+            raise NotFound(f"There is no location {shown(location_code)}.", field="locationCode")
         query = query.filter(Q(location__path__startswith=location.path) | Q(location_id=location.id))
     if warehouse_code is not None:
         key = WAREHOUSE_CODE.key(warehouse_code)
         warehouse = await Warehouse.get_or_none(code=key) if key else None
         if warehouse is None:
-            raise NotFound(f"There is no warehouse {warehouse_code[:80]!r}.", field="warehouseCode")
+            raise NotFound(f"There is no warehouse {shown(warehouse_code)}.", field="warehouseCode")
         query = query.filter(location__warehouse_id=warehouse.id)
     if not include_empty:
         query = query.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))

@@ -170,3 +170,19 @@ def test_production_hides_graphiql_and_introspection(demo: tuple[Path, dict[str,
                               headers={"authorization": f"Bearer {token}"}, timeout=10)  # fmt: skip
         error = expected.json()["errors"][0]  # an expected failure is not masked as a bug
         assert (error["message"], error["extensions"]["code"]) == ("There is no location 'NOWHERE'.", "NOT_FOUND")
+
+
+def test_behind_a_trusted_proxy_logins_are_throttled_per_client_not_per_proxy(tmp_path: Path) -> None:
+    env = sqlite_env(tmp_path)
+    load_demo(env, tmp_path)
+    guess = 'mutation { login(input: {username: "demo", password: "wrong-guess"}) { token errors { code } } }'
+    with serving(env, tmp_path, "--forwarded-allow-ips", "127.0.0.1") as server:
+
+        def login_from(client: str, query: str = guess) -> str:
+            headers = {"x-forwarded-for": client}
+            body = httpx.post(server.url + "/graphql", json={"query": query}, headers=headers, timeout=10).json()
+            return "OK" if body["data"]["login"]["token"] else body["data"]["login"]["errors"][0]["code"]
+
+        answers = [login_from("203.0.113.10") for _ in range(6)]
+        assert answers == ["UNAUTHENTICATED"] * 5 + ["TOO_MANY_ATTEMPTS"]
+        assert login_from("198.51.100.20", LOGIN.replace("{ token }", "{ token errors { code } }")) == "OK"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from schema.policy import UNAUTHENTICATED
 from schema.relay import decode_cursor, encode_cursor
 from schema.websocket import ConnectionContext, SubscriptionApp
 from server.auth import service as auth
-from server.auth.throttle import TooManyAttempts
+from server.auth.throttle import TooManyAttempts, client_key
 from server.errors import ErrorCode, Invalid
 from server.settings import DEVELOPMENT_SECRET_KEY, ConfigurationError, Settings
 from tests.conftest import Actor, GraphQLClient, Place, unique
@@ -210,17 +211,45 @@ def test_delays_double_up_to_their_ceiling() -> None:
     assert [throttle.delay_after(n) for n in (4, 5, 6, 7, 14, 15, 10_000)] == [0, 1, 2, 4, 512, 900, 900]
 
 
-def test_the_throttle_forgets_old_entries_when_it_is_full() -> None:
+def test_a_slow_guesser_keeps_waiting_longer_up_to_the_ceiling() -> None:
     now = [0.0]
-    throttle = auth.LoginThrottle(window_seconds=10, max_keys=100, clock=lambda: now[0])
-    for n in range(100):
-        throttle.begin(f"user{n}", f"10.0.0.{n}")
-    now[0] = 20.0
-    throttle.begin("late", "10.0.1.1")  # the expired entries make room
-    assert throttle.failures("late", "10.0.1.1") == 1 and throttle.failures("user1", "10.0.0.1") == 0
-    for n in range(150):
-        throttle.begin(f"other{n}", f"10.0.2.{n}")
-    assert len(throttle._by_user.times) <= 100 and len(throttle._by_address.times) <= 100
+    throttle = auth.LoginThrottle(free_failures=5, first_delay=1, max_delay=900, clock=lambda: now[0])
+    waits = []
+    for _ in range(20):  # each guess as soon as it is allowed
+        while True:
+            try:
+                throttle.begin("target", "203.0.113.5")
+                break
+            except TooManyAttempts:
+                now[0] += 1
+        waits.append(throttle.delay_after(throttle.failures("target", "203.0.113.5")))
+    assert waits[-1] == 900 and now[0] > 3600  # the count outlived the address window: still the ceiling
+    now[0] += 3601  # an hour without a failure: forgotten
+    assert throttle.failures("target", "203.0.113.5") == 0
+
+
+def test_an_ipv6_client_is_counted_by_its_network() -> None:
+    throttle = auth.LoginThrottle(free_failures=2, clock=lambda: 5.0)
+    throttle.begin("target", "2001:db8:1:2::1")
+    throttle.begin("target", "2001:db8:1:2::ffff")
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("target", "2001:db8:1:2:abcd::9")  # the same /64
+    throttle.begin("target", "2001:db8:1:3::1")  # another network
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1" and client_key(None) == "-"
+
+
+def test_a_full_throttle_forgets_the_lightest_counts_first() -> None:
+    now = [0.0]
+    throttle = auth.LoginThrottle(max_keys=100, address_limit=10_000, clock=lambda: now[0])
+    for _ in range(8):
+        with contextlib.suppress(TooManyAttempts):
+            throttle.begin("victim", "198.51.100.1")
+        now[0] += 600
+    held = throttle.failures("victim", "198.51.100.1")
+    for n in range(500):  # an attacker churning through names to wash the victim's count out
+        throttle.begin(f"churn{n}", "198.51.100.1")
+    assert throttle.failures("victim", "198.51.100.1") == held >= 6
+    assert len(throttle._streaks) <= 100
 
 
 # --- long-lived connections: the token is checked again -------------------------------------------

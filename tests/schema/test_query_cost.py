@@ -33,11 +33,12 @@ from workers.queue import InProcessQueue
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 LEVEL_FIELDS = "sku locationCode lotCode onHand reserved available"
-# The finding: thirty aliases, each a page of products with every one of their stock levels.
+# The finding: thirty aliases, each a page of products with every one of their stock levels (as many as
+# the server lists; it listed all before they were capped).
 FAN_OUT = (
     "{ "
     + " ".join(
-        f"a{i}: products(first: 100) {{ edges {{ node {{ sku stockLevels {{ {LEVEL_FIELDS} }} }} }} }}"
+        f"a{i}: products(first: 100) {{ edges {{ node {{ sku stockLevels(first: 100) {{ {LEVEL_FIELDS} }} }} }} }}"
         for i in range(30)
     )
     + " }"
@@ -208,7 +209,8 @@ async def test_a_costly_mutation_is_refused_and_writes_nothing(graphql: GraphQLC
     from server.catalog.models import Product
 
     sku = unique("COSTLY")
-    levels = "stockLevels { product { stockLevels { product { stockLevels { onHand } } } } }"
+    levels = "stockLevels(first: 100) { product { stockLevels(first: 100) { product { stockLevels(first: 100) {"
+    levels += " onHand } } } } }"
     mutation = "mutation C($input: CreateProductInput!) { createProduct(input: $input) { product { LEVELS } } }"
     mutation = mutation.replace("LEVELS", levels)
 
@@ -223,7 +225,7 @@ async def test_a_costly_subscription_on_a_connection_is_refused_before_any_sql(
     principal = await auth.authenticate(await auth.login(admin.username, "correct horse battery"))
     context = ConnectionContext(settings=settings, principal=principal)
     sql_log.statements.clear()
-    levels = "product { stockLevels { product { stockLevels { onHand } } } }"  # 100 x 100 x 100 levels
+    levels = "product { stockLevels(first: 100) { product { stockLevels(first: 100) { onHand } } } }"  # 100 x 100 x 100
     nested = f"subscription S($sku: String!) {{ stockLevels(sku: $sku) {{ {levels} }} }}"
 
     stream = await build_schema().subscribe(nested, variable_values={"sku": place.sku}, context_value=context)

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from server.idempotency import IdempotencyKeyReused
 from server.inventory import ledger
@@ -100,3 +101,24 @@ async def test_a_transaction_the_database_aborted_runs_again_once(
     assert len(calls) == 2 and not posting_.replayed
     assert await StockMove.filter(product__sku=place.sku).count() == 1
     assert (await check_ledger()).ok
+
+
+async def test_a_key_stored_before_codes_were_case_free_still_replays(place: Place, admin: Actor) -> None:
+    from decimal import Decimal
+
+    from server import sql
+    from server.idempotency.service import request_hash
+
+    key = str(uuid.uuid4())
+    typed = {"sku": f" {place.sku.lower()}", "location": place.bin_a.lower()}
+    first = await ledger.receive(typed["sku"], typed["location"], "3", idempotency_key=key, actor_id=admin.user_id)
+    # As the version before migration 0002 stored it: the codes as typed, trimmed.
+    before = {"sku": typed["sku"].strip(), "location": typed["location"], "quantity": Decimal("3.0000"), "lot": None,
+              "expires_on": None}  # fmt: skip
+    async with in_transaction() as conn:
+        await sql.execute(conn, "UPDATE idempotency_record SET request_hash = $1 WHERE key = $2",
+                          request_hash("stock.receive", before), key)  # fmt: skip
+    again = await ledger.receive(typed["sku"], typed["location"], "3", idempotency_key=key, actor_id=admin.user_id)
+    assert again.replayed and [m.id for m in again.moves] == [m.id for m in first.moves]
+    with pytest.raises(IdempotencyKeyReused):
+        await ledger.receive(typed["sku"], typed["location"], "4", idempotency_key=key, actor_id=admin.user_id)

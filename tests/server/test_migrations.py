@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from server.db import tortoise_config
 from server.settings import Settings
+from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 
 @pytest.mark.sqlite  # initialising models on a second database would change their SQL dialect
@@ -17,3 +25,41 @@ async def test_the_models_need_no_new_migration(settings: Settings) -> None:
         await context.init(config=config)
         changes = await MigrationAutodetector(context.apps, config["apps"]).changes()
     assert changes == [], "run `tortoise makemigrations` and commit the migration"
+
+
+async def _upgrade(settings: Settings, tmp_path: Path, skus: list[str], usernames: list[str]) -> dict[str, Any]:
+    """Data as the version before 0002 wrote it, migrated on a new database of the run's backend."""
+    if settings.dialect == "postgres":
+        admin_url = os.environ["STOREKEEPER_TEST_DATABASE_URL"]
+        url, name = await _create_postgres_database(admin_url)
+    else:
+        url, name = f"sqlite://{tmp_path}/upgrade.sqlite3", ""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.server.upgrade", url, json.dumps(skus), json.dumps(usernames),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[2],
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    finally:
+        if name:
+            await _drop_postgres_database(admin_url, name)
+    assert process.returncode == 0, err.decode()
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def test_migration_0002_puts_codes_in_capitals_alike_on_both_databases(
+    settings: Settings, tmp_path: Path
+) -> None:
+    result = await _upgrade(settings, tmp_path, ["mug-white", "Tshirt-1", "\uff26\uff37-1"], ["Alice", "bob"])
+    assert result == {"skus": ["MUG-WHITE", "TSHIRT-1", "FW-1"], "archived": [True, False, False],
+                      "usernames": ["alice", "bob"]}  # fmt: skip
+
+
+async def test_migration_0002_lists_codes_it_cannot_convert_and_changes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    old_skus = ["mug-white", "MUG-WHITE", "caf\u00e9-1"]
+    result = await _upgrade(settings, tmp_path, old_skus, [])
+    assert "'MUG-WHITE' is 'mug-white' in other case" in result["refused"]
+    assert "no valid SKU" in result["refused"]
+    assert result["skus"] == old_skus  # as they were

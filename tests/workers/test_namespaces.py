@@ -92,3 +92,11 @@ async def test_two_deployments_each_run_their_own_nightly_ledger_check(settings:
         for name in checks:  # arq keeps a unique cron's id in progress for a while after it ran
             await queue.pool.delete(f"arq:in-progress:{name}:{to_unix_ms(due)}", f"arq:result:{name}:{to_unix_ms(due)}")
         await queue.close()
+
+
+def test_a_server_and_a_worker_of_one_database_share_a_namespace_however_they_log_in() -> None:
+    server = Settings(database_url="postgres://app:secret@db.example:5432/shop?sslmode=require")
+    worker = Settings(database_url="postgres://worker:rotated@db.example/shop")
+    other_shop = Settings(database_url="postgres://app:secret@db.example:5432/shop2")
+    assert server.namespace == worker.namespace != other_shop.namespace
+    assert Settings(database_url="sqlite://a.sqlite3", redis_namespace="eu-1").namespace == "eu-1"

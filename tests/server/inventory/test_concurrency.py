@@ -85,3 +85,12 @@ async def test_counts_of_a_new_bin_at_once_book_the_count_once(place: Place, adm
     levels = await stock_levels(sku=place.sku, location_code=place.bin_b)
     assert [level.on_hand for level in levels] == [Decimal(5)]
     assert (await check_ledger()).ok
+
+
+async def test_a_posting_really_holds_the_product_and_its_locations_for_share(
+    place: Place, admin: Actor, sql_log: SQLLog
+) -> None:
+
+    await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
+    lookups = [s for s in sql_log.statements if "FROM product, location" in s]
+    assert lookups and all(s.rstrip().endswith("FOR SHARE") for s in lookups), lookups

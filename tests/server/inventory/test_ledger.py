@@ -226,14 +226,16 @@ async def test_the_ledger_check_finds_stock_that_came_in_after_archiving(place: 
 
     await set_archived(place.sku, True, actor_id=admin.user_id)
     archived = "UPDATE product SET is_archived = $1 WHERE sku = $2"
-    async with in_transaction() as conn:  # let one receipt slip past the rule
-        await sql.execute(conn, archived, False, place.sku)
-    await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
-    async with in_transaction() as conn:
-        await sql.execute(conn, archived, True, place.sku)
-    report = await check_ledger()
-    assert any(p.startswith(f"{place.sku}: move #") and "after it was archived" in p for p in report.problems)
-    await set_archived(place.sku, False, actor_id=admin.user_id)
+    try:
+        async with in_transaction() as conn:  # let one receipt slip past the rule
+            await sql.execute(conn, archived, False, place.sku)
+        await ledger.receive(place.sku, place.bin_a, "2", idempotency_key=key(), actor_id=admin.user_id)
+        async with in_transaction() as conn:
+            await sql.execute(conn, archived, True, place.sku)
+        report = await check_ledger()
+        assert any(p.startswith(f"{place.sku}: move #") and "after it was archived" in p for p in report.problems)
+    finally:
+        await set_archived(place.sku, False, actor_id=admin.user_id)
     await assert_ledger_balanced()
 
 
@@ -244,4 +246,21 @@ async def test_stock_received_before_archiving_is_no_problem(place: Place, admin
     await set_archived(place.sku, True, actor_id=admin.user_id)
     await ledger.move(place.sku, place.bin_a, place.bin_b, "1", idempotency_key=key(), actor_id=admin.user_id)
     await ledger.issue(place.sku, place.bin_b, "1", idempotency_key=key(), actor_id=admin.user_id)
+    await assert_ledger_balanced()
+
+
+async def test_a_posting_drawing_from_more_lots_than_an_answer_lists_is_refused(
+    place: Place, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.inventory import posting
+
+    monkeypatch.setattr(posting, "MAX_LOTS_PER_POSTING", 3)
+    for n in range(4):
+        await ledger.receive(place.lot_sku, place.bin_a, "1", lot=f"L{n}", expires_on=date(2031, 1, n + 1),
+                             idempotency_key=key(), actor_id=admin.user_id)  # fmt: skip
+    with pytest.raises(Invalid) as refused:
+        await ledger.issue(place.lot_sku, place.bin_a, "4", idempotency_key=key(), actor_id=admin.user_id)
+    assert refused.value.field == "quantity" and "4 lots" in refused.value.message
+    taken = await ledger.issue(place.lot_sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id)
+    assert [m.lot_code for m in taken.moves] == ["L0", "L1", "L2"]
     await assert_ledger_balanced()
