@@ -27,6 +27,12 @@ def _for_sqlite(sql: str) -> str:
     return _ROW_LOCK.sub("", _PLACEHOLDER.sub("?", sql))
 
 
+def placeholders(first: int, count: int) -> str:
+    """``$first, ..., $(first + count - 1)``: for ``IN (...)``; in the order they appear, since on
+    SQLite they all become ``?`` and are bound by position."""
+    return ", ".join(f"${i}" for i in range(first, first + count))
+
+
 def render(conn: BaseDBAsyncClient, sql: str) -> str:
     return _for_sqlite(sql) if dialect(conn) == "sqlite" else sql
 

@@ -68,12 +68,11 @@ async def lookup(
         if code is None:
             raise NotFound(f"There is no location {shown(given)}.", field=field)
         codes.append(code)
-    placeholders = ", ".join(f"${i}" for i in range(2, len(codes) + 2))
     rows = await sql.fetch(
         conn,
         "SELECT product.id, product.sku, product.tracks_lots, product.is_archived,"
         " location.id AS location_id, location.code, location.kind"
-        f" FROM product, location WHERE product.sku = $1 AND location.code IN ({placeholders})"
+        f" FROM product, location WHERE product.sku = $1 AND location.code IN ({sql.placeholders(2, len(codes))})"
         " ORDER BY location.id FOR SHARE",
         sku_key,
         *codes,

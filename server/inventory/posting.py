@@ -237,7 +237,7 @@ async def _lot_codes(conn: BaseDBAsyncClient, lot_ids: list[int], known: LotRef 
     codes = {known.id: known.code} if known else {}
     missing = wanted - codes.keys()
     if missing:
-        placeholders = ", ".join(f"${i}" for i in range(1, len(missing) + 1))
-        for row in await sql.fetch(conn, f"SELECT id, code FROM lot WHERE id IN ({placeholders})", *missing):
+        in_missing = sql.placeholders(1, len(missing))
+        for row in await sql.fetch(conn, f"SELECT id, code FROM lot WHERE id IN ({in_missing})", *missing):
             codes[int(row["id"])] = row["code"]
     return codes

@@ -92,11 +92,6 @@ async def stock_levels(
     return await _to_levels(await query.limit(limit))
 
 
-def _placeholders(first: int, count: int) -> str:
-    # In the order they appear: on SQLite they all become "?", bound by position.
-    return ", ".join(f"${i}" for i in range(first, first + count))
-
-
 async def levels_by_product(product_ids: list[int], *, per_product: int) -> dict[int, list[StockLevel]]:
     """The first ``per_product`` non-empty stock levels of each product (oldest quant first), in one
     query for a page of products (for dataloaders): a product in thousands of bins sends ``per_product``."""
@@ -109,7 +104,7 @@ async def levels_by_product(product_ids: list[int], *, per_product: int) -> dict
         " location.warehouse_id, q.lot_id, lot.code AS lot_code, lot.expires_on, q.on_hand, q.reserved"
         " FROM (SELECT id, product_id, location_id, lot_id, on_hand, reserved,"
         "  ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY id) AS position"
-        f"  FROM quant WHERE product_id IN ({_placeholders(1, len(product_ids))})"
+        f"  FROM quant WHERE product_id IN ({sql.placeholders(1, len(product_ids))})"
         "  AND (CAST(on_hand AS NUMERIC) > 0 OR CAST(reserved AS NUMERIC) > 0)) AS q"
         " JOIN product ON product.id = q.product_id JOIN location ON location.id = q.location_id"
         " LEFT JOIN lot ON lot.id = q.lot_id"
@@ -141,7 +136,7 @@ async def on_hand_by_product(product_ids: list[int]) -> dict[int, Decimal]:
     """On hand over all locations of each product, in one query for a page of products."""
     if not product_ids:
         return {}
-    conn, where = connection(), f"WHERE product_id IN ({_placeholders(1, len(product_ids))})"
+    conn, where = connection(), f"WHERE product_id IN ({sql.placeholders(1, len(product_ids))})"
     totals: dict[int, Decimal] = defaultdict(Decimal)
     if sql.dialect(conn) == "postgres":  # exact NUMERIC sums in the database
         query = f"SELECT product_id, SUM(on_hand) AS on_hand FROM quant {where} GROUP BY product_id"
