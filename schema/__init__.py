@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.auth.api import AuthMutation, AuthQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.context import Info
+from schema.documents import DocumentCache
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.subscriptions import InventorySubscription
@@ -43,11 +44,19 @@ class Subscription(InventorySubscription):
     pass
 
 
+log = logging.getLogger("strawberry.execution")
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log bugs only: a client's bad request or an expected refusal is its answer, not an incident
-        (a flood of refused queries would otherwise flood the log)."""
-        super().process_errors([error for error in errors if is_bug(error)], execution_context)
+        """Log bugs only, and briefly: a client's bad request or an expected refusal is its answer,
+        not an incident (a flood of refused queries would flood the log), and a bug's entry holds
+        its message (cut) and traceback, not the lines of the document it came from (a megabyte
+        line, repeated for every error of a request)."""
+        for error in errors:
+            if is_bug(error):
+                where = ".".join(str(key) for key in error.path or ()) or "-"
+                log.error("%s (at %s)", error.message[:500], where, exc_info=error.original_error)
 
 
 @functools.cache
@@ -61,8 +70,7 @@ def build_schema() -> strawberry.Schema:
     policy = Policy.from_settings(settings)
     extensions: list = [  # type: ignore[type-arg]
         lambda: RequestPolicy(policy),
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        DocumentCache,
         ProductionErrors,
     ]
     return Schema(

@@ -1,8 +1,9 @@
 """The cost of an operation: how much it may make the server read and build, known before it runs.
 
 Each field costs 1 for every item of every list around it (a list of scalars counts its items as
-fields). A connection's ``edges`` count its page: ``first`` or ``last``, the server's page size
-when neither is given, never more than it. Any other list counts its ``first`` argument the same
+fields, and an item of a list of objects counts at least 1, even when only free fields are asked).
+A connection's ``edges`` count its page: ``first`` or ``last``, the server's page size when neither
+is given, never more than it. Any other list counts its ``first`` argument the same
 way, or else the cap it is declared with in ``LIST_CAPS``. Fragments, inline and named, count
 where they are spread; introspection fields (``__typename``, ``__schema``, ``__type``) are free.
 An upper bound: ``@skip``/``@include`` are ignored, and fragments on different types of an
@@ -164,7 +165,8 @@ class _Walk:
         if node.selection_set is None:
             return 1 + items if is_list_type(get_nullable_type(definition.type)) else 1
         child_page = self.page_size(definition, node, "last", "first") if is_connection(child) else None
-        return 1 + items * self.selections(child, node.selection_set, child_page)
+        # Every item is built, whatever is asked of it: one with only free fields (__typename) counts 1.
+        return 1 + items * max(1, self.selections(child, node.selection_set, child_page))
 
     def items(self, parent: Any, name: str, definition: GraphQLField, node: FieldNode, page: int | None) -> int:
         if not is_list_type(get_nullable_type(definition.type)):

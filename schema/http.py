@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from graphql import ExecutionResult as GraphQLResult
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema import Schema
@@ -158,6 +158,8 @@ class GraphQLEndpoint:
             return await self.handle(request)
         except HTTPError as error:
             return Response(error.body(), status_code=error.status, media_type=JSON, headers=error.headers)
+        except ClientDisconnect:  # gone before its body arrived: nobody to answer, nothing to log
+            return Response(status_code=400)
 
     async def handle(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
@@ -179,7 +181,9 @@ class GraphQLEndpoint:
                 query, variable_values=variables, context_value=context, operation_name=operation_name,
                 allowed_operation_types=allowed, operation_extensions=extensions,
             )  # fmt: skip
-        except InvalidOperationTypeError:
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPError(400, "Subscriptions go over WebSocket (graphql-transport-ws) at /graphql.") from None
             raise HTTPError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from None
         except CannotGetOperationTypeError as error:
             raise HTTPError(400, error.as_http_error_reason()) from None

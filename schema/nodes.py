@@ -29,9 +29,11 @@ async def resolve_global_id(info: Any, raw: str) -> Any:
     """The node a Relay global id names, or None; an id that names no type of ours is INVALID."""
     try:
         global_id = relay.GlobalID.from_id(raw)
-        global_id.resolve_type(info)
+        fetchable = issubclass(global_id.resolve_type(info), Fetchable)  # not the Node interface itself
     except GlobalIDValueError:
-        raise Invalid(f"{shown(raw)} is not the id of anything here.", field="id") from None
+        fetchable = False
+    if not fetchable:
+        raise Invalid(f"{shown(raw)} is not the id of anything here.", field="id")
     return await global_id.resolve_node(info)
 
 

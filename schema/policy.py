@@ -12,6 +12,7 @@ expiry) ends what the socket may do.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -179,6 +180,10 @@ class Policy:
         return cls(settings.max_tokens, rules, PUBLIC_ROOT_FIELDS | INTROSPECTION_FIELDS)
 
 
+def _operation_count(document: DocumentNode) -> int:
+    return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
+
+
 def unauthenticated(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": UNAUTHENTICATED})
 
@@ -191,9 +196,15 @@ def too_complex(cost: int, limit: int) -> GraphQLError:
     )
 
 
+# What each user's live subscriptions cost together, in this process. Every change runs each of
+# them again, so together they may cost no more than one operation may.
+_live_subscription_cost: defaultdict[int, int] = defaultdict(int)
+
+
 class RequestPolicy(SchemaExtension):
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self._held: tuple[int, int] | None = None  # (user, cost) of a live subscription
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -202,7 +213,14 @@ class RequestPolicy(SchemaExtension):
         fresh_loaders = getattr(context.context, "fresh_loaders", None)
         if fresh_loaders is not None:  # a connection's context: new dataloaders for each operation
             fresh_loaders()
-        yield
+        try:
+            yield  # for a subscription: until it ends
+        finally:
+            if self._held is not None:
+                user, cost = self._held
+                _live_subscription_cost[user] -= cost
+                if _live_subscription_cost[user] <= 0:
+                    del _live_subscription_cost[user]
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
@@ -216,6 +234,10 @@ class RequestPolicy(SchemaExtension):
 
     async def _refusal(self) -> GraphQLError | None:
         context = self.execution_context
+        # Strawberry falls back to the first operation's name; the spec calls a missing name a request error.
+        named = context._provided_operation_name is not None  # type: ignore[attr-defined]
+        if not named and _operation_count(context.graphql_document) > 1:  # type: ignore[arg-type]
+            return GraphQLError("The document holds several operations: name the one to run (operationName).")
         request = context.context
         if getattr(request, "long_lived", False):
             if request.principal is not None:
@@ -248,6 +270,19 @@ class RequestPolicy(SchemaExtension):
             context.variables,
             max_page_size=settings.max_page_size,
         )
-        if cost is None or cost.total <= settings.max_query_cost:
+        if cost is None:
             return None
-        return too_complex(cost.total, settings.max_query_cost)
+        if cost.total > settings.max_query_cost:
+            return too_complex(cost.total, settings.max_query_cost)
+        principal = context.context.principal
+        if context.operation_type is ExecutionType.SUBSCRIPTION and principal is not None:
+            live = _live_subscription_cost[principal.user_id]
+            if live + cost.total > settings.max_query_cost:
+                return GraphQLError(
+                    f"This subscription costs {cost.total:,} at every change, and your open subscriptions already"
+                    f" {live:,}: together more than the limit of {settings.max_query_cost:,}. End one, or ask less.",
+                    extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value},
+                )
+            _live_subscription_cost[principal.user_id] = live + cost.total
+            self._held = (principal.user_id, cost.total)
+        return None

@@ -11,17 +11,25 @@ from __future__ import annotations
 import re
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from server.errors import DomainError
 
 _SUGGESTION = re.compile(r"\s*Did you mean\b.*$", re.DOTALL)
 
 
+# How Strawberry reports a request that names no operation it can run (an unknown operationName,
+# say): the client's mistake, which its message explains, not a bug.
+_EXPECTED = (GraphQLError, PermissionError, DomainError, CannotGetOperationTypeError, InvalidOperationTypeError,
+             MissingQueryError)  # fmt: skip
+
+
 def is_bug(error: GraphQLError) -> bool:
     """Exceptions from our code; not GraphQL's own errors nor expected (domain) failures."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | PermissionError | DomainError)
+    return original is not None and not isinstance(original, _EXPECTED)
 
 
 def without_suggestion(error: GraphQLError) -> GraphQLError:

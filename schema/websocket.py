@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
@@ -166,6 +167,12 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # (or too many tokens) into a pre-execution error, so it escaped: the operation ended with
             # a bare ``complete`` and a traceback. Answer it as Strawberry means to: close with 4400.
             await self._handle_pre_execution_error(operation, PreExecutionError(data=None, errors=[error]))
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # The client closed the socket (or the server did, refusing a message) while operations were
+        # still answering: they have nobody to answer, which is no error of ours.
+        if not isinstance(error, WebSocketDisconnected):
+            await super().handle_task_exception(error)
 
     async def shutdown(self) -> None:
         try:

@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 _QUEUE_SIZE = 1000
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.1, 5.0
 
 
 def channel(namespace: str) -> str:
@@ -60,11 +62,42 @@ class Broker:
     async def connect(self, redis_url: str, namespace: str) -> None:
         from redis.asyncio import Redis
 
-        self._redis = Redis.from_url(redis_url)
         self._channel = channel(namespace)
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(self._channel)
-        self._relay = asyncio.create_task(self._relay_from(pubsub))
+        # Named, so an operator (and a test) can tell this process's event connection in CLIENT LIST.
+        self._redis = Redis.from_url(redis_url, client_name=f"storekeeper-events-{namespace}")
+        listening = asyncio.get_running_loop().create_future()
+        self._relay = asyncio.create_task(self._relay_while_open(listening))
+        await listening  # subscribed: a publish from now on is heard
+
+    async def _relay_while_open(self, listening: asyncio.Future[None]) -> None:
+        """Relay the channel to this process's subscribers, and listen again after Redis drops the
+        connection (a restart, a failover, an idle timeout), backing off while it is away."""
+        pause = _FIRST_PAUSE
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self._channel)
+                if listening.done():  # again, after a drop: changes made meanwhile were not heard
+                    log.warning("listening to %s again", self._channel)
+                    self._deliver_to_all({"missed": True})
+                else:
+                    listening.set_result(None)
+                pause = _FIRST_PAUSE
+                await self._relay_from(pubsub)
+            except (ConnectionError, OSError, RedisError) as error:
+                if not listening.done():
+                    listening.set_exception(error)
+                    return
+                log.warning("the event connection to Redis dropped (%s): listening again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _deliver_to_all(self, payload: dict[str, Any]) -> None:
+        for topic in list(self._subscribers):
+            self._deliver(topic, payload)
 
     async def _relay_from(self, pubsub: Any) -> None:
         async for message in pubsub.listen():
@@ -79,6 +112,7 @@ class Broker:
                 log.warning("ignored a malformed event on %s: %s", self._channel, error)
                 continue
             self._deliver(topic, payload)
+        raise ConnectionError("the subscription ended")
 
     async def close(self) -> None:
         if self._relay is not None:

@@ -51,6 +51,12 @@ async def execute(conn: BaseDBAsyncClient, sql: str, *params: Any) -> int:
     return count
 
 
+async def lock_name(conn: BaseDBAsyncClient, name: str) -> None:
+    """Hold a lock on ``name`` until the transaction ends (PostgreSQL; SQLite runs one writer at a time)."""
+    if dialect(conn) == "postgres":
+        await conn.execute_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [name])
+
+
 def as_date(value: object) -> date | None:
     """A DATE column's value (SQLite hands back ISO text)."""
     if value is None or isinstance(value, date):

@@ -32,6 +32,8 @@ from server.errors import Invalid
 # Zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji need.
 _JOINERS = frozenset("\u200c\u200d")
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Letters and symbols that draw nothing: Hangul fillers and the blank Braille pattern.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 PRINTABLE_ASCII = re.compile(r"[!-~]+")
 # Location and warehouse codes go on bin labels and into paths: a letter or digit first.
 LABEL_CODE = re.compile(r"[A-Z0-9][A-Z0-9._/-]*")
@@ -51,9 +53,13 @@ def hidden_character(value: str, *, multiline: bool = False) -> str | None:
     for char in value:
         if multiline and char in "\n\t":
             continue
-        if unicodedata.category(char) in _REFUSED_CATEGORIES and char not in _JOINERS:
+        if (unicodedata.category(char) in _REFUSED_CATEGORIES and char not in _JOINERS) or char in _BLANKS:
             return char
     return None
+
+
+def _visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANKS
 
 
 def _longer_than_any_row(value: str, max_length: int) -> bool:
@@ -97,6 +103,8 @@ class Text:
             return None
         text = unicodedata.normalize("NFC", value).strip() if not value.isascii() else value.strip()
         if len(text) > self.max_length or hidden_character(text, multiline=self.multiline) is not None:
+            return None
+        if text and not any(_visible(char) for char in text):  # only spaces, accents or selectors
             return None
         return text
 
@@ -153,9 +161,13 @@ def _unstorable(char: str) -> bool:
     return char == "\x00" or "\ud800" <= char <= "\udfff"
 
 
+def storable(value: str) -> str:
+    """``value`` with what no database or JSON encoder takes (NUL, unpaired surrogates) escaped as ``\\x00``."""
+    if not any(_unstorable(char) for char in value):
+        return value
+    return "".join(char.encode("unicode_escape").decode() if _unstorable(char) else char for char in value)
+
+
 def for_log(value: str, max_length: int) -> str:
-    """``value`` as a log may keep it: NUL and unpaired surrogates escaped (``\\x00``), cut to ``max_length``."""
-    escaped = "".join(
-        char.encode("unicode_escape").decode() if _unstorable(char) else char for char in value[:max_length]
-    )
-    return escaped[:max_length]
+    """``value`` as a log may keep it: made storable, cut to ``max_length``."""
+    return storable(value[:max_length])[:max_length]

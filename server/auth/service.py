@@ -28,6 +28,7 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("not-a-password")
 _PRINCIPAL_TTL_SECONDS = 10.0
+MAX_TOKEN_LENGTH = 128  # ours are 48 ASCII characters
 # argon2 takes ~130 ms of CPU a call: it runs in worker threads, at most this many at once, so
 # a burst of logins queues for the hasher instead of stalling the event loop (and every request).
 _ARGON2_CONCURRENCY = 2
@@ -193,6 +194,8 @@ async def authenticate(token: str) -> Principal | None:
     Answers are cached for a few seconds per process, so a token revoked through another
     process may work that long (one revoked through this process stops at once).
     """
+    if not isinstance(token, str) or not token.isascii() or len(token) > MAX_TOKEN_LENGTH:
+        return None  # no token of ours looks like that (and a lone surrogate cannot even be hashed)
     return await _principal_for(_hash_token(token))
 
 

@@ -25,6 +25,7 @@ from server.catalog.models import (
     Product,
 )
 from server.clock import now
+from server.codes import CodeOwner, claim
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.text import Text, shown
 
@@ -131,6 +132,7 @@ async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, obj
 async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> list[str]:
     await Barcode.filter(product_id=product.id).using_db(conn).delete()
     for code in codes:
+        await claim(conn, code.normalized, CodeOwner.PRODUCT, field="barcodes")
         taken = await Barcode.filter(normalized=code.normalized).using_db(conn).exists()
         if taken:
             raise AlreadyExists(f"The barcode {code.code} belongs to another product.", field="barcodes")
@@ -145,6 +147,7 @@ async def create_product(sku: str, details: ProductDetails, *, actor_id: int | N
     given = _clean_details(details)
     try:
         async with in_transaction() as conn:
+            await claim(conn, sku, CodeOwner.PRODUCT, field="sku")
             if await Product.filter(sku=sku).using_db(conn).exists():
                 raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
             product = Product(sku=sku)

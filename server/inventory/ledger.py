@@ -28,7 +28,7 @@ from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, LocationKin
 from server.inventory.moves import Move, load_moves
 from server.inventory.posting import Entry, Trail, lock_one, post, record_trail
 from server.scanning import ScanInfo
-from server.text import Code
+from server.text import Code, storable
 
 
 class IssueReason(StrEnum):
@@ -52,7 +52,7 @@ def _lot_code(lot: str | None) -> str | None:
 
 
 def _canonical(spec: Code, value: str) -> str:
-    return spec.key(value) or value
+    return spec.key(value) or storable(value)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ class Request:
 def _request(sku: str, locations: dict[str, str], lot: str | None, **rest: object) -> Request:
     canonical = {"sku": _canonical(SKU, sku), **{k: _canonical(LOCATION_CODE, v) for k, v in locations.items()},
                  "lot": lot and _canonical(LOT_CODE, lot), **rest}  # fmt: skip
-    as_before = {"sku": sku.strip(), **{k: v.strip() for k, v in locations.items()}, "lot": lot and lot.strip(), **rest}
+    as_before = {"sku": storable(sku.strip()), **{k: storable(v.strip()) for k, v in locations.items()},
+                 "lot": lot and storable(lot.strip()), **rest}  # fmt: skip
     return Request(canonical, as_before)
 
 

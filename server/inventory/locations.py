@@ -7,6 +7,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import audit, sql
+from server.codes import CodeOwner, claim
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.inventory.models import (
     LOCATION_CODE,
@@ -74,6 +75,7 @@ async def create_warehouse(code: str, name: str, *, actor_id: int | None) -> War
     name = WAREHOUSE_NAME.clean(name, "name")
     try:
         async with in_transaction() as conn:
+            await claim(conn, code, CodeOwner.LOCATION, field="code")
             if await Location.filter(code=code).using_db(conn).exists():
                 raise AlreadyExists(f"The code {code} is taken by a location.", field="code")
             warehouse = await Warehouse.create(code=code, name=name, using_db=conn)
@@ -115,6 +117,7 @@ async def create_location(
         raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
     try:
         async with in_transaction() as conn:
+            await claim(conn, code, CodeOwner.LOCATION, field="code")
             location = await Location.create(
                 code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent, using_db=conn
             )

@@ -30,6 +30,10 @@ def _decimal(value: object, field: str) -> Decimal:
         raise Invalid(f"The quantity must be less than {MAX_QUANTITY:,} with at most {PLACES} places.", field=field)
     if not _FORM.fullmatch(value):
         raise Invalid(f'{shown(value)} is not a quantity: write it as digits, such as "12" or "0.5".', field=field)
+    if value.startswith("-"):  # "-0" too: a sign says the caller meant something else than zero
+        raise Invalid("The quantity must not be negative.", field=field)
+    if len(value.partition(".")[2]) > PLACES:  # "1.00000" is written with more places than kept
+        raise Invalid(f"The quantity has more than {PLACES} decimal places.", field=field)
     return Decimal(value)
 
 

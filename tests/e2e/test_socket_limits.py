@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from schema.http import MAX_BODY_BYTES
 from tests.e2e.test_serving import STOCK_SUBSCRIPTION, login
@@ -137,5 +138,31 @@ async def test_a_second_subscribe_under_a_running_id_closes_the_socket_4409_howe
     await _still_serves(server, token)
 
     assert code == 4409 and reason, (code, reason)
+    log = _log_since(server, logged)
+    assert "Traceback" not in log and "Exception" not in log, log
+
+
+async def test_a_client_gone_mid_body_or_mid_operation_leaves_no_traceback(server: LiveServer, token: str) -> None:
+    logged = server.log.stat().st_size
+    host, port = server.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"q'
+    )
+    await writer.drain()
+    writer.close()  # ten bytes of a thousand, then gone
+    await writer.wait_closed()
+
+    ws = await _connect(server, token)
+    levels = {"query": STOCK_SUBSCRIPTION, "variables": {"sku": "MUG-WHITE"}}
+    for n in range(5):  # operations still answering when the socket is closed under them
+        await ws.send(json.dumps({"id": f"s{n}", "type": "subscribe", "payload": levels}))
+    await ws.send(json.dumps({"id": "bad", "type": "subscribe", "payload": {"query": "{"}}))
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await asyncio.wait_for(ws.recv(), 10)
+    await asyncio.sleep(0.5)  # what the server logs about it, it logs right away
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(server.url + "/healthz", timeout=5)).status_code == 200
     log = _log_since(server, logged)
     assert "Traceback" not in log and "Exception" not in log, log

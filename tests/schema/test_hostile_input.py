@@ -101,12 +101,20 @@ async def test_an_unpaired_surrogate_is_refused_before_any_resolver(graphql: Gra
 async def test_the_services_take_unpaired_surrogates_from_other_transports(settings: Settings) -> None:
     """A WebSocket's JSON (Python's json module) lets lone surrogates through to the services."""
     from server import scanning
-    from server.auth.service import LoginFailed, login
+    from server.auth.service import LoginFailed, authenticate, login
     from server.catalog.service import product_by_sku
+    from server.errors import DomainError
+    from server.inventory import ledger
 
     with pytest.raises(LoginFailed):
         await login("\ud800", "\udfff", address="198.18.0.1")
     assert await product_by_sku("\ud83d") is None
+    for spoiled in ({"sku": "\ud800"}, {"location_code": "B\udc00"}, {"lot": "\ud800"}):
+        arguments = {"sku": "X", "location_code": "Y", **spoiled}
+        with pytest.raises(DomainError):  # not found or invalid, never an encoder's TypeError
+            await ledger.receive(arguments.pop("sku"), arguments.pop("location_code"), "1", **arguments,
+                                 idempotency_key=str(uuid.uuid4()), actor_id=None)  # fmt: skip
+    assert await authenticate("\ud800") is None
     found = await scanning.scan(scanning.ScanInfo(code="A\udcffB\x00"), user_id=None)
     assert found.kind == scanning.CodeKind.UNKNOWN
     from server.audit.models import Scan
@@ -155,7 +163,7 @@ async def test_fields_are_checked_against_their_columns(graphql: GraphQLClient, 
     assert await _errors(graphql, CREATE_PRODUCT, {"input": product}, admin.token, "createProduct") == [
         ("unit", "INVALID")
     ]
-    for name in ("N\x00", "N\u202eevil", "n" * 256):
+    for name in ("N\x00", "N\u202eevil", "n" * 256, "\u3164", "\u115f\u1160", "\u2800", "\u0301\u0301"):
         bad = {"sku": unique("N"), "name": name}
         assert await _errors(graphql, CREATE_PRODUCT, {"input": bad}, admin.token, "createProduct") == [
             ("name", "INVALID")
@@ -347,3 +355,100 @@ async def test_expected_refusals_are_answers_not_log_errors(
         for query, token in refused:
             assert (await graphql.post(query, token=token)).json()["errors"]
     assert [r.getMessage() for r in caplog.records if r.name == "strawberry.execution"] == []
+
+
+async def test_only_small_documents_are_kept_in_the_caches(graphql: GraphQLClient) -> None:
+    from schema import documents
+
+    padded = "#" + "x" * 1_000_000 + "\n{ __typename }"
+    before = documents._parse.cache_info().currsize
+    for n in range(3):  # three different megabyte documents, no token needed
+        assert (await graphql.post(f"#{n}{padded}")).json() == {"data": {"__typename": "Query"}}
+    assert documents._parse.cache_info().currsize == before
+    assert documents._validate.cache_info().currsize <= documents._ENTRIES
+    small = "{ __typename }"
+    await graphql.post(small)
+    hits = documents._parse.cache_info().hits
+    await graphql.post(small)
+    assert documents._parse.cache_info().hits == hits + 1
+
+
+async def test_a_bug_is_logged_with_its_traceback_not_the_documents_lines(
+    graphql: GraphQLClient, admin: Actor, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schema.catalog.queries
+
+    async def broken(sku: str) -> None:
+        raise RuntimeError("a bug in a resolver")
+
+    monkeypatch.setattr(schema.catalog.queries, "product_by_sku", broken)  # fault injection: a bug, on purpose
+    padded = " " * 500_000 + '{ a: product(sku: "X") { sku } b: product(sku: "Y") { sku } }'
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        body = (await graphql.post(padded, token=admin.token)).json()
+    assert [e["path"] for e in body["errors"]] == [["a"], ["b"]]
+    logged = [r for r in caplog.records if r.name == "strawberry.execution"]
+    assert len(logged) == 2 and all(r.exc_info and len(r.getMessage()) < 200 for r in logged)
+    assert "a bug in a resolver (at a)" in logged[0].getMessage()
+
+
+@pytest.mark.parametrize("type_name", ["Node", "Query", "ProductConnection", "UserError"])
+async def test_a_global_id_of_a_type_that_is_no_object_of_ours_is_invalid(
+    graphql: GraphQLClient, admin: Actor, type_name: str
+) -> None:
+    import base64
+
+    node_id = base64.b64encode(f"{type_name}:1".encode()).decode()
+    body = (await graphql.post("query N($id: ID!) { node(id: $id) { id } }", {"id": node_id}, admin.token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "INVALID", body
+
+
+async def test_an_unknown_operation_name_over_a_socket_says_so_in_production(settings: Settings, admin: Actor) -> None:
+    from schema import build_schema
+    from schema.websocket import SubscriptionApp
+    from tests.schema.test_subscriptions_limits import Socket, SocketClosed
+
+    production = dataclasses.replace(settings, environment="production", secret_key="a-real-secret-for-the-test")
+    socket = await Socket(SubscriptionApp(build_schema(), production)).open(admin.token)
+    await socket.send({"id": "1", "type": "subscribe",
+                       "payload": {"query": "query A { me { username } }", "operationName": "B"}})  # fmt: skip
+    with pytest.raises(SocketClosed) as closed:  # the protocol's answer to an operation it cannot run
+        await socket.receive()
+    assert (closed.value.code, closed.value.reason) == (4400, 'Unknown operation named "B".')
+
+
+async def test_a_scan_names_one_thing_so_locations_and_products_share_no_code(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    def location(code: str) -> dict[str, Any]:
+        return {"input": {"warehouseCode": place.warehouse, "code": code, "name": code}}
+
+    assert await _errors(graphql, CREATE_LOCATION, location(place.sku.lower()), admin.token, "createLocation") == [
+        ("code", "ALREADY_EXISTS")
+    ]
+    assert await _errors(graphql, CREATE_LOCATION, location("4006381333931"), admin.token, "createLocation") == [
+        ("code", "INVALID")
+    ]
+    product = {"input": {"sku": place.bin_a, "name": "Twin of a bin"}}
+    assert await _errors(graphql, CREATE_PRODUCT, product, admin.token, "createProduct") == [("sku", "ALREADY_EXISTS")]
+    product = {"input": {"sku": unique("P"), "name": "Labelled like a bin", "barcodes": [place.bin_b]}}
+    assert await _errors(graphql, CREATE_PRODUCT, product, admin.token, "createProduct") == [
+        ("barcodes", "ALREADY_EXISTS")
+    ]
+    found = await graphql.run(RESOLVE, {"code": place.sku}, token=admin.token)
+    assert found["resolveBarcode"]["kind"] == "PRODUCT"
+
+
+async def test_several_operations_without_a_name_are_a_request_error(graphql: GraphQLClient, admin: Actor) -> None:
+    response = await graphql.post("query A { __typename } query B { me { username } }", token=admin.token,
+                                  accept="application/graphql-response+json")  # fmt: skip
+    assert response.status_code == 400 and "operationName" in response.json()["errors"][0]["message"]
+    chosen = await graphql.http.post(
+        "/graphql", json={"query": "query A { __typename } query B { me { username } }", "operationName": "B"},
+        headers={"authorization": f"Bearer {admin.token}"},
+    )  # fmt: skip
+    assert chosen.json() == {"data": {"me": {"username": admin.username}}}
+
+
+async def test_a_subscription_sent_over_http_is_told_where_to_go(graphql: GraphQLClient, admin: Actor) -> None:
+    response = await graphql.post('subscription { stockLevels(sku: "X") { onHand } }', token=admin.token)
+    assert response.status_code == 400 and "WebSocket" in response.json()["errors"][0]["message"]

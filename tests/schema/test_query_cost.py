@@ -329,6 +329,7 @@ async def test_sql_for_a_page_of_products_with_stock_does_not_grow_with_its_size
 ) -> None:
     prefix = unique("SQ")
     await stocked_products(prefix, 30, [place.bin_a, place.bin_b, await third_bin(place, admin)], admin)
+    await graphql.run(PAGE_WITH_STOCK, {"search": prefix, "n": 1}, token=admin.token)  # the token is looked up now
     counts = []
     for size in (1, 10, 30):
         sql_log.statements.clear()
@@ -356,3 +357,39 @@ async def test_ledger_check_problems_take_first(graphql: GraphQLClient, admin: A
 
 def test_a_mutations_payload_counts_its_moves_as_at_most_a_page() -> None:
     assert cost_of(RECEIVE) == 1 + (1 + 100 * 1) + (1 + 1 * 1)  # receiveStock, moves of ids, errors of codes
+
+
+def test_items_of_a_list_count_even_when_only_free_fields_are_asked() -> None:
+    typename_only = "{ " + " ".join(f"s{n}: stockLevels(first: 100) {{ __typename }}" for n in range(29)) + " }"
+    hollow = '{ product(sku: "X") { stockLevels(first: 100) { product ' + typename_only + " } } }"
+    assert cost_of(hollow) == 1 + 1 + 100 * (1 + 29 * (1 + 100))  # 100 x 29 x 100 levels are built
+    assert cost_of(hollow) > 15_000
+
+
+async def test_a_users_subscriptions_together_stay_within_one_operations_cost(
+    settings: Settings, admin: Actor, place: Place
+) -> None:
+    principal = await auth.authenticate(await auth.login(admin.username, "correct horse battery"))
+    heavy = "subscription S($sku: String!) { stockLevels(sku: $sku) { product { stockLevels(first: 40) { onHand } } } }"
+    each = cost_of(heavy, {"sku": "X"})
+    streams = []
+    try:
+        for _ in range(settings.max_query_cost // each + 2):
+            context = ConnectionContext(settings=settings, principal=principal)
+            stream = await build_schema().subscribe(heavy, variable_values={"sku": place.sku}, context_value=context)
+            first = await asyncio.wait_for(anext(stream), 10)  # type: ignore[arg-type]
+            streams.append(stream)
+            if first.errors:
+                break
+        assert first.errors, "every subscription was admitted"
+        refused = first.errors[0]
+        assert refused.extensions == {"code": "QUERY_TOO_COMPLEX"}
+        assert len(streams) - 1 == settings.max_query_cost // each  # those admitted, all still running
+        await streams.pop(0).aclose()  # one ends: its share is free again
+        context = ConnectionContext(settings=settings, principal=principal)
+        again = await build_schema().subscribe(heavy, variable_values={"sku": place.sku}, context_value=context)
+        streams.append(again)
+        assert not (await asyncio.wait_for(anext(again), 10)).errors  # type: ignore[arg-type]
+    finally:
+        for stream in streams:
+            await stream.aclose()

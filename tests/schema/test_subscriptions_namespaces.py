@@ -51,3 +51,26 @@ async def test_a_malformed_message_on_the_channel_does_not_end_the_relay(brokers
             await writer._redis.publish(writer._channel, garbage)
         writer.publish(topic, {"product_id": 43})
         assert await asyncio.wait_for(heard.get(), 5) == {"product_id": 43}
+
+
+async def test_after_redis_drops_the_connection_subscribers_hear_again_and_read_afresh(
+    brokers: dict[str, Broker],
+) -> None:
+    from redis.asyncio import Redis
+
+    topic = stock_topic(44)
+    reader, writer = brokers["reader"], brokers["writer"]
+    admin = Redis.from_url(str(os.environ.get("STOREKEEPER_TEST_REDIS_URL")))
+    try:
+        with reader.subscribe(topic) as heard:
+            name = f"storekeeper-events-{reader._channel.split(':')[1]}"
+            listeners = [c["id"] for c in await admin.client_list() if c.get("name") == name and c.get("sub") != "0"]
+            assert listeners
+            for client_id in listeners:  # as a Redis restart or an idle timeout would
+                await admin.execute_command("CLIENT", "KILL", "ID", client_id)
+            # Changes made while it was away were not heard: every subscriber is told to read afresh.
+            assert await asyncio.wait_for(heard.get(), 10) == {"missed": True}
+            writer.publish(topic, {"product_id": 44})
+            assert await asyncio.wait_for(heard.get(), 10) == {"product_id": 44}
+    finally:
+        await admin.aclose()

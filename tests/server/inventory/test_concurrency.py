@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,25 @@ async def test_a_posting_really_holds_the_product_and_its_locations_for_share(
     await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
     lookups = [s for s in sql_log.statements if "FROM product, location" in s]
     assert lookups and all(s.rstrip().endswith("FOR SHARE") for s in lookups), lookups
+
+
+async def test_a_location_and_a_product_created_at_once_never_share_a_code(place: Place, admin: Actor) -> None:
+    from server.catalog.service import ProductDetails, create_product
+    from server.errors import AlreadyExists
+    from server.inventory.locations import create_location
+    from tests.conftest import unique
+
+    async def made(creation: Any) -> bool:
+        try:
+            await creation
+        except AlreadyExists:
+            return False
+        return True
+
+    for _ in range(20):
+        code = unique("BOTH")
+        outcomes = await asyncio.gather(
+            made(create_location(place.warehouse, code, code, actor_id=admin.user_id)),
+            made(create_product(code, ProductDetails(name=code), actor_id=admin.user_id)),
+        )
+        assert outcomes.count(True) == 1, outcomes
