@@ -43,7 +43,12 @@ query Page($first: Int, $levels: Int) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-ATTACK = "{ " + " ".join(f"a{i}: " + PAGE_OF_LEVELS.format(first="", fields=LEVEL_FIELDS) for i in range(30)) + " }"
+# stockLevels(first: 100): everything the server lists per product (it listed all before the cap).
+ATTACK = (
+    "{ "
+    + " ".join(f"a{i}: " + PAGE_OF_LEVELS.format(first="(first: 100)", fields=LEVEL_FIELDS) for i in range(30))
+    + " }"
+)
 
 
 def largest_scalars(per_product: int, aliases: int) -> str:

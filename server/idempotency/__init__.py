@@ -1,3 +1,11 @@
-from server.idempotency.service import IdempotencyKeyReused, Outcome, purge_expired, run, validate_key
+from server.idempotency.service import (
+    Claim,
+    IdempotencyKeyReused,
+    Replay,
+    claim,
+    purge_expired,
+    remember,
+    validate_key,
+)
 
-__all__ = ["IdempotencyKeyReused", "Outcome", "purge_expired", "run", "validate_key"]
+__all__ = ["Claim", "IdempotencyKeyReused", "Replay", "claim", "purge_expired", "remember", "validate_key"]

@@ -1,4 +1,4 @@
-"""Idempotent writes, as Stripe does them.
+"""Idempotent writes, as Stripe does them: the pieces ``server.commands`` runs a write with.
 
 The record is claimed at the start of the write's own transaction: a concurrent request with
 the same key waits on the unique key until the first commits, then replays its stored result.
@@ -8,15 +8,12 @@ with another operation or input is refused.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from asyncpg.exceptions import TransactionRollbackError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -28,7 +25,6 @@ from server.settings import get_settings
 from server.text import Opaque, column_length
 
 KEY = Opaque("idempotency key", column_length(IdempotencyRecord, "key"))
-_ATTEMPTS = 3
 SYSTEM = 0  # the user id of writes no person made (jobs, the demo loader)
 
 
@@ -37,9 +33,17 @@ class IdempotencyKeyReused(Invalid):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Claim:
+    """The key is this write's: remember its result under ``record_id``."""
+
+    record_id: int
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The key was used before for this request: its stored result."""
+
     result: dict[str, Any]
-    replayed: bool
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
@@ -51,74 +55,40 @@ def validate_key(key: str) -> str:
     return KEY.clean(key, "idempotencyKey")
 
 
-async def run(
+async def claim(
+    conn: BaseDBAsyncClient,
     key: str,
     operation: str,
     request: dict[str, Any],
     *,
     user_id: int | None,
-    effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
     stored_as: Sequence[dict[str, Any]] = (),
-) -> Outcome:
-    """Run ``effect`` in a transaction once per key; later calls with the key get its first result.
+) -> Claim | Replay:
+    """Claim ``key`` in the caller's transaction, or the result it stored first.
 
     ``stored_as``: other forms the same request was stored in by earlier versions; a key stored
     with one of them replays too.
-
-    PostgreSQL may abort a transaction to break a deadlock or a serialization conflict; the
-    whole transaction is then run again, a few times, since nothing of it was kept.
     """
-    key = validate_key(key)
     digest = request_hash(operation, request)
-    digests = frozenset({digest, *(request_hash(operation, earlier) for earlier in stored_as)})
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            return await _run_once(key, operation, digest, digests, user_id, effect)
-        except TransactionRollbackError:
-            if attempt == _ATTEMPTS:
-                raise
-            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
-    raise AssertionError("unreachable")
-
-
-async def _run_once(
-    key: str,
-    operation: str,
-    digest: str,
-    digests: frozenset[str],
-    user_id: int | None,
-    effect: Callable[[BaseDBAsyncClient], Awaitable[dict[str, Any]]],
-) -> Outcome:
     created = now()
-    async with in_transaction() as conn:
-        claimed = await sql.fetch_one(
-            conn,
-            "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            key,
-            user_id or SYSTEM,
-            operation,
-            digest,
-            created,
-            created + get_settings().idempotency_ttl,
-        )
-        if claimed is None:
-            return await _replay(conn, key, user_id or SYSTEM, operation, digests)
-        result = await effect(conn)
-        await sql.execute(
-            conn,
-            "UPDATE idempotency_record SET response = $1 WHERE id = $2",
-            orjson.dumps(result).decode(),
-            claimed["id"],
-        )
-    return Outcome(result, replayed=False)
-
-
-async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: str, digests: frozenset[str]) -> Outcome:
+    claimed = await sql.fetch_one(
+        conn,
+        "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+        key,
+        user_id or SYSTEM,
+        operation,
+        digest,
+        created,
+        created + get_settings().idempotency_ttl,
+    )
+    if claimed is not None:
+        return Claim(int(claimed["id"]))
+    digests = {digest, *(request_hash(operation, earlier) for earlier in stored_as)}
     stored = await sql.fetch_one(
         conn,
         "SELECT operation, request_hash, response FROM idempotency_record WHERE user_id = $1 AND key = $2",
-        user_id,
+        user_id or SYSTEM,
         key,
     )
     if stored is None or stored["response"] is None:  # the first attempt was rolled back meanwhile
@@ -128,7 +98,17 @@ async def _replay(conn: BaseDBAsyncClient, key: str, user_id: int, operation: st
             "This idempotency key was already used for a different request.", field="idempotencyKey"
         )
     response = stored["response"]
-    return Outcome(orjson.loads(response) if isinstance(response, str | bytes) else response, replayed=True)
+    return Replay(orjson.loads(response) if isinstance(response, str | bytes) else response)
+
+
+async def remember(conn: BaseDBAsyncClient, claimed: Claim, result: dict[str, Any]) -> None:
+    """Store the result of the claimed write, in its transaction."""
+    await sql.execute(
+        conn,
+        "UPDATE idempotency_record SET response = $1 WHERE id = $2",
+        orjson.dumps(result).decode(),
+        claimed.record_id,
+    )
 
 
 async def purge_expired() -> int:

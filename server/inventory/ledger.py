@@ -1,33 +1,34 @@
-"""The stock ledger's write side: receive, issue, move and adjust, each one transaction.
+"""The stock ledger's write side: receive, issue, move and adjust, each a command.
 
 Every change is a double-entry move (from a location, to a location) plus the quants of the
-real locations it touches, written together with the idempotency record, the audit entry and
-the scan that caused it (see ``posting``). Each operation claims its idempotency key first and
-reads what it names inside the same transaction, so a retry replays the first result even if
-the product has changed since.
+real locations it touches (see ``posting``), written by ``server.commands`` in one transaction
+with the idempotency record, the audit entry and the scan that caused it. Each operation claims
+its idempotency key first and reads what it names inside the same transaction, so a retry
+replays the first result even if the product has changed since.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
-from server import events, idempotency
+from server import events
 from server.catalog.models import SKU
 from server.clock import today
+from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory import quantities
 from server.inventory.errors import LotExpired
 from server.inventory.lookups import LotRef, existing_lot, lookup, lot_for_receipt, virtual
 from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, LocationKind
 from server.inventory.moves import Move, load_moves
-from server.inventory.posting import Entry, Trail, lock_one, post, record_trail
-from server.scanning import ScanInfo
+from server.inventory.posting import Entry, Trail, lock_one, post
+from server.scanning import ScanInfo, record_scan
 from server.text import Code, storable
 
 
@@ -38,8 +39,6 @@ class IssueReason(StrEnum):
 
 _ISSUE_DESTINATION = {IssueReason.SALE: LocationKind.CUSTOMER, IssueReason.SCRAP: LocationKind.SCRAP}
 
-Effect = Callable[[BaseDBAsyncClient, Trail], Awaitable[list[Move]]]
-
 
 @dataclass(frozen=True)
 class Posting:
@@ -47,33 +46,69 @@ class Posting:
     replayed: bool
 
 
-def _lot_code(lot: str | None) -> str | None:
-    return lot if lot and lot.strip() else None
-
-
-def _canonical(spec: Code, value: str) -> str:
+def _code(spec: Code, value: str) -> str:
+    """A code in its canonical form, or as given (made storable) when it is none: the lookup refuses it."""
     return spec.key(value) or storable(value)
 
 
+def _lot(lot: str | None) -> str | None:
+    return _code(LOT_CODE, lot) if lot and lot.strip() else None
+
+
+def _typed(value: str | None) -> str | None:
+    return storable(value.strip()) if value and value.strip() else None
+
+
 @dataclass(frozen=True)
-class Request:
-    """What a request is remembered as, for its idempotency key: codes in their canonical form (as
-    given when they are no valid code), so a retry spelled in other case is the same request.
+class StockCommand(Command):
+    """A posting's input, its codes in canonical form: a retry spelled in other case is the same request."""
 
-    ``as_before`` is the form keys were stored with before codes became case-free (migration
-    0002): a handheld replaying a queued scan across the upgrade still gets its first answer.
-    """
+    sku: str
+    # How the version before migration 0002 remembered the request (the codes as typed, trimmed):
+    # a handheld's queue replayed across the upgrade still gets its first answer.
+    as_before: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False, kw_only=True)
 
-    canonical: dict[str, Any]
-    as_before: dict[str, Any]
+    def request(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "as_before"}
+
+    def stored_before(self) -> list[dict[str, Any]]:
+        return [dict(self.as_before)] if self.as_before else []
 
 
-def _request(sku: str, locations: dict[str, str], lot: str | None, **rest: object) -> Request:
-    canonical = {"sku": _canonical(SKU, sku), **{k: _canonical(LOCATION_CODE, v) for k, v in locations.items()},
-                 "lot": lot and _canonical(LOT_CODE, lot), **rest}  # fmt: skip
-    as_before = {"sku": storable(sku.strip()), **{k: storable(v.strip()) for k, v in locations.items()},
-                 "lot": lot and storable(lot.strip()), **rest}  # fmt: skip
-    return Request(canonical, as_before)
+@dataclass(frozen=True)
+class ReceiveStock(StockCommand):
+    operation = "stock.receive"
+    location: str
+    quantity: Decimal
+    lot: str | None
+    expires_on: date | None
+    accept_expired: bool = False
+
+
+@dataclass(frozen=True)
+class IssueStock(StockCommand):
+    operation = "stock.issue"
+    location: str
+    quantity: Decimal
+    reason: str
+    lot: str | None
+
+
+@dataclass(frozen=True)
+class MoveStock(StockCommand):
+    operation = "stock.move"
+    from_location: str
+    to_location: str
+    quantity: Decimal
+    lot: str | None
+
+
+@dataclass(frozen=True)
+class AdjustStock(StockCommand):
+    operation = "stock.adjust"
+    location: str
+    counted: Decimal
+    lot: str | None
 
 
 def _refuse_expired(lot: LotRef, *, accept_expired: bool) -> None:
@@ -98,23 +133,27 @@ async def receive(
     scan: ScanInfo | None = None,
 ) -> Posting:
     """Stock arrives from a supplier into a bin; a lot already past its expiry only when asked to."""
-    qty, lot = quantities.parse(quantity), _lot_code(lot)
-    if expires_on is not None and lot is None:
+    qty = quantities.parse(quantity)
+    if expires_on is not None and _lot(lot) is None:
         raise Invalid("An expiry date belongs to a lot: give the lot it is printed with.", field="expiresOn")
+    command = ReceiveStock(
+        _code(SKU, sku), _code(LOCATION_CODE, location_code), qty, _lot(lot), expires_on, accept_expired,
+        as_before=(("sku", _typed(sku)), ("location", _typed(location_code)), ("quantity", qty), ("lot", _typed(lot)),
+                   ("expires_on", expires_on)),
+    )  # fmt: skip
 
-    async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
-        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=lot, lot_required=True)
+    async def run(write: Write, trail: Trail) -> list[Move]:
+        product, (bin_,) = await lookup(
+            write.conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True
+        )
         product.refuse_new_stock_if_archived()
-        lot_ref = await lot_for_receipt(conn, product, lot, expires_on) if lot else None
+        lot_ref = await lot_for_receipt(write.conn, product, command.lot, expires_on) if command.lot else None
         if lot_ref is not None:
             _refuse_expired(lot_ref, accept_expired=accept_expired)
-        supplier = await virtual(conn, LocationKind.SUPPLIER)
-        return await post(conn, Entry(product, supplier, bin_, qty, lot_ref, "receive"), trail)
+        supplier = await virtual(write.conn, LocationKind.SUPPLIER)
+        return await post(write.conn, Entry(product, supplier, bin_, qty, lot_ref, "receive"), trail)
 
-    # Only a receipt that accepts an expired lot says so: earlier requests keep their stored form.
-    extra = {"accept_expired": True} if accept_expired else {}
-    request = _request(sku, {"location": location_code}, lot, quantity=qty, expires_on=expires_on, **extra)
-    return await _run("receive", request, idempotency_key, actor_id, scan, effect)
+    return await _post(command, run, actor_id, idempotency_key, scan)
 
 
 async def issue(
@@ -129,16 +168,20 @@ async def issue(
     scan: ScanInfo | None = None,
 ) -> Posting:
     """Stock leaves a bin for a customer or the scrap heap; without a lot, the first to expire goes first."""
-    qty, lot, reason = quantities.parse(quantity), _lot_code(lot), IssueReason(reason)
+    qty, reason = quantities.parse(quantity), IssueReason(reason)
+    command = IssueStock(
+        _code(SKU, sku), _code(LOCATION_CODE, location_code), qty, reason.value, _lot(lot),
+        as_before=(("sku", _typed(sku)), ("location", _typed(location_code)), ("quantity", qty),
+                   ("reason", reason.value), ("lot", _typed(lot))),
+    )  # fmt: skip
 
-    async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
-        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=lot)
-        lot_ref = await existing_lot(conn, product, lot) if lot else None
-        destination = await virtual(conn, _ISSUE_DESTINATION[reason])
-        return await post(conn, Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value), trail)
+    async def run(write: Write, trail: Trail) -> list[Move]:
+        product, (bin_,) = await lookup(write.conn, sku, (location_code, "locationCode"), lot=command.lot)
+        lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
+        destination = await virtual(write.conn, _ISSUE_DESTINATION[reason])
+        return await post(write.conn, Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value), trail)
 
-    request = _request(sku, {"location": location_code}, lot, quantity=qty, reason=reason.value)
-    return await _run("issue", request, idempotency_key, actor_id, scan, effect)
+    return await _post(command, run, actor_id, idempotency_key, scan)
 
 
 async def move(
@@ -153,21 +196,25 @@ async def move(
     scan: ScanInfo | None = None,
 ) -> Posting:
     """Stock goes from one bin to another; lots travel with it."""
-    qty, lot = quantities.parse(quantity), _lot_code(lot)
-    source_code = _canonical(LOCATION_CODE, from_location_code)
-    target_code = _canonical(LOCATION_CODE, to_location_code)
-    if source_code == target_code:
+    qty = quantities.parse(quantity)
+    command = MoveStock(
+        _code(SKU, sku), _code(LOCATION_CODE, from_location_code), _code(LOCATION_CODE, to_location_code), qty,
+        _lot(lot),
+        as_before=(("sku", _typed(sku)), ("from", _typed(from_location_code)), ("to", _typed(to_location_code)),
+                   ("quantity", qty), ("lot", _typed(lot))),
+    )  # fmt: skip
+    if command.from_location == command.to_location:
         raise Invalid("The stock is already in that location.", field="toLocationCode")
 
-    async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
+    async def run(write: Write, trail: Trail) -> list[Move]:
         product, (source, target) = await lookup(
-            conn, sku, (from_location_code, "fromLocationCode"), (to_location_code, "toLocationCode"), lot=lot
-        )
-        lot_ref = await existing_lot(conn, product, lot) if lot else None
-        return await post(conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
+            write.conn, sku, (from_location_code, "fromLocationCode"), (to_location_code, "toLocationCode"),
+            lot=command.lot,
+        )  # fmt: skip
+        lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
+        return await post(write.conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
 
-    request = _request(sku, {"from": source_code, "to": target_code}, lot, quantity=qty)
-    return await _run("move", request, idempotency_key, actor_id, scan, effect)
+    return await _post(command, run, actor_id, idempotency_key, scan)
 
 
 async def adjust(
@@ -181,49 +228,64 @@ async def adjust(
     scan: ScanInfo | None = None,
 ) -> Posting:
     """A count: the difference between what was counted and what the ledger says goes to inventory loss/gain."""
-    counted, lot = quantities.parse(counted_quantity, field="countedQuantity", allow_zero=True), _lot_code(lot)
+    counted = quantities.parse(counted_quantity, field="countedQuantity", allow_zero=True)
+    command = AdjustStock(
+        _code(SKU, sku), _code(LOCATION_CODE, location_code), counted, _lot(lot),
+        as_before=(("sku", _typed(sku)), ("location", _typed(location_code)), ("counted", counted),
+                   ("lot", _typed(lot))),
+    )  # fmt: skip
 
-    async def effect(conn: BaseDBAsyncClient, trail: Trail) -> list[Move]:
-        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=lot, lot_required=True)
-        lot_ref = await existing_lot(conn, product, lot) if lot else None
+    async def run(write: Write, trail: Trail) -> list[Move]:
+        conn = write.conn
+        product, (bin_,) = await lookup(conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True)
+        lot_ref = await existing_lot(conn, product, command.lot) if command.lot else None
         lot_id = lot_ref.id if lot_ref else NO_LOT
         quant = await lock_one(conn, product.id, bin_.id, lot_id)
-        loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
         difference = counted - quant.on_hand
+        if difference == 0:  # nothing moves; the count itself is kept (its audit entry and scan)
+            return []
         if difference > 0:
             product.refuse_new_stock_if_archived()
+        loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
         source, target = (loss, bin_) if difference > 0 else (bin_, loss)
         entry = Entry(product, source, target, abs(difference), lot_ref, "adjust", "count")
-        if difference == 0:  # nothing moves, but the count itself is kept
-            await record_trail(conn, entry, trail, [])
-            return []
         return await post(conn, entry, trail, locked={bin_.id: {lot_id: quant}})
 
-    request = _request(sku, {"location": location_code}, lot, counted=counted)
-    return await _run("adjust", request, idempotency_key, actor_id, scan, effect)
+    return await _post(command, run, actor_id, idempotency_key, scan)
 
 
-async def _run(
-    operation: str,
-    request: Request,
-    key: str,
-    actor_id: int | None,
-    scan: ScanInfo | None,
-    effect: Effect,
-) -> Posting:
-    key = idempotency.validate_key(key)
-    trail = Trail(actor_id=actor_id, key=key, scan=scan)
-    moves: list[Move] = []
-
-    async def recorded(conn: BaseDBAsyncClient) -> dict[str, Any]:
-        moves[:] = await effect(conn, trail)  # a rerun after a rolled-back attempt starts afresh
-        return {"move_ids": [m.id for m in moves]}
-
-    outcome = await idempotency.run(
-        key, f"stock.{operation}", request.canonical, user_id=actor_id, effect=recorded, stored_as=[request.as_before]
-    )
-    if outcome.replayed:
-        return Posting(await load_moves(outcome.result["move_ids"]), replayed=True)
-    for product_id in {m.product_id for m in moves}:
+def _tell_subscribers(product_ids: set[int]) -> None:
+    for product_id in product_ids:
         events.publish_stock_changed(product_id)
-    return Posting(moves, replayed=False)
+
+
+async def _post(
+    command: StockCommand,
+    run: Callable[[Write, Trail], Awaitable[list[Move]]],
+    actor_id: int | None,
+    key: str,
+    scan: ScanInfo | None,
+) -> Posting:
+    """Run a posting as a command: the scan that caused it kept with its first move, subscribers told after."""
+
+    async def effect(write: Write) -> list[Move]:
+        moves = await run(write, Trail(actor_id=write.actor_id, key=write.idempotency_key))
+        if scan is not None:
+            await record_scan(write.conn, scan, user_id=write.actor_id, move_id=moves[0].id if moves else None)
+        changed = {m.product_id for m in moves}
+        write.after_commit(lambda: _tell_subscribers(changed))
+        return moves
+
+    def audited(moves: list[Move]) -> Audited:
+        return Audited(
+            "stock_move", moves[0].id if moves else "-", {**command.request(), "moves": [m.id for m in moves]}
+        )
+
+    async def recall(stored: dict[str, Any]) -> list[Move]:
+        return await load_moves(stored["move_ids"])
+
+    done = await execute(
+        command, Effect(effect, audited, lambda moves: {"move_ids": [m.id for m in moves]}, recall),
+        actor_id=actor_id, idempotency_key=key,
+    )  # fmt: skip
+    return Posting(done.result, done.replayed)

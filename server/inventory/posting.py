@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from server import audit, sql
+from server import sql
 from server.clock import now
 from server.errors import Invalid
 from server.inventory import quantities
@@ -22,7 +22,6 @@ from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
 from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
-from server.scanning import ScanInfo, record_scan
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,10 @@ class Entry:
 
 @dataclass(frozen=True)
 class Trail:
-    """Who booked it, under which idempotency key, from which scan."""
+    """Who booked it, and under which idempotency key: kept on every move."""
 
     actor_id: int | None
-    key: str
-    scan: ScanInfo | None
+    key: str | None
 
 
 @dataclass
@@ -120,20 +118,7 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
             if quant.changed:
                 await sql.execute(conn, "UPDATE quant SET on_hand = $1 WHERE id = $2", quant.on_hand, quant.id)
 
-    await record_trail(conn, entry, trail, moves)
     return moves
-
-
-async def record_trail(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, moves: list[Move]) -> None:
-    """The audit entry and the scan of a booking, also of one that moved nothing (a count that matched)."""
-    await audit.record(
-        conn, actor_id=trail.actor_id, action=f"stock.{entry.kind}", object_type="stock_move",
-        object_id=moves[0].id if moves else "-",
-        data={"sku": entry.product.sku, "quantity": entry.quantity, "from": entry.source.code,
-              "to": entry.target.code, "lot": entry.lot.code if entry.lot else None, "moves": [m.id for m in moves]},
-    )  # fmt: skip
-    if trail.scan is not None:
-        await record_scan(conn, trail.scan, user_id=trail.actor_id, move_id=moves[0].id if moves else None)
 
 
 def allocate(

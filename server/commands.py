@@ -1,0 +1,126 @@
+"""Every write runs through ``execute``: one shape for every area.
+
+A write is a **command**, a frozen dataclass of its checked input, and an **effect** that does it
+on the open transaction. ``execute`` claims the command's idempotency key (when it takes one),
+runs the effect, writes the command's audit entry and the key's record, all in one transaction,
+and only after the commit runs what must wait for it (events for subscribers; later the outbox).
+PostgreSQL may abort a transaction to break a deadlock or a serialization conflict: the whole
+write then runs again, a few times, since nothing of it was kept.
+
+The request remembered for an idempotency key is the command itself, field by field, so a retry
+is compared with what was first asked, never with a dict somebody built by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from asyncpg.exceptions import TransactionRollbackError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from server import audit, idempotency
+
+R = TypeVar("R")
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Command:
+    """A write's checked input. Subclasses are frozen dataclasses and name their ``operation``."""
+
+    operation: ClassVar[str]
+
+    def request(self) -> dict[str, Any]:
+        """What an idempotency key remembers of the request."""
+        return dataclasses.asdict(self)
+
+    def stored_before(self) -> list[dict[str, Any]]:
+        """Forms earlier versions remembered the same request in: their keys replay too."""
+        return []
+
+
+@dataclass(frozen=True)
+class Audited:
+    """The audit entry of a write: what it changed (its data defaults to the command's request)."""
+
+    object_type: str
+    object_id: object
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class Write:
+    """What an effect works with: the transaction, who asked, and what to do after the commit."""
+
+    conn: BaseDBAsyncClient
+    actor_id: int | None
+    idempotency_key: str | None
+    hooks: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once the transaction has committed (never for a rolled-back or replayed write)."""
+        self.hooks.append(hook)
+
+
+@dataclass(frozen=True)
+class Done(Generic[R]):
+    result: R
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Effect(Generic[R]):
+    """How to do a command, how to audit it, and (when it takes a key) how to store and recall its result."""
+
+    run: Callable[[Write], Awaitable[R]]
+    audited: Callable[[R], Audited]
+    remember: Callable[[R], dict[str, Any]] | None = None
+    recall: Callable[[dict[str, Any]], Awaitable[R]] | None = None
+
+
+async def execute(
+    command: Command, effect: Effect[R], *, actor_id: int | None, idempotency_key: str | None = None
+) -> Done[R]:
+    """Do ``command`` once: in one transaction with its audit entry and idempotency record."""
+    key = idempotency.validate_key(idempotency_key) if idempotency_key is not None else None
+    if key is not None and (effect.remember is None or effect.recall is None):
+        raise TypeError(f"{command.operation} takes an idempotency key but cannot store or recall its result")
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await _once(command, effect, actor_id, key)
+        except TransactionRollbackError:
+            if attempt == _ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+    raise AssertionError("unreachable")
+
+
+async def _once(command: Command, effect: Effect[R], actor_id: int | None, key: str | None) -> Done[R]:
+    write: Write | None = None
+    async with in_transaction() as conn:
+        claimed = None
+        if key is not None:
+            request, before = command.request(), command.stored_before()
+            claimed = await idempotency.claim(conn, key, command.operation, request, user_id=actor_id, stored_as=before)
+        if not isinstance(claimed, idempotency.Replay):
+            write = Write(conn, actor_id, key)
+            result = await effect.run(write)
+            entry = effect.audited(result)
+            await audit.record(
+                conn, actor_id=actor_id, action=command.operation, object_type=entry.object_type,
+                object_id=entry.object_id, data=entry.data if entry.data is not None else command.request(),
+            )  # fmt: skip
+            if claimed is not None and effect.remember is not None:
+                await idempotency.remember(conn, claimed, effect.remember(result))
+    if write is None:
+        assert isinstance(claimed, idempotency.Replay) and effect.recall is not None
+        return Done(await effect.recall(claimed.result), replayed=True)
+    for hook in write.hooks:
+        hook()
+    return Done(result, replayed=False)
