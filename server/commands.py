@@ -9,6 +9,10 @@ write then runs again, a few times, since nothing of it was kept.
 
 The request remembered for an idempotency key is the command itself, field by field, so a retry
 is compared with what was first asked, never with a dict somebody built by hand.
+
+Every write a person, a device or a job asks for runs here. What does not: the set-up a migration
+does (default roles, virtual locations), and the bookkeeping of the machinery itself (a job's
+status in its record, the purge of expired idempotency keys), which changes nothing anybody asked.
 """
 
 from __future__ import annotations
@@ -61,9 +65,9 @@ class Write:
     conn: BaseDBAsyncClient
     actor_id: int | None
     idempotency_key: str | None
-    hooks: list[Callable[[], None]] = field(default_factory=list)
+    hooks: list[Callable[[], object]] = field(default_factory=list)
 
-    def after_commit(self, hook: Callable[[], None]) -> None:
+    def after_commit(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once the transaction has committed (never for a rolled-back or replayed write)."""
         self.hooks.append(hook)
 
@@ -76,10 +80,15 @@ class Done(Generic[R]):
 
 @dataclass(frozen=True)
 class Effect(Generic[R]):
-    """How to do a command, how to audit it, and (when it takes a key) how to store and recall its result."""
+    """How to do a command, how to audit it, and (when it takes a key) how to store and recall its result.
+
+    ``audited`` is None only for a write that is a record itself (a scan in the scan log, a ledger
+    check's outcome): auditing it would write every entry twice. It may answer None for a result
+    that changed nothing (a job asked for again).
+    """
 
     run: Callable[[Write], Awaitable[R]]
-    audited: Callable[[R], Audited]
+    audited: Callable[[R], Audited | None] | None
     remember: Callable[[R], dict[str, Any]] | None = None
     recall: Callable[[dict[str, Any]], Awaitable[R]] | None = None
 
@@ -111,11 +120,12 @@ async def _once(command: Command, effect: Effect[R], actor_id: int | None, key: 
         if not isinstance(claimed, idempotency.Replay):
             write = Write(conn, actor_id, key)
             result = await effect.run(write)
-            entry = effect.audited(result)
-            await audit.record(
-                conn, actor_id=actor_id, action=command.operation, object_type=entry.object_type,
-                object_id=entry.object_id, data=entry.data if entry.data is not None else command.request(),
-            )  # fmt: skip
+            entry = effect.audited(result) if effect.audited is not None else None
+            if entry is not None:
+                await audit.record(
+                    conn, actor_id=actor_id, action=command.operation, object_type=entry.object_type,
+                    object_id=entry.object_id, data=entry.data if entry.data is not None else command.request(),
+                )  # fmt: skip
             if claimed is not None and effect.remember is not None:
                 await idempotency.remember(conn, claimed, effect.remember(result))
     if write is None:

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from server import audit
 from server.auth.models import Role, Token, User
 from server.auth.permissions import DEFAULT_ROLES, Permission
 from server.auth.throttle import LoginThrottle
 from server.clock import now
+from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import AlreadyExists, ErrorCode, Invalid, NotFound
 from server.settings import get_settings
 from server.text import LOGIN_NAME, Code, Opaque, Text, column_length
@@ -119,20 +118,35 @@ async def create_user(username: str, password: str, role: str, *, actor_id: int 
     if role_row is None:
         raise NotFound(f"There is no role {role!r}.", field="role")
     password_hash = await _hash_password(password)
+
+    async def run(write: Write) -> User:
+        return await User.create(username=username, password_hash=password_hash, role=role_row, using_db=write.conn)
+
+    effect = Effect(run, lambda user: Audited("user", user.id))
     try:
-        async with in_transaction() as conn:
-            user = await User.create(username=username, password_hash=password_hash, role=role_row, using_db=conn)
-            await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="user.create",
-                object_type="user",
-                object_id=user.id,
-                data={"username": username, "role": role},
-            )
+        return (await execute(CreateUser(username, role_row.name), effect, actor_id=actor_id)).result
     except IntegrityError:
         raise AlreadyExists(f"The username {username!r} is taken.", field="username") from None
-    return user
+
+
+@dataclass(frozen=True)
+class CreateUser(Command):
+    operation = "user.create"
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class IssueToken(Command):
+    operation = "token.issue"
+    kind: str  # session | api
+    name: str
+
+
+@dataclass(frozen=True)
+class RevokeToken(Command):
+    operation = "token.revoke"
+    token: str  # the start of its hash: enough to find it in the audit log, useless to sign in
 
 
 def _hash_token(token: str) -> str:
@@ -141,18 +155,14 @@ def _hash_token(token: str) -> str:
 
 async def _issue_token(user: User, kind: str, name: str, lifetime: timedelta | None) -> str:
     token = f"sk_{kind[0]}_{secrets.token_urlsafe(32)}"
-    async with in_transaction() as conn:
-        row = await Token.create(
-            user=user,
-            kind=kind,
-            name=name,
-            token_hash=_hash_token(token),
-            expires_at=None if lifetime is None else now() + lifetime,
-            using_db=conn,
-        )
-        await audit.record(
-            conn, actor_id=user.id, action=f"token.{kind}", object_type="token", object_id=row.id, data={"name": name}
-        )
+
+    async def run(write: Write) -> Token:
+        return await Token.create(
+            user=user, kind=kind, name=name, token_hash=_hash_token(token),
+            expires_at=None if lifetime is None else now() + lifetime, using_db=write.conn,
+        )  # fmt: skip
+
+    await execute(IssueToken(kind, name), Effect(run, lambda row: Audited("token", row.id)), actor_id=user.id)
     return token
 
 
@@ -239,13 +249,10 @@ async def _principal_for(token_hash: str) -> Principal | None:
 
 async def revoke(principal: Principal) -> None:
     """End the session (or API token) the principal signed in with."""
-    async with in_transaction() as conn:
-        await Token.filter(token_hash=principal.token_hash).using_db(conn).update(revoked_at=now())
-        await audit.record(
-            conn,
-            actor_id=principal.user_id,
-            action="token.revoke",
-            object_type="token",
-            object_id=principal.token_hash[:16],
-        )
-    _principals.pop(principal.token_hash, None)
+
+    async def run(write: Write) -> None:
+        await Token.filter(token_hash=principal.token_hash).using_db(write.conn).update(revoked_at=now())
+        write.after_commit(lambda: _principals.pop(principal.token_hash, None))
+
+    effect = Effect(run, lambda _: Audited("token", principal.token_hash[:16]))
+    await execute(RevokeToken(principal.token_hash[:16]), effect, actor_id=principal.user_id)

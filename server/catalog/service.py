@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from server import audit, sql
+from server import sql
 from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT, ProductCode, classify
 from server.catalog.models import (
     ATTRIBUTES,
@@ -26,8 +27,9 @@ from server.catalog.models import (
 )
 from server.clock import now
 from server.codes import CodeOwner, claim
+from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import AlreadyExists, Invalid, NotFound
-from server.text import Text, shown
+from server.text import Text, shown, storable
 
 SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
 
@@ -115,9 +117,8 @@ def _clean_details(details: ProductDetails) -> dict[str, object]:
     return given
 
 
-async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, object]) -> dict[str, object]:
-    """Copy the checked facts (barcodes aside) onto ``product``; what changed, for the audit log."""
-    changes: dict[str, object] = {}
+async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, object]) -> None:
+    """Copy the checked facts (barcodes aside) onto ``product``."""
     for name, value in given.items():
         if name == "category":
             product.category_id = await _named(conn, Category._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
@@ -125,11 +126,9 @@ async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, obj
             product.brand_id = await _named(conn, Brand._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
         elif name != "barcodes":
             setattr(product, name, value)
-        changes[name] = value
-    return changes
 
 
-async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> list[str]:
+async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> None:
     await Barcode.filter(product_id=product.id).using_db(conn).delete()
     for code in codes:
         await claim(conn, code.normalized, CodeOwner.PRODUCT, field="barcodes")
@@ -137,30 +136,67 @@ async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: li
         if taken:
             raise AlreadyExists(f"The barcode {code.code} belongs to another product.", field="barcodes")
         await Barcode.create(product=product, code=code.code, normalized=code.normalized, kind=code.kind, using_db=conn)
-    return [code.code for code in codes]
 
 
-async def create_product(sku: str, details: ProductDetails, *, actor_id: int | None) -> Product:
+@dataclass(frozen=True)
+class CreateProduct(Command):
+    operation = "product.create"
+    sku: str
+    facts: dict[str, object]  # the checked facts; barcodes as their normalized codes
+
+
+@dataclass(frozen=True)
+class UpdateProduct(Command):
+    operation = "product.update"
+    sku: str
+    facts: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ArchiveProduct(Command):
+    operation = "product.archive"
+    sku: str
+    archived: bool
+
+
+def _request_facts(given: dict[str, object]) -> dict[str, object]:
+    return {k: [c.normalized for c in v] if k == "barcodes" else v for k, v in given.items()}  # type: ignore[attr-defined]
+
+
+async def _product_write(
+    command: Command, run: Callable[[Write], Awaitable[Product]], actor_id: int | None, key: str | None
+) -> Product:
+    """A write of one product: audited with its id; with a key, a retry answers the same product."""
+
+    async def recall(stored: dict[str, Any]) -> Product:
+        return await Product.get(id=stored["product_id"])
+
+    effect = Effect(run, lambda p: Audited("product", p.id), lambda p: {"product_id": p.id}, recall)
+    return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
+
+
+async def create_product(
+    sku: str, details: ProductDetails, *, actor_id: int | None, idempotency_key: str | None = None
+) -> Product:
     sku = SKU.clean(sku, "sku")
     if details.name is None:
         raise Invalid("A product needs a name.", field="name")
     given = _clean_details(details)
+
+    async def run(write: Write) -> Product:
+        await claim(write.conn, sku, CodeOwner.PRODUCT, field="sku")
+        if await Product.filter(sku=sku).using_db(write.conn).exists():
+            raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
+        product = Product(sku=sku)
+        await _apply(write.conn, product, given)
+        await product.save(using_db=write.conn)
+        await _replace_barcodes(write.conn, product, given.get("barcodes", []))  # type: ignore[arg-type]
+        return product
+
     try:
-        async with in_transaction() as conn:
-            await claim(conn, sku, CodeOwner.PRODUCT, field="sku")
-            if await Product.filter(sku=sku).using_db(conn).exists():
-                raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
-            product = Product(sku=sku)
-            changes = await _apply(conn, product, given)
-            await product.save(using_db=conn)
-            changes["barcodes"] = await _replace_barcodes(conn, product, given.get("barcodes", []))  # type: ignore[arg-type]
-            await audit.record(
-                conn, actor_id=actor_id, action="product.create", object_type="product", object_id=product.id,
-                data={"sku": sku, **changes},
-            )  # fmt: skip
+        return await _product_write(CreateProduct(sku, _request_facts(given)), run, actor_id, idempotency_key)
     except IntegrityError:  # a concurrent create of the same SKU or barcode won the race
         raise AlreadyExists(f"The SKU {sku} or one of its barcodes is taken.", field="sku") from None
-    return product
 
 
 async def _locked(conn: BaseDBAsyncClient, sku: str) -> Product:
@@ -174,24 +210,26 @@ async def _locked(conn: BaseDBAsyncClient, sku: str) -> Product:
     return product
 
 
-async def update_product(sku: str, details: ProductDetails, *, actor_id: int | None) -> Product:
+async def update_product(
+    sku: str, details: ProductDetails, *, actor_id: int | None, idempotency_key: str | None = None
+) -> Product:
     given = _clean_details(details)
+
+    async def run(write: Write) -> Product:
+        product = await _locked(write.conn, sku)
+        if given.get("tracks_lots", product.tracks_lots) != product.tracks_lots:
+            await _refuse_if_stocked(write.conn, product)
+        await _apply(write.conn, product, given)
+        await product.save(using_db=write.conn)
+        if "barcodes" in given:
+            await _replace_barcodes(write.conn, product, given["barcodes"])  # type: ignore[arg-type]
+        return product
+
+    command = UpdateProduct(SKU.key(sku) or storable(sku), _request_facts(given))
     try:
-        async with in_transaction() as conn:
-            product = await _locked(conn, sku)
-            if given.get("tracks_lots", product.tracks_lots) != product.tracks_lots:
-                await _refuse_if_stocked(conn, product)
-            changes = await _apply(conn, product, given)
-            await product.save(using_db=conn)
-            if "barcodes" in given:
-                changes["barcodes"] = await _replace_barcodes(conn, product, given["barcodes"])  # type: ignore[arg-type]
-            await audit.record(
-                conn, actor_id=actor_id, action="product.update", object_type="product", object_id=product.id,
-                data=changes,
-            )  # fmt: skip
+        return await _product_write(command, run, actor_id, idempotency_key)
     except IntegrityError:
         raise AlreadyExists("One of the barcodes belongs to another product.", field="barcodes") from None
-    return product
 
 
 async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product) -> None:
@@ -205,17 +243,19 @@ async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product) -> None:
         raise Invalid(f"{product.sku} has stock: lot tracking can change only when it has none.", field="tracksLots")
 
 
-async def set_archived(sku: str, archived: bool, *, actor_id: int | None) -> Product:
+async def set_archived(
+    sku: str, archived: bool, *, actor_id: int | None, idempotency_key: str | None = None
+) -> Product:
     """Archive (or restore) a product: it stays in the ledger, can be moved, sold and scrapped, but
     takes no new stock; ``archived_at`` lets the ledger check prove that nothing came in since."""
-    async with in_transaction() as conn:
-        product = await _locked(conn, sku)
+
+    async def run(write: Write) -> Product:
+        product = await _locked(write.conn, sku)
         if product.is_archived != archived:
             product.is_archived = archived
             product.archived_at = now() if archived else None
-            await product.save(using_db=conn, update_fields=["is_archived", "archived_at", "updated_at"])
-        await audit.record(
-            conn, actor_id=actor_id, action="product.archive" if archived else "product.restore",
-            object_type="product", object_id=product.id, data={"sku": product.sku},
-        )  # fmt: skip
-    return product
+            await product.save(using_db=write.conn, update_fields=["is_archived", "archived_at", "updated_at"])
+        return product
+
+    command = ArchiveProduct(SKU.key(sku) or storable(sku), bool(archived))
+    return await _product_write(command, run, actor_id, idempotency_key)

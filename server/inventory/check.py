@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from server import sql
 from server.clock import now
+from server.commands import Command, Effect, Write, execute
 from server.inventory import quantities
 from server.inventory.models import NO_LOT, LedgerCheck, LocationKind
 
@@ -166,20 +167,29 @@ async def _archived_gain_problems(conn: BaseDBAsyncClient, names: _Names) -> lis
     return [f"{names.product(r['product_id'])}: move #{r['id']} brought stock in after it was archived" for r in rows]
 
 
+@dataclass(frozen=True)
+class StoreLedgerCheck(Command):
+    operation = "ledger.check"
+    job_id: str | None
+    ok: bool
+    quants_checked: int
+
+
 async def run_and_store(job_id: str | None = None) -> LedgerCheck:
     """Run the check and keep its outcome; a job that runs again returns the outcome it already stored."""
     if job_id is not None and (done := await LedgerCheck.get_or_none(job_id=job_id)) is not None:
         return done
     started = now()
     report = await check_ledger()
-    try:
+
+    async def run(write: Write) -> LedgerCheck:
         return await LedgerCheck.create(
-            job_id=job_id,
-            started_at=started,
-            finished_at=now(),
-            ok=report.ok,
-            quants_checked=report.quants_checked,
-            problems=report.problems[:1000],
-        )
+            job_id=job_id, started_at=started, finished_at=now(), ok=report.ok,
+            quants_checked=report.quants_checked, problems=report.problems[:1000], using_db=write.conn,
+        )  # fmt: skip
+
+    command = StoreLedgerCheck(job_id, report.ok, report.quants_checked)
+    try:  # the stored outcome is its own record: not audited twice
+        return (await execute(command, Effect(run, None), actor_id=None)).result
     except IntegrityError:  # the same job ran twice at once; keep the first outcome
         return await LedgerCheck.get(job_id=job_id)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from server import audit, sql
+from server import sql
 from server.codes import CodeOwner, claim
+from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.inventory.models import (
     LOCATION_CODE,
@@ -18,7 +22,7 @@ from server.inventory.models import (
     LocationKind,
     Warehouse,
 )
-from server.text import Code, shown
+from server.text import Code, shown, storable
 
 VIRTUAL_LOCATIONS: dict[LocationKind, tuple[str, str]] = {
     LocationKind.SUPPLIER: ("VIRTUAL/SUPPLIER", "Suppliers"),
@@ -69,68 +73,93 @@ async def ensure_virtual_locations() -> None:
         )
 
 
-async def create_warehouse(code: str, name: str, *, actor_id: int | None) -> Warehouse:
+@dataclass(frozen=True)
+class CreateWarehouse(Command):
+    operation = "warehouse.create"
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CreateLocation(Command):
+    operation = "location.create"
+    warehouse: str
+    code: str
+    name: str
+    parent: str | None
+
+
+async def create_warehouse(
+    code: str, name: str, *, actor_id: int | None, idempotency_key: str | None = None
+) -> Warehouse:
     """A warehouse and its root location (same code), under which its zones and bins hang."""
     code = _clean_code(WAREHOUSE_CODE, code, "code")
     name = WAREHOUSE_NAME.clean(name, "name")
+
+    async def run(write: Write) -> Warehouse:
+        await claim(write.conn, code, CodeOwner.LOCATION, field="code")
+        if await Location.filter(code=code).using_db(write.conn).exists():
+            raise AlreadyExists(f"The code {code} is taken by a location.", field="code")
+        warehouse = await Warehouse.create(code=code, name=name, using_db=write.conn)
+        root = await Location.create(
+            code=code, name=name, kind=LocationKind.VIEW, warehouse=warehouse, using_db=write.conn
+        )
+        root.path = f"/{root.id}/"
+        await root.save(update_fields=["path"], using_db=write.conn)
+        return warehouse
+
+    async def recall(stored: dict[str, Any]) -> Warehouse:
+        return await Warehouse.get(id=stored["warehouse_id"])
+
+    effect = Effect(run, lambda w: Audited("warehouse", w.id), lambda w: {"warehouse_id": w.id}, recall)
     try:
-        async with in_transaction() as conn:
-            await claim(conn, code, CodeOwner.LOCATION, field="code")
-            if await Location.filter(code=code).using_db(conn).exists():
-                raise AlreadyExists(f"The code {code} is taken by a location.", field="code")
-            warehouse = await Warehouse.create(code=code, name=name, using_db=conn)
-            root = await Location.create(
-                code=code, name=name, kind=LocationKind.VIEW, warehouse=warehouse, using_db=conn
-            )
-            root.path = f"/{root.id}/"
-            await root.save(update_fields=["path"], using_db=conn)
-            await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="warehouse.create",
-                object_type="warehouse",
-                object_id=warehouse.id,
-                data={"code": code, "name": name},
-            )
+        done = await execute(CreateWarehouse(code, name), effect, actor_id=actor_id, idempotency_key=idempotency_key)
     except IntegrityError:
         raise AlreadyExists(f"The code {code} is taken.", field="code") from None
-    return warehouse
+    return done.result
 
 
 async def create_location(
-    warehouse_code: str, code: str, name: str, *, parent_code: str | None = None, actor_id: int | None
+    warehouse_code: str,
+    code: str,
+    name: str,
+    *,
+    parent_code: str | None = None,
+    actor_id: int | None,
+    idempotency_key: str | None = None,
 ) -> Location:
     """A zone, aisle or bin: a real location that holds stock, placed in a warehouse's tree."""
     code = _clean_code(LOCATION_CODE, code, "code")
     name = LOCATION_NAME.clean(name, "name")
     warehouse_key = WAREHOUSE_CODE.key(warehouse_code)
-    warehouse = await Warehouse.get_or_none(code=warehouse_key) if warehouse_key else None
-    if warehouse is None:
-        raise NotFound(f"There is no warehouse {shown(warehouse_code)}.", field="warehouseCode")
-    parent_key = LOCATION_CODE.key(parent_code) if parent_code is not None else warehouse.code
-    parent = await Location.get_or_none(code=parent_key) if parent_key else None
-    if parent is None:
-        raise NotFound(f"There is no location {shown(parent_code or '')}.", field="parentCode")
-    if parent.warehouse_id != warehouse.id:  # type: ignore[attr-defined]
-        raise Invalid(f"The location {parent.code} is not in warehouse {warehouse.code}.", field="parentCode")
-    if _depth(parent.path) >= MAX_DEPTH:
-        raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
+    parent_key = LOCATION_CODE.key(parent_code) if parent_code is not None else warehouse_key
+
+    async def run(write: Write) -> Location:
+        warehouse = await Warehouse.get_or_none(code=warehouse_key, using_db=write.conn) if warehouse_key else None
+        if warehouse is None:
+            raise NotFound(f"There is no warehouse {shown(warehouse_code)}.", field="warehouseCode")
+        parent = await Location.get_or_none(code=parent_key, using_db=write.conn) if parent_key else None
+        if parent is None:
+            raise NotFound(f"There is no location {shown(parent_code or '')}.", field="parentCode")
+        if parent.warehouse_id != warehouse.id:  # type: ignore[attr-defined]
+            raise Invalid(f"The location {parent.code} is not in warehouse {warehouse.code}.", field="parentCode")
+        if _depth(parent.path) >= MAX_DEPTH:
+            raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
+        await claim(write.conn, code, CodeOwner.LOCATION, field="code")
+        location = await Location.create(
+            code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent, using_db=write.conn
+        )
+        location.path = f"{parent.path}{location.id}/"
+        await location.save(update_fields=["path"], using_db=write.conn)
+        return location
+
+    async def recall(stored: dict[str, Any]) -> Location:
+        return await Location.get(id=stored["location_id"])
+
+    command = CreateLocation(warehouse_key or storable(warehouse_code), code, name, parent_key)
+    effect = Effect(run, lambda loc: Audited("location", loc.id), lambda loc: {"location_id": loc.id}, recall)
     try:
-        async with in_transaction() as conn:
-            await claim(conn, code, CodeOwner.LOCATION, field="code")
-            location = await Location.create(
-                code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent, using_db=conn
-            )
-            location.path = f"{parent.path}{location.id}/"
-            await location.save(update_fields=["path"], using_db=conn)
-            await audit.record(
-                conn,
-                actor_id=actor_id,
-                action="location.create",
-                object_type="location",
-                object_id=location.id,
-                data={"code": code, "warehouse": warehouse.code, "parent": parent.code},
-            )
+        done = await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)
     except IntegrityError:
         raise AlreadyExists(f"The location code {code} is taken.", field="code") from None
-    return location
+    return done.result

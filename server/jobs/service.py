@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
-from tortoise.transactions import in_transaction
 
-from server import audit, sql
+from server import sql
 from server.clock import now
+from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
 from server.idempotency import validate_key
 from server.jobs.models import JobRecord, JobStatus
@@ -24,28 +25,33 @@ from server.jobs.queue import CHECK_LEDGER, JobQueue
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class EnqueueJob(Command):
+    operation = "job.enqueue"
+    job_id: str
+    function: str
+    kwargs: dict[str, Any]
+
+
 async def record_enqueued(job_id: str, function: str, kwargs: dict[str, Any], *, actor_id: int | None = None) -> bool:
     """Note a job before it is queued; False when that job id is already known (enqueue is idempotent).
 
-    A job a person asked for is audited with them; scheduled jobs have no actor.
+    A job a person asked for is audited with them, once; the record of a scheduled one is its own trace.
     """
-    async with in_transaction() as conn:
+
+    async def run(write: Write) -> bool:
         row = await sql.fetch_one(
-            conn,
+            write.conn,
             "INSERT INTO job_record (job_id, function, kwargs, status, attempts, enqueued_at)"
             " VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (job_id) DO NOTHING RETURNING id",
-            job_id,
-            function,
-            _json(kwargs),
-            JobStatus.QUEUED.value,
-            now(),
-        )
-        if row is not None and actor_id is not None:
-            await audit.record(
-                conn, actor_id=actor_id, action="job.enqueue", object_type="job", object_id=job_id,
-                data={"function": function, "kwargs": kwargs},
-            )  # fmt: skip
-    return row is not None
+            job_id, function, _json(kwargs), JobStatus.QUEUED.value, now(),
+        )  # fmt: skip
+        return row is not None
+
+    def audited(new: bool) -> Audited | None:
+        return Audited("job", job_id) if new and actor_id is not None else None
+
+    return (await execute(EnqueueJob(job_id, function, kwargs), Effect(run, audited), actor_id=actor_id)).result
 
 
 async def mark_running(job_id: str) -> None:
