@@ -10,7 +10,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
-from schema.auth.api import AuthMutation, AuthQuery
+from schema.auth.mutations import AuthMutation
+from schema.auth.queries import AuthQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.context import Info
@@ -18,12 +19,13 @@ from schema.documents import DocumentCache
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.subscriptions import InventorySubscription
-from schema.jobs.api import JobsMutation
+from schema.jobs.mutations import JobsMutation
 from schema.nodes import resolve_global_id
 from schema.policy import Policy, RequestPolicy
 from schema.production import ProductionErrors, is_bug
 from schema.scalars import SCALARS
-from schema.scanning import ScanningMutation, ScanningQuery
+from schema.scanning.mutations import ScanningMutation
+from schema.scanning.queries import ScanningQuery
 from server.settings import get_settings
 
 

@@ -55,7 +55,6 @@ class ListCap:
 
 
 PAGE = None  # the server's max_page_size, as the field's resolver limits it
-_ONE_ERROR = ListCap(1, "a mutation maps its one DomainError to one UserError (schema/errors.py)")
 
 # Every list field that is neither a connection's edges nor takes `first`: test_query_cost walks the
 # schema and fails for any list missing here.
@@ -65,14 +64,18 @@ LIST_CAPS: dict[str, ListCap] = {
     "Me.permissions": ListCap(len(Permission), "a role grants some of the named permissions"),
     "StockPayload.moves": ListCap(MAX_LOTS_PER_POSTING, "one move per lot a posting draws from, at most that many"),
     "Subscription.stockLevels": ListCap(PAGE, "each event reads one page of the product's levels"),
-    "LoginPayload.errors": _ONE_ERROR,
-    "ProductPayload.errors": _ONE_ERROR,
-    "WarehousePayload.errors": _ONE_ERROR,
-    "LocationPayload.errors": _ONE_ERROR,
-    "StockPayload.errors": _ONE_ERROR,
-    "ScanPayload.errors": _ONE_ERROR,
-    "JobPayload.errors": _ONE_ERROR,
+    # Every payload implements Payload: its errors are declared once, for the interface and all of them.
+    "Payload.errors": ListCap(1, "schema.mutations.answer maps the one DomainError of a call to one UserError"),
+    "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
+
+
+def declared_cap(parent: Any, name: str) -> ListCap | None:
+    """The cap declared for ``parent.name``, on the type itself or on an interface it implements."""
+    for owner in (parent, *getattr(parent, "interfaces", ())):
+        if (cap := LIST_CAPS.get(f"{owner.name}.{name}")) is not None:
+            return cap
+    return None
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ class _Walk:
             return page if page is not None else self.max_page_size
         if "first" in definition.args:
             return self.page_size(definition, node, "first")
-        cap = LIST_CAPS.get(f"{parent.name}.{name}")
+        cap = declared_cap(parent, name)
         # An undeclared list (test_every_list_field_is_paged_or_capped fails for it) counts as a page.
         return self.max_page_size if cap is None or cap.items is None else cap.items
 

@@ -1,16 +1,24 @@
+"""Expected failures as a client sees them: in a mutation's payload, a ``UserError`` with the path
+of the input at fault; in a query, a GraphQL error carrying the same ``code``."""
+
 from __future__ import annotations
 
 import strawberry
 
-from server.errors import DomainError
+from server import errors
+
+ErrorCode = strawberry.enum(errors.ErrorCode, name="ErrorCode", description="Why a request was refused; stable.")
 
 
 @strawberry.type(description="An expected failure: bad input, missing data, a rule that refused the change.")
 class UserError:
-    field: str | None = strawberry.field(description="The input field at fault, if any.")
-    code: str = strawberry.field(description="Stable: NOT_FOUND, INVALID, INSUFFICIENT_STOCK, ...")
+    field: list[str] | None = strawberry.field(
+        description='The path to the input at fault, e.g. ["input", "lines", "3", "quantity"]; null when none is.'
+    )
+    code: ErrorCode
     message: str
 
     @classmethod
-    def from_domain(cls, error: DomainError) -> UserError:
-        return cls(field=error.field, code=error.code.value, message=error.message)
+    def from_domain(cls, error: errors.DomainError) -> UserError:
+        path = error.path
+        return cls(field=["input", *path] if path else None, code=ErrorCode(error.code), message=error.message)

@@ -11,10 +11,8 @@ from strawberry.relay.types import GlobalIDValueError
 
 from server.auth.permissions import Permission
 from server.errors import Forbidden, Invalid
+from server.paging import MAX_ID
 from server.text import shown
-
-MAX_ID = 2**63 - 1
-
 
 # Ids are positive BIGINTs, in ASCII digits: no sign, spaces, underscores or other scripts' digits.
 _ID = re.compile(r"[1-9][0-9]{0,18}")

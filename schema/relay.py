@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from strawberry import relay
 from tortoise.queryset import QuerySet
 
-from schema.nodes import MAX_ID, id_from_text
+from schema.nodes import id_from_text
 from server.errors import Invalid
+from server.paging import page_by_id
 from server.text import shown
 
 T = TypeVar("T")
@@ -88,17 +89,12 @@ def connection(cls: type[Any], items: Sequence[Any], window: Window, to_node: Ca
 async def paginate_queryset(
     cls: type[Any], queryset: QuerySet[Any], window: Window, to_node: Callable[[Any], Any]
 ) -> Any:
-    # A cursor may name an id beyond the range of the table's id column (INTEGER on PostgreSQL):
-    # no row lies after it and every row before it, and the driver must not see it.
-    largest = int(queryset.model._meta.pk.constraints.get("le", MAX_ID))
-    if window.after_id is not None:
-        if window.after_id >= largest:
-            return connection(cls, [], window, to_node)
-        queryset = queryset.filter(id__gt=window.after_id)
-    if window.before_id is not None and window.before_id <= largest:
-        queryset = queryset.filter(id__lt=window.before_id)
-    queryset = queryset.order_by("-id" if window.from_end else "id").limit(window.limit + 1)
-    return connection(cls, await queryset, window, to_node)
+    """A connection over a service's query, one page of it read by ``server.paging``."""
+    rows = await page_by_id(
+        queryset, after_id=window.after_id, before_id=window.before_id, limit=window.limit + 1,
+        from_end=window.from_end,
+    )  # fmt: skip
+    return connection(cls, rows, window, to_node)
 
 
 async def paginate_with(

@@ -37,6 +37,7 @@ from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
 from schema.http import MAX_BODY_BYTES, HTTPError, principal_from
+from schema.loaders import Loaders
 from schema.policy import SIGN_IN_FIRST
 from server.errors import ErrorCode
 from server.jobs.queue import JobQueue
@@ -49,7 +50,7 @@ MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame carries at most 125 byte
 
 # Each operation of a connection runs in a task of its own, which copies the context variables:
 # setting this at the start of an operation gives it (and only it) new dataloaders.
-_operation_loaders: ContextVar[dict[str, Any] | None] = ContextVar("operation_loaders", default=None)
+_operation_loaders: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
 
 
 @dataclass
@@ -59,15 +60,16 @@ class ConnectionContext(Context):
     long_lived: ClassVar[bool] = True
 
     def fresh_loaders(self) -> None:
-        _operation_loaders.set({})
+        _operation_loaders.set(Loaders())
 
-    def loader(self, name: str, factory: Any) -> Any:
+    @property  # type: ignore[override]
+    def loaders(self) -> Loaders:
+        """The dataloaders of the operation running now, not of the connection (as old as it)."""
         loaders = _operation_loaders.get()
         if loaders is None:
-            return super().loader(name, factory)
-        if name not in loaders:
-            loaders[name] = factory()
-        return loaders[name]
+            loaders = Loaders()
+            _operation_loaders.set(loaders)
+        return loaders
 
 
 def malformed(message: object) -> str | None:

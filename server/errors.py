@@ -23,9 +23,14 @@ class ErrorCode(StrEnum):
 
 
 class DomainError(Exception):
+    """``field``: the input at fault, as the API names it: ``"quantity"``, ``"scan.device"``, or a
+    path such as ``("lines", 3, "quantity")``."""
+
     code: ErrorCode = ErrorCode.INVALID
 
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | tuple[str | int, ...] | None = None, code: ErrorCode | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -33,9 +38,17 @@ class DomainError(Exception):
             self.code = code
 
     @property
-    def extensions(self) -> dict[str, str]:
-        """Where one escapes as a GraphQL error (in a query, say), clients still get the code."""
-        return {"code": self.code.value, **({"field": self.field} if self.field else {})}
+    def path(self) -> list[str]:
+        """The path to the input at fault, each step a string (GraphQL's own paths say "3" for an index)."""
+        if self.field is None:
+            return []
+        steps = self.field.split(".") if isinstance(self.field, str) else self.field
+        return [str(step) for step in steps]
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        """Where one escapes as a GraphQL error (in a query, say), clients still get the code and the path."""
+        return {"code": self.code.value, **({"field": self.path} if self.field else {})}
 
 
 class NotFound(DomainError):

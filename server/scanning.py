@@ -12,13 +12,13 @@ import biip
 from biip import ParseError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from server import sql
+from server import gs1, sql
 from server.audit.models import Scan
 from server.catalog.barcodes import gtin14, looks_like_gtin
 from server.catalog.models import BARCODE, SKU, Barcode, Product
 from server.clock import now
+from server.commands import Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
 from server.text import Text, column_length, for_log
@@ -98,13 +98,25 @@ def scan_log(*, device: str | None = None) -> QuerySet[Scan]:
     return query
 
 
+@dataclass(frozen=True)
+class LogScan(Command):
+    operation = "scan.log"
+    code: str
+    symbology: str | None
+    device: str | None
+
+
 async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
     """A lookup scan: what the code is, kept in the scan log with who scanned it on which device."""
+
+    async def run(write: Write) -> None:
+        await record_scan(write.conn, info, user_id=write.actor_id, move_id=None)
+
+    command = LogScan(for_log(info.code, LOGGED_CODE_LENGTH), info.symbology, info.device)
     try:
         return await resolve(info.code)
-    finally:  # kept even if resolving failed
-        async with in_transaction() as conn:
-            await record_scan(conn, info, user_id=user_id, move_id=None)
+    finally:  # kept even if resolving failed; the scan log is its own record, not audited twice
+        await execute(command, Effect(run, None), actor_id=user_id)
 
 
 async def resolve(code: str) -> Resolution:
@@ -161,12 +173,18 @@ async def _by_barcode(result: Resolution, normalized: str) -> Resolution:
 async def _by_gs1(result: Resolution) -> bool:
     """Parse a GS1 element string; True when it named something we know (or said why not)."""
     try:
-        parsed = biip.parse(result.code)
+        element_string = gs1.element_string(result.code)  # bracketed GS1 or a Digital Link URL
+    except Invalid as error:
+        result.message = error.message
+        return True
+    try:
+        message = biip.parse(element_string or result.code).gs1_message
     except (ParseError, ValueError):  # hostile input is normal input: not GS1, then
-        return False
-    message = parsed.gs1_message
+        message = None
     if message is None:
-        return False
+        if element_string is not None:  # it was written as GS1, so say so rather than "unknown"
+            result.message = "The GS1 data in this code is malformed: a value does not fit its (AI)."
+        return element_string is not None
     if len(message.element_strings) > MAX_GS1_ELEMENTS:
         result.message = f"The code holds more than {MAX_GS1_ELEMENTS} GS1 elements: no label does."
         return True
@@ -191,3 +209,8 @@ async def _by_gs1(result: Resolution) -> bool:
             result.kind, result.lot = CodeKind.LOT, lot
             result.expires_on = lot.expires_on or expiry
     return True
+
+
+async def scans_by_ids(ids: list[int]) -> list[Scan]:
+    """Scans of the log with these ids, with who scanned them."""
+    return await Scan.filter(id__in=ids).select_related("user")

@@ -4,12 +4,10 @@ import strawberry
 
 from schema.catalog.types import Product
 from schema.context import Info
-from schema.errors import UserError
-from schema.permissions import require
+from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from server.auth.permissions import Permission
 from server.catalog import service
 from server.catalog.models import Product as ProductRow
-from server.errors import DomainError
 
 
 @strawberry.input
@@ -26,6 +24,7 @@ class ProductFields:
     barcodes: list[str] | None = strawberry.field(
         default=None, description="Every barcode of the product; GTINs must have a valid check digit."
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
     def details(self) -> service.ProductDetails:
         return service.ProductDetails(**{k: getattr(self, k) for k in service.ProductDetails.__dataclass_fields__})
@@ -46,41 +45,44 @@ class UpdateProductInput(ProductFields):
 class ArchiveProductInput:
     sku: str
     archived: bool = True
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type
-class ProductPayload:
+class ProductPayload(Payload):
     product: Product | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _payload(row: ProductRow) -> ProductPayload:
+async def _shown(row: ProductRow) -> ProductPayload:
     await row.fetch_related("category", "brand")
     return ProductPayload(product=Product.from_model(row))
 
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(permission_classes=[require(Permission.CATALOG_MANAGE)])
+    @mutation(Permission.CATALOG_MANAGE)
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
-        try:
-            row = await service.create_product(input.sku, input.details(), actor_id=info.context.user_id)
-        except DomainError as error:
-            return ProductPayload(errors=[UserError.from_domain(error)])
-        return await _payload(row)
+        return await answer(
+            ProductPayload,
+            lambda: service.create_product(input.sku, input.details(), actor_id=info.context.user_id,
+                                           idempotency_key=input.idempotency_key),
+            _shown,
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.CATALOG_MANAGE)])
+    @mutation(Permission.CATALOG_MANAGE)
     async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
-        try:
-            row = await service.update_product(input.sku, input.details(), actor_id=info.context.user_id)
-        except DomainError as error:
-            return ProductPayload(errors=[UserError.from_domain(error)])
-        return await _payload(row)
+        return await answer(
+            ProductPayload,
+            lambda: service.update_product(input.sku, input.details(), actor_id=info.context.user_id,
+                                           idempotency_key=input.idempotency_key),
+            _shown,
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.CATALOG_MANAGE)])
+    @mutation(Permission.CATALOG_MANAGE)
     async def archive_product(self, info: Info, input: ArchiveProductInput) -> ProductPayload:
-        try:
-            row = await service.set_archived(input.sku, input.archived, actor_id=info.context.user_id)
-        except DomainError as error:
-            return ProductPayload(errors=[UserError.from_domain(error)])
-        return await _payload(row)
+        return await answer(
+            ProductPayload,
+            lambda: service.set_archived(input.sku, input.archived, actor_id=info.context.user_id,
+                                         idempotency_key=input.idempotency_key),
+            _shown,
+        )  # fmt: skip

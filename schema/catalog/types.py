@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from schema import loaders
 from schema.context import Info
 from schema.nodes import Fetchable
 from schema.relay import page_window
@@ -63,7 +62,7 @@ class Product(Fetchable, relay.Node):
 
     @strawberry.field(description=f"At most {MAX_BARCODES_PER_PRODUCT}: the catalog refuses more.")
     async def barcodes(self, info: Info) -> list[Barcode]:
-        rows = await info.context.loader("barcodes", loaders.barcodes_of_product).load(self.id)
+        rows = await info.context.loaders.catalog.barcodes.load(self.id)
         return [Barcode.from_model(r) for r in rows]
 
     @strawberry.field(
@@ -77,16 +76,16 @@ class Product(Fetchable, relay.Node):
         from schema.inventory.types import StockLevel
 
         size = page_window(info, first, None).limit  # the connections' rule: negative is INVALID, more is clamped
-        loader = info.context.loader(f"stock:{size}", loaders.stock_of_product(size))
-        return [StockLevel.from_level(level) for level in await loader.load(self.id)]
+        levels = await info.context.loaders.inventory.stock(size).load(self.id)
+        return [StockLevel.from_level(level) for level in levels]
 
     @strawberry.field(description="On hand over all locations.")
     async def on_hand(self, info: Info) -> Decimal:
-        return await info.context.loader("on_hand", loaders.on_hand_of_product).load(self.id)  # type: ignore[no-any-return]
+        return await info.context.loaders.inventory.on_hand.load(self.id)  # type: ignore[return-value]
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        rows = await info.context.loader("products", loaders.products).load_many(ids)
+        rows = await info.context.loaders.catalog.products.load_many(ids)
         return {r.id: cls.from_model(r) for r in rows if r}
 
 

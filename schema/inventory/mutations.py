@@ -5,24 +5,21 @@ from datetime import date
 import strawberry
 
 from schema.context import Info
-from schema.errors import UserError
 from schema.inventory.types import Location, StockMove, Warehouse
-from schema.permissions import require
+from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
-from schema.scanning import ScanInput
+from schema.scanning.types import ScanInput
 from server.auth.permissions import Permission
-from server.errors import DomainError
 from server.inventory import ledger, locations
 from server.inventory.ledger import Posting
 from server.scanning import ScanInfo
-
-IDEMPOTENCY_KEY = "A key of your choosing (a UUID) that makes retries safe: a repeat returns the first result."
 
 
 @strawberry.input
 class CreateWarehouseInput:
     code: str
     name: str
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input
@@ -31,6 +28,7 @@ class CreateLocationInput:
     code: str = strawberry.field(description="Unique across all warehouses; what the bin label says.")
     name: str
     parent_code: str | None = strawberry.field(default=None, description="Defaults to the warehouse itself.")
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input
@@ -83,24 +81,21 @@ class AdjustStockInput:
 
 
 @strawberry.type
-class WarehousePayload:
+class WarehousePayload(Payload):
     warehouse: Warehouse | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class LocationPayload:
+class LocationPayload(Payload):
     location: Location | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class StockPayload:
+class StockPayload(Payload):
     moves: list[StockMove] = strawberry.field(
         default_factory=list, description="The ledger entries written (one per lot; none when a count matched)."
     )
     replayed: bool = strawberry.field(default=False, description="True when this answers a repeated idempotency key.")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, posting: Posting) -> StockPayload:
@@ -113,67 +108,67 @@ def _scan(scan: ScanInput | None) -> ScanInfo | None:
 
 @strawberry.type
 class InventoryMutation:
-    @strawberry.mutation(permission_classes=[require(Permission.WAREHOUSE_MANAGE)])
+    @mutation(Permission.WAREHOUSE_MANAGE)
     async def create_warehouse(self, info: Info, input: CreateWarehouseInput) -> WarehousePayload:
-        try:
-            row = await locations.create_warehouse(input.code, input.name, actor_id=info.context.user_id)
-        except DomainError as error:
-            return WarehousePayload(errors=[UserError.from_domain(error)])
-        return WarehousePayload(warehouse=Warehouse.from_model(row))
+        return await answer(
+            WarehousePayload,
+            lambda: locations.create_warehouse(input.code, input.name, actor_id=info.context.user_id,
+                                               idempotency_key=input.idempotency_key),
+            lambda row: WarehousePayload(warehouse=Warehouse.from_model(row)),
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.WAREHOUSE_MANAGE)])
+    @mutation(Permission.WAREHOUSE_MANAGE)
     async def create_location(self, info: Info, input: CreateLocationInput) -> LocationPayload:
-        try:
-            row = await locations.create_location(
+        return await answer(
+            LocationPayload,
+            lambda: locations.create_location(
                 input.warehouse_code, input.code, input.name, parent_code=input.parent_code,
-                actor_id=info.context.user_id,
-            )  # fmt: skip
-        except DomainError as error:
-            return LocationPayload(errors=[UserError.from_domain(error)])
-        return LocationPayload(location=Location.from_model(row))
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+            ),
+            lambda row: LocationPayload(location=Location.from_model(row)),
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.STOCK_RECEIVE)])
+    @mutation(Permission.STOCK_RECEIVE)
     async def receive_stock(self, info: Info, input: ReceiveStockInput) -> StockPayload:
-        try:
-            posting = await ledger.receive(
+        return await answer(
+            StockPayload,
+            lambda: ledger.receive(
                 input.sku, input.location_code, input.quantity, lot=input.lot, expires_on=input.expires_on,
                 accept_expired=input.accept_expired, actor_id=info.context.user_id,
                 idempotency_key=input.idempotency_key, scan=_scan(input.scan),
-            )  # fmt: skip
-        except DomainError as error:
-            return StockPayload(errors=[UserError.from_domain(error)])
-        return StockPayload.of(posting)
+            ),
+            StockPayload.of,
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.STOCK_ISSUE)])
+    @mutation(Permission.STOCK_ISSUE)
     async def issue_stock(self, info: Info, input: IssueStockInput) -> StockPayload:
-        try:
-            posting = await ledger.issue(
-                input.sku, input.location_code, input.quantity, reason=input.reason,
-                lot=input.lot, actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
-                scan=_scan(input.scan),
-            )  # fmt: skip
-        except DomainError as error:
-            return StockPayload(errors=[UserError.from_domain(error)])
-        return StockPayload.of(posting)
+        return await answer(
+            StockPayload,
+            lambda: ledger.issue(
+                input.sku, input.location_code, input.quantity, reason=input.reason, lot=input.lot,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+            ),
+            StockPayload.of,
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.STOCK_MOVE)])
+    @mutation(Permission.STOCK_MOVE)
     async def move_stock(self, info: Info, input: MoveStockInput) -> StockPayload:
-        try:
-            posting = await ledger.move(
+        return await answer(
+            StockPayload,
+            lambda: ledger.move(
                 input.sku, input.from_location_code, input.to_location_code, input.quantity, lot=input.lot,
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
-            )  # fmt: skip
-        except DomainError as error:
-            return StockPayload(errors=[UserError.from_domain(error)])
-        return StockPayload.of(posting)
+            ),
+            StockPayload.of,
+        )  # fmt: skip
 
-    @strawberry.mutation(permission_classes=[require(Permission.STOCK_ADJUST)])
+    @mutation(Permission.STOCK_ADJUST)
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockPayload:
-        try:
-            posting = await ledger.adjust(
+        return await answer(
+            StockPayload,
+            lambda: ledger.adjust(
                 input.sku, input.location_code, input.counted_quantity, lot=input.lot,
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
-            )  # fmt: skip
-        except DomainError as error:
-            return StockPayload(errors=[UserError.from_domain(error)])
-        return StockPayload.of(posting)
+            ),
+            StockPayload.of,
+        )  # fmt: skip

@@ -18,8 +18,8 @@ from schema.inventory.types import (
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset, paginate_with
 from server.auth.permissions import Permission
-from server.inventory import models
-from server.inventory.locations import find_locations
+from server.inventory.check import ledger_checks
+from server.inventory.locations import find_locations, find_warehouses
 from server.inventory.moves import list_moves
 from server.inventory.stock import stock_levels
 
@@ -32,7 +32,7 @@ class InventoryQuery:
         last: int | None = None, before: str | None = None,
     ) -> WarehouseConnection:  # fmt: skip
         window = page_window(info, first, after, last, before)
-        return await paginate_queryset(WarehouseConnection, models.Warehouse.all(), window, Warehouse.from_model)
+        return await paginate_queryset(WarehouseConnection, find_warehouses(), window, Warehouse.from_model)
 
     @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)])
     async def locations(
@@ -78,4 +78,4 @@ class InventoryQuery:
         last: int | None = None, before: str | None = None,
     ) -> LedgerCheckConnection:  # fmt: skip
         window = page_window(info, first, after, last, before)
-        return await paginate_queryset(LedgerCheckConnection, models.LedgerCheck.all(), window, LedgerCheck.from_model)
+        return await paginate_queryset(LedgerCheckConnection, ledger_checks(), window, LedgerCheck.from_model)

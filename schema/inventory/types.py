@@ -6,7 +6,6 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from schema import loaders
 from schema.catalog.types import Product
 from schema.context import Info
 from schema.nodes import MAX_ID, Fetchable
@@ -14,6 +13,8 @@ from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.inventory import models
+from server.inventory.check import ledger_checks_by_ids
+from server.inventory.locations import warehouses_by_ids
 from server.inventory.moves import Move, load_moves
 from server.inventory.stock import StockLevel as Level
 from server.inventory.stock import stock_levels_by_ids
@@ -34,7 +35,7 @@ class Warehouse(Fetchable, relay.Node):
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        return {w.id: cls.from_model(w) for w in await models.Warehouse.filter(id__in=ids)}
+        return {w.id: cls.from_model(w) for w in await warehouses_by_ids(ids)}
 
 
 @strawberry.type
@@ -62,12 +63,12 @@ class Location(Fetchable, relay.Node):
     async def parent(self, info: Info) -> Location | None:
         if self.parent_id is None:
             return None
-        row = await info.context.loader("locations", loaders.locations).load(self.parent_id)
+        row = await info.context.loaders.inventory.locations.load(self.parent_id)
         return Location.from_model(row) if row else None
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        rows = await info.context.loader("locations", loaders.locations).load_many(ids)
+        rows = await info.context.loaders.inventory.locations.load_many(ids)
         return {r.id: cls.from_model(r) for r in rows if r}
 
 
@@ -85,11 +86,11 @@ class Lot(Fetchable, relay.Node):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_model(await info.context.loader("products", loaders.products).load(self.product_id))
+        return Product.from_model(await info.context.loaders.catalog.products.load(self.product_id))
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        rows = await info.context.loader("lots", loaders.lots).load_many(ids)
+        rows = await info.context.loaders.inventory.lots.load_many(ids)
         return {r.id: cls.from_model(r) for r in rows if r}
 
 
@@ -125,11 +126,11 @@ class StockLevel(Fetchable, relay.Node):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        return Product.from_model(await info.context.loader("products", loaders.products).load(self.product_id))
+        return Product.from_model(await info.context.loaders.catalog.products.load(self.product_id))
 
     @strawberry.field
     async def location(self, info: Info) -> Location:
-        return Location.from_model(await info.context.loader("locations", loaders.locations).load(self.location_id))
+        return Location.from_model(await info.context.loaders.inventory.locations.load(self.location_id))
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
@@ -199,7 +200,7 @@ class LedgerCheck(Fetchable, relay.Node):
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        return {r.id: cls.from_model(r) for r in await models.LedgerCheck.filter(id__in=ids)}
+        return {r.id: cls.from_model(r) for r in await ledger_checks_by_ids(ids)}
 
 
 @strawberry.type(name="WarehouseConnection")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -259,3 +260,16 @@ async def set_archived(
 
     command = ArchiveProduct(SKU.key(sku) or storable(sku), bool(archived))
     return await _product_write(command, run, actor_id, idempotency_key)
+
+
+async def products_by_ids(ids: list[int]) -> list[Product]:
+    """The products with these ids, with category and brand (for dataloaders)."""
+    return await Product.filter(id__in=ids).select_related("category", "brand")
+
+
+async def barcodes_by_product(product_ids: list[int]) -> dict[int, list[Barcode]]:
+    """The barcodes of each product, in the order they were given (for dataloaders)."""
+    grouped: dict[int, list[Barcode]] = defaultdict(list)
+    for barcode in await Barcode.filter(product_id__in=product_ids).order_by("id"):
+        grouped[barcode.product_id].append(barcode)  # type: ignore[attr-defined]
+    return grouped

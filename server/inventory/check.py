@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server import sql
@@ -193,3 +194,12 @@ async def run_and_store(job_id: str | None = None) -> LedgerCheck:
         return (await execute(command, Effect(run, None), actor_id=None)).result
     except IntegrityError:  # the same job ran twice at once; keep the first outcome
         return await LedgerCheck.get(job_id=job_id)
+
+
+def ledger_checks() -> QuerySet[LedgerCheck]:
+    """Every stored check, oldest first."""
+    return LedgerCheck.all()
+
+
+async def ledger_checks_by_ids(ids: list[int]) -> list[LedgerCheck]:
+    return await LedgerCheck.filter(id__in=ids)

@@ -163,3 +163,15 @@ async def create_location(
     except IntegrityError:
         raise AlreadyExists(f"The location code {code} is taken.", field="code") from None
     return done.result
+
+
+def find_warehouses() -> QuerySet[Warehouse]:
+    return Warehouse.all()
+
+
+async def warehouses_by_ids(ids: list[int]) -> list[Warehouse]:
+    return await Warehouse.filter(id__in=ids)
+
+
+async def locations_by_ids(ids: list[int]) -> list[Location]:
+    return await Location.filter(id__in=ids)

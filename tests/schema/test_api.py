@@ -105,14 +105,14 @@ async def test_bad_input_is_a_user_error_and_writes_nothing(
     if code is None:
         assert errors == []
         return
-    assert [(e["field"], e["code"]) for e in errors] == [(field, code)]
+    assert [(e["field"], e["code"]) for e in errors] == [(["input", field], code)]
     assert await StockMove.filter(product__sku=place.sku).count() == 0
 
 
 async def test_a_product_with_a_bad_gtin_check_digit_is_refused(graphql: GraphQLClient, admin: Actor) -> None:
     variables = {"input": {"sku": unique("P"), "name": "Bad", "barcodes": ["4006381333932"]}}
     body = await graphql.run(CREATE_PRODUCT, variables, token=admin.token)
-    assert body["createProduct"] == {"product": None, "errors": [{"field": "barcodes", "code": "INVALID"}]}
+    assert body["createProduct"] == {"product": None, "errors": [{"field": ["input", "barcodes"], "code": "INVALID"}]}
 
 
 async def test_resolve_barcode_tells_what_a_scan_is(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
@@ -239,7 +239,7 @@ async def test_a_ledger_check_asked_for_twice_with_one_key_runs_once_and_is_audi
 async def test_a_query_with_an_unknown_location_says_so_with_a_code(graphql: GraphQLClient, admin: Actor) -> None:
     response = await graphql.post('{ stockLevels(locationCode: "NOWHERE") { edges { cursor } } }', token=admin.token)
     error = response.json()["errors"][0]
-    assert error["extensions"] == {"code": "NOT_FOUND", "field": "locationCode"}
+    assert error["extensions"] == {"code": "NOT_FOUND", "field": ["locationCode"]}
     assert "NOWHERE" in error["message"]
 
 

@@ -63,7 +63,15 @@ def _receive(place: Place, **change: Any) -> dict[str, Any]:
 
 async def _errors(graphql: GraphQLClient, query: str, variables: dict[str, Any], token: str, name: str) -> list[Any]:
     data = await graphql.run(query, variables, token=token)
-    return [(e["field"], e["code"]) for e in data[name]["errors"]]
+    return [(_input_path(e["field"]), e["code"]) for e in data[name]["errors"]]
+
+
+def _input_path(path: list[str] | None) -> str | None:
+    """``["input", "scan", "device"]`` as ``"scan.device"``: the tests name fields as the services do."""
+    if path is None:
+        return None
+    assert path[0] == "input", path
+    return ".".join(path[1:])
 
 
 # --- strings the database would refuse --------------------------------------------------------------

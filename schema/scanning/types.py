@@ -1,4 +1,4 @@
-"""What a scanned code is: the ``resolveBarcode`` query, and ``scanBarcode``, which also logs the scan."""
+"""What a scanned code is, as the API shows it, and the scan log."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from schema import loaders
 from schema.catalog.types import Product
 from schema.context import Info
-from schema.errors import UserError
 from schema.inventory.types import Location, Lot, StockMove
+from schema.mutations import Payload
 from schema.nodes import MAX_ID, Fetchable
-from schema.permissions import require
-from schema.relay import page_window, paginate_queryset
 from server import scanning
 from server.audit import models
 from server.auth.permissions import Permission
-from server.errors import DomainError
 
 CodeKind = strawberry.enum(scanning.CodeKind, name="CodeKind")
 
@@ -69,9 +65,8 @@ class ScanInput:
 
 
 @strawberry.type
-class ScanPayload:
+class ScanPayload(Payload):
     resolution: BarcodeResolution | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="A code a handheld scanned, as read, and the stock move it caused.")
@@ -102,43 +97,14 @@ class Scan(Fetchable, relay.Node):
     async def move(self, info: Info) -> StockMove | None:
         if self.move_id is None:
             return None
-        move = await info.context.loader("moves", loaders.moves).load(self.move_id)
+        move = await info.context.loaders.inventory.moves.load(self.move_id)
         return StockMove.from_move(move) if move else None
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
-        return {r.id: cls.from_model(r) for r in await models.Scan.filter(id__in=ids).select_related("user")}
+        return {r.id: cls.from_model(r) for r in await scanning.scans_by_ids(ids)}
 
 
 @strawberry.type(name="ScanConnection")
 class ScanConnection(relay.Connection[Scan]):
     pass
-
-
-@strawberry.type
-class ScanningQuery:
-    @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)])
-    async def resolve_barcode(self, info: Info, code: str) -> BarcodeResolution:
-        return await BarcodeResolution.of(await scanning.resolve(code))
-
-    @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)], description="The scan log, oldest first.")
-    async def scans(
-        self, info: Info, device: str | None = None, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
-    ) -> ScanConnection:  # fmt: skip
-        window = page_window(info, first, after, last, before)
-        return await paginate_queryset(ScanConnection, scanning.scan_log(device=device), window, Scan.from_model)
-
-
-@strawberry.type
-class ScanningMutation:
-    @strawberry.mutation(
-        permission_classes=[require(Permission.STOCK_VIEW)],
-        description="What a scanned code is, like resolveBarcode, and the scan kept in the scan log.",
-    )
-    async def scan_barcode(self, info: Info, input: ScanInput) -> ScanPayload:
-        try:
-            found = await scanning.scan(input.info(), user_id=info.context.user_id)
-        except DomainError as error:
-            return ScanPayload(errors=[UserError.from_domain(error)])
-        return ScanPayload(resolution=await BarcodeResolution.of(found))
