@@ -22,6 +22,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from schema.documents import MAX_DOCUMENT_LENGTH
 from schema.policy import UNAUTHENTICATED
 from server.auth.service import Principal, authenticate
 from server.jobs.queue import JobQueue
@@ -114,6 +115,10 @@ def _check(params: Any) -> tuple[str, dict[str, Any] | None, str | None, dict[st
     operation_name, extensions = params.get("operationName"), params.get("extensions")
     if not isinstance(query, str) or not query:
         raise HTTPError(400, "query must be a non-empty string.")
+    if len(query) > MAX_DOCUMENT_LENGTH:
+        raise HTTPError(
+            400, f"The query document must not exceed {MAX_DOCUMENT_LENGTH} characters: send values as variables."
+        )
     if variables is not None and not isinstance(variables, dict):
         raise HTTPError(400, "variables must be an object.")
     if operation_name is not None and not isinstance(operation_name, str):

@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.websockets import WebSocketDisconnected as StarletteDisconnected
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -36,6 +37,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
+from schema.documents import MAX_DOCUMENT_LENGTH
 from schema.http import MAX_BODY_BYTES, HTTPError, principal_from
 from schema.loaders import Loaders
 from schema.policy import SIGN_IN_FIRST
@@ -94,6 +96,8 @@ def malformed(message: object) -> str | None:
         return "A subscribe message needs a payload, an object."
     if not isinstance(payload.get("query"), str):
         return "The query of a subscribe message must be a string."
+    if len(payload["query"]) > MAX_DOCUMENT_LENGTH:
+        return f"The query must not exceed {MAX_DOCUMENT_LENGTH} characters: send values as variables."
     for field, expected, described in (
         ("variables", dict, "an object"),
         ("extensions", dict, "an object"),
@@ -172,8 +176,9 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_task_exception(self, error: Exception) -> None:
         # The client closed the socket (or the server did, refusing a message) while operations were
-        # still answering: they have nobody to answer, which is no error of ours.
-        if not isinstance(error, WebSocketDisconnected):
+        # still answering: they have nobody to answer, which is no error of ours. Strawberry and
+        # Starlette each have a class for it.
+        if not isinstance(error, WebSocketDisconnected | StarletteDisconnected):
             await super().handle_task_exception(error)
 
     async def shutdown(self) -> None:

@@ -21,7 +21,7 @@ from server.clock import now
 from server.commands import Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
-from server.text import Text, column_length, for_log
+from server.text import Text, column_length, for_log, storable
 
 # The longest code a symbology holds (a QR code in numeric mode); longer is no scan.
 MAX_SCAN_LENGTH = 7089
@@ -122,7 +122,8 @@ async def scan(info: ScanInfo, *, user_id: int | None) -> Resolution:
 async def resolve(code: str) -> Resolution:
     """What ``code`` names. Any string is a fair question: one no row can hold is simply unknown."""
     code = code.strip()
-    result = Resolution(code=code if len(code) <= MAX_SCAN_LENGTH else code[:MAX_SCAN_LENGTH])
+    # Echoed as read, but storable: a lone surrogate (WebSocket JSON lets one in) would make the answer no JSON.
+    result = Resolution(code=storable(code[:MAX_SCAN_LENGTH]))
     if not code:
         result.message = "The code is empty."
         return result

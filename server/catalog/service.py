@@ -132,7 +132,7 @@ async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, obj
 async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> None:
     await Barcode.filter(product_id=product.id).using_db(conn).delete()
     for code in codes:
-        await claim(conn, code.normalized, CodeOwner.PRODUCT, field="barcodes")
+        await claim(conn, code.normalized, CodeOwner.BARCODE, field="barcodes", product_id=product.id)
         taken = await Barcode.filter(normalized=code.normalized).using_db(conn).exists()
         if taken:
             raise AlreadyExists(f"The barcode {code.code} belongs to another product.", field="barcodes")
@@ -185,7 +185,7 @@ async def create_product(
     given = _clean_details(details)
 
     async def run(write: Write) -> Product:
-        await claim(write.conn, sku, CodeOwner.PRODUCT, field="sku")
+        await claim(write.conn, sku, CodeOwner.SKU, field="sku")
         if await Product.filter(sku=sku).using_db(write.conn).exists():
             raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
         product = Product(sku=sku)

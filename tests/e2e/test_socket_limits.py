@@ -99,6 +99,7 @@ MALFORMED = [
     pytest.param({**SUBSCRIBE, "payload": {"query": "{"}}, id="query not GraphQL"),
     pytest.param({**SUBSCRIBE, "payload": {"query": "x" * 300}}, id="a syntax error longer than a close reason"),
     pytest.param({**SUBSCRIBE, "payload": {"query": "{ " + "me " * 3000 + "}"}}, id="more tokens than allowed"),
+    pytest.param({**SUBSCRIBE, "payload": {"query": "#" + "x" * 70_000 + "\n" + ME}}, id="a document too long"),
     pytest.param({**SUBSCRIBE, "payload": {"query": ME, "variables": []}}, id="variables an array"),
     pytest.param({**SUBSCRIBE, "payload": {"query": ME, "variables": "x"}}, id="variables a string"),
     pytest.param({**SUBSCRIBE, "payload": {"query": ME, "operationName": 5}}, id="operationName a number"),
@@ -153,14 +154,18 @@ async def test_a_client_gone_mid_body_or_mid_operation_leaves_no_traceback(serve
     writer.close()  # ten bytes of a thousand, then gone
     await writer.wait_closed()
 
-    ws = await _connect(server, token)
     levels = {"query": STOCK_SUBSCRIPTION, "variables": {"sku": "MUG-WHITE"}}
-    for n in range(5):  # operations still answering when the socket is closed under them
-        await ws.send(json.dumps({"id": f"s{n}", "type": "subscribe", "payload": levels}))
-    await ws.send(json.dumps({"id": "bad", "type": "subscribe", "payload": {"query": "{"}}))
-    with pytest.raises(ConnectionClosed):
-        while True:
-            await asyncio.wait_for(ws.recv(), 10)
+    for _ in range(10):
+        ws = await _connect(server, token)
+        for n in range(5):  # operations still answering when the socket is closed under them
+            await ws.send(json.dumps({"id": f"s{n}", "type": "subscribe", "payload": levels}))
+        # The server closes this socket (4400) while the queries sent right after it are answering.
+        await ws.send(json.dumps({"id": "bad", "type": "subscribe", "payload": {"query": "{"}}))
+        for n in range(19):
+            await ws.send(json.dumps({"id": f"q{n}", "type": "subscribe", "payload": {"query": ME}}))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
     await asyncio.sleep(0.5)  # what the server logs about it, it logs right away
     async with httpx.AsyncClient() as client:
         assert (await client.get(server.url + "/healthz", timeout=5)).status_code == 200

@@ -414,8 +414,9 @@ async def test_a_body_over_one_mebibyte_is_refused_with_413(graphql: GraphQLClie
 
 
 async def test_a_body_just_under_the_limit_is_served(graphql: GraphQLClient) -> None:
-    query = b'{"query": "{ __typename }"}'
-    body = query + b" " * (MAX_BODY_BYTES - len(query))
+    query = b'{"query": "{ __typename }", "variables": {"pad": "'
+    body = query + b"x" * (MAX_BODY_BYTES - len(query) - 3) + b'"}}'
+    assert len(body) == MAX_BODY_BYTES
     response = await graphql.http.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
 

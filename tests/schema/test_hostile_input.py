@@ -124,7 +124,7 @@ async def test_the_services_take_unpaired_surrogates_from_other_transports(setti
                                  idempotency_key=str(uuid.uuid4()), actor_id=None)  # fmt: skip
     assert await authenticate("\ud800") is None
     found = await scanning.scan(scanning.ScanInfo(code="A\udcffB\x00"), user_id=None)
-    assert found.kind == scanning.CodeKind.UNKNOWN
+    assert found.kind == scanning.CodeKind.UNKNOWN and found.code == "A\\udcffB\\x00"  # echoed storable
     from server.audit.models import Scan
 
     assert await Scan.filter(code="A\\udcffB\\x00").exists()  # kept, escaped
@@ -365,20 +365,22 @@ async def test_expected_refusals_are_answers_not_log_errors(
     assert [r.getMessage() for r in caplog.records if r.name == "strawberry.execution"] == []
 
 
-async def test_only_small_documents_are_kept_in_the_caches(graphql: GraphQLClient) -> None:
-    from schema import documents
+async def test_the_document_cache_keeps_a_bounded_amount_of_text(graphql: GraphQLClient) -> None:
+    from schema.documents import CACHED_DOCUMENT_LENGTH, CACHED_TEXT, MAX_DOCUMENT_LENGTH, DocumentCache
 
-    padded = "#" + "x" * 1_000_000 + "\n{ __typename }"
-    before = documents._parse.cache_info().currsize
-    for n in range(3):  # three different megabyte documents, no token needed
+    padded = "#" + "x" * (MAX_DOCUMENT_LENGTH - 40) + "\n{ __typename }"
+    for n in range(3):  # the longest documents, no token needed: answered, never kept
         assert (await graphql.post(f"#{n}{padded}")).json() == {"data": {"__typename": "Query"}}
-    assert documents._parse.cache_info().currsize == before
-    assert documents._validate.cache_info().currsize <= documents._ENTRIES
+    assert all(len(query) <= CACHED_DOCUMENT_LENGTH for query in DocumentCache.entries)
+    refused = await graphql.post("#" + "x" * 1_000_000 + "\n{ __typename }")  # longer: refused unparsed
+    assert refused.status_code == 400 and "variables" in refused.json()["errors"][0]["message"]
+    filler = "#" + "x" * (CACHED_DOCUMENT_LENGTH - 40)
+    for n in range(2 * CACHED_TEXT // CACHED_DOCUMENT_LENGTH):  # twice the budget, in the largest kept documents
+        assert (await graphql.post(f"#{n}{filler}\n{{ __typename }}")).status_code == 200
+    assert DocumentCache.text_kept == sum(map(len, DocumentCache.entries)) <= CACHED_TEXT
     small = "{ __typename }"
     await graphql.post(small)
-    hits = documents._parse.cache_info().hits
-    await graphql.post(small)
-    assert documents._parse.cache_info().hits == hits + 1
+    assert small in DocumentCache.entries and next(reversed(DocumentCache.entries)) == small
 
 
 async def test_a_bug_is_logged_with_its_traceback_not_the_documents_lines(
@@ -390,7 +392,7 @@ async def test_a_bug_is_logged_with_its_traceback_not_the_documents_lines(
         raise RuntimeError("a bug in a resolver")
 
     monkeypatch.setattr(schema.catalog.queries, "product_by_sku", broken)  # fault injection: a bug, on purpose
-    padded = " " * 500_000 + '{ a: product(sku: "X") { sku } b: product(sku: "Y") { sku } }'
+    padded = " " * 60_000 + '{ a: product(sku: "X") { sku } b: product(sku: "Y") { sku } }'
     with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
         body = (await graphql.post(padded, token=admin.token)).json()
     assert [e["path"] for e in body["errors"]] == [["a"], ["b"]]
@@ -460,3 +462,25 @@ async def test_several_operations_without_a_name_are_a_request_error(graphql: Gr
 async def test_a_subscription_sent_over_http_is_told_where_to_go(graphql: GraphQLClient, admin: Actor) -> None:
     response = await graphql.post('subscription { stockLevels(sku: "X") { onHand } }', token=admin.token)
     assert response.status_code == 400 and "WebSocket" in response.json()["errors"][0]["message"]
+
+
+async def test_a_scan_names_one_product_so_skus_and_barcodes_of_two_never_meet(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    free_code = unique("FREE")
+    owner = {"input": {"sku": unique("OWNER"), "name": "Owner", "barcodes": [free_code, "9501101530003"]}}
+    assert await _errors(graphql, CREATE_PRODUCT, owner, admin.token, "createProduct") == []
+    for sku in (free_code, "09501101530003", "9501101530003"):  # its free code, its GTIN in two spellings
+        taken = {"input": {"sku": sku, "name": "Twin"}}
+        assert await _errors(graphql, CREATE_PRODUCT, taken, admin.token, "createProduct") == [
+            ("sku", "ALREADY_EXISTS")
+        ]
+    labelled = {"input": {"sku": unique("L"), "name": "Labelled", "barcodes": [place.sku]}}
+    assert await _errors(graphql, CREATE_PRODUCT, labelled, admin.token, "createProduct") == [
+        ("barcodes", "ALREADY_EXISTS")
+    ]
+    own = {"input": {"sku": unique("SELF"), "name": "Its own"}}
+    own["input"]["barcodes"] = [own["input"]["sku"]]  # a product's barcode may be its own SKU
+    assert await _errors(graphql, CREATE_PRODUCT, own, admin.token, "createProduct") == []
+    gs1_bin = {"input": {"warehouseCode": place.warehouse, "code": "0109501101530003", "name": "Looks like GS1"}}
+    assert await _errors(graphql, CREATE_LOCATION, gs1_bin, admin.token, "createLocation") == [("code", "INVALID")]

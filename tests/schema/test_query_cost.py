@@ -20,7 +20,7 @@ from graphql import (
     parse,
 )
 
-from handheld.logic.scan import SCAN as HANDHELD_SCAN
+from handheld.logic.resolution import SCAN as HANDHELD_SCAN
 from handheld.logic.scan import STOCK as HANDHELD_STOCK
 from handheld.logic.session import LOGIN as HANDHELD_LOGIN
 from schema import build_schema

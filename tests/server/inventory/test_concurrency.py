@@ -117,3 +117,25 @@ async def test_a_location_and_a_product_created_at_once_never_share_a_code(place
             made(create_product(code, ProductDetails(name=code), actor_id=admin.user_id)),
         )
         assert outcomes.count(True) == 1, outcomes
+
+
+async def test_a_sku_and_another_products_barcode_claimed_at_once_never_share_a_code(admin: Actor) -> None:
+    from server.catalog.service import ProductDetails, create_product
+    from server.errors import AlreadyExists
+    from tests.conftest import unique
+
+    async def made(creation: Any) -> bool:
+        try:
+            await creation
+        except AlreadyExists:
+            return False
+        return True
+
+    for _ in range(20):
+        code = unique("SHARED")
+        outcomes = await asyncio.gather(
+            made(create_product(code, ProductDetails(name="By SKU"), actor_id=admin.user_id)),
+            made(create_product(unique("OTHER"), ProductDetails(name="By barcode", barcodes=[code]),
+                                actor_id=admin.user_id)),
+        )  # fmt: skip
+        assert outcomes.count(True) == 1, outcomes
