@@ -1,4 +1,5 @@
-"""Storekeeper's handheld app (Kivy): sign in, scan a barcode, see what it is and where its stock is.
+"""Storekeeper's handheld app (Kivy) for a warehouse floor with a keyboard-wedge scanner: look up
+any code, receive and move stock, and keep working while the server is away.
 
 Run it with ``python -m handheld``. It talks to the server over GraphQL/HTTP only.
 """

@@ -1,19 +1,24 @@
 """A small synchronous GraphQL-over-HTTP client for the handheld.
 
 Calls block, so the screens run them off the UI thread. Every failure surfaces as a ``ClientError``
-subclass: ``TransportError`` when the server cannot be reached or does not answer GraphQL,
-``GraphQLError`` when it answers with errors.
+subclass: ``TransportError`` when no GraphQL answer came back (``Unreachable`` when the server could
+not be reached or did not answer in time: worth trying again later), ``GraphQLError`` when it
+answered with errors, ``NotSignedIn`` when it wants a (new) token.
 """
 
 from __future__ import annotations
 
 import platform
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
-DEFAULT_TIMEOUT = 10.0
+# A handheld on a warehouse's Wi-Fi: a server that does not take the connection in a few seconds is
+# away, and one that takes it but does not answer is treated the same, a little later.
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 6.0
 
 
 class ClientError(Exception):
@@ -29,7 +34,11 @@ class InvalidServerURL(ClientError):
 
 
 class TransportError(ClientError):
-    """The server could not be reached, or answered with something that is not GraphQL."""
+    """No GraphQL answer: the server could not be reached, or answered with something else."""
+
+
+class Unreachable(TransportError):
+    """The server could not be reached or did not answer in time: the same request may work later."""
 
 
 class GraphQLError(ClientError):
@@ -51,6 +60,42 @@ class GraphQLError(ClientError):
 
 class NotSignedIn(GraphQLError):
     """The server wants a (valid) token: HTTP 401, or an UNAUTHENTICATED error."""
+
+
+@dataclass(frozen=True)
+class UserError:
+    """One of a mutation payload's ``errors``: only ``code`` and ``message`` are relied on.
+
+    ``field`` is the input path at fault, whether the server sends it as one name (``"quantity"``)
+    or as a path (``["input", "quantity"]``); ``field_name`` is its last part.
+    """
+
+    code: str
+    message: str
+    field: tuple[str, ...] = ()
+
+    @property
+    def field_name(self) -> str | None:
+        return self.field[-1] if self.field else None
+
+    @classmethod
+    def from_json(cls, raw: Any) -> UserError:
+        if not isinstance(raw, dict):
+            return cls("ERROR", str(raw))
+        field = raw.get("field")
+        if isinstance(field, str):
+            path: tuple[str, ...] = (field,) if field else ()
+        elif isinstance(field, list):
+            path = tuple(str(part) for part in field if part is not None)
+        else:
+            path = ()
+        return cls(str(raw.get("code") or "ERROR"), str(raw.get("message") or "The server refused this."), path)
+
+
+def user_errors(payload: Any) -> list[UserError]:
+    """The ``errors`` of a mutation payload (a list of ``UserError``s on the server)."""
+    raw = payload.get("errors") if isinstance(payload, dict) else None
+    return [UserError.from_json(error) for error in raw or []] if isinstance(raw, list) else []
 
 
 def normalize_server_url(raw: str) -> str:
@@ -78,13 +123,15 @@ class GraphQLClient:
         *,
         token: str | None = None,
         device: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.server_url = normalize_server_url(server_url)
         self.endpoint = self.server_url + "/graphql"
         self.token = token
         headers = {"Accept": ACCEPT, "User-Agent": f"storekeeper-handheld ({device or platform.node() or 'unknown'})"}
+        timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
 
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -95,9 +142,9 @@ class GraphQLClient:
                 self.endpoint, json={"query": document, "variables": variables or {}}, headers=headers
             )
         except httpx.TimeoutException:
-            raise TransportError(f"The server at {self.server_url} did not answer in time.") from None
+            raise Unreachable(f"The server at {self.server_url} did not answer in time.") from None
         except httpx.HTTPError as error:
-            raise TransportError(f"Cannot reach the server at {self.server_url} ({_describe(error)}).") from None
+            raise Unreachable(f"Cannot reach the server at {self.server_url} ({_describe(error)}).") from None
         try:
             body = response.json()
         except ValueError:
@@ -105,16 +152,17 @@ class GraphQLClient:
         if not isinstance(body, dict) and response.status_code == 401:
             raise NotSignedIn([{"message": "The server asks to sign in again."}])
         if not isinstance(body, dict):
-            raise TransportError(
-                f"The server at {self.server_url} answered HTTP {response.status_code} without a GraphQL response."
-            )
+            status = response.status_code
+            message = f"The server at {self.server_url} answered HTTP {status} without a GraphQL response."
+            # A proxy's 502/503/504 while the server restarts: the request may go through later.
+            raise (Unreachable if status in (502, 503, 504) else TransportError)(message)
         errors = body.get("errors")
         if errors:
             errors = errors if isinstance(errors, list) else [{"message": str(errors)}]
-            error = GraphQLError(errors)
-            if response.status_code == 401 or "UNAUTHENTICATED" in error.codes:
+            failure = GraphQLError(errors)
+            if response.status_code == 401 or "UNAUTHENTICATED" in failure.codes:
                 raise NotSignedIn(errors)
-            raise error
+            raise failure
         data = body.get("data")
         if not isinstance(data, dict):
             raise TransportError(f"The server at {self.server_url} answered HTTP {response.status_code} without data.")

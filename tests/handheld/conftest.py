@@ -1,20 +1,34 @@
-"""A real Storekeeper server with the demo data, started once for the handheld tests."""
+"""Real Storekeeper servers with the demo data for the handheld tests: one that stays up for the
+whole run, one that tests stop and start again on the same address, and a "black hole" that takes
+connections and never answers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from handheld.client import GraphQLClient
-from handheld.logic.session import Session
-from tests.live_server import free_port, run_storekeeper, serving
+from handheld.logic.cache import LookupCache
+from handheld.logic.courier import Courier
+from handheld.logic.outbox import Outbox
+from handheld.logic.session import HandheldConfig, Session
+from handheld.logic.store import DeviceStore
+from tests.live_server import free_port, run_storekeeper, serving, storekeeper_command
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
+START_TIMEOUT = 60
 
 PRODUCTS = """
 query Products { products(first: 10) { edges { node { sku barcodes { code } } } } }
@@ -43,23 +57,153 @@ class DemoProduct:
     stock: list[dict[str, str]]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """``storekeeper migrate``, ``seed-demo`` and ``serve`` on a free port, in a temp directory."""
-    workdir = tmp_path_factory.mktemp("handheld-server")
+def _demo_env(workdir: Path) -> dict[str, str]:
     env = {**os.environ, "STOREKEEPER_DATABASE_URL": f"sqlite:///{workdir}/hh.sqlite3"}
     env.pop("STOREKEEPER_REDIS_URL", None)
     run_storekeeper(["migrate"], env, workdir)
     run_storekeeper(["seed-demo"], env, workdir)
-    with serving(env, workdir) as live:
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """``storekeeper migrate``, ``seed-demo`` and ``serve`` on a free port, in a temp directory."""
+    workdir = tmp_path_factory.mktemp("handheld-server")
+    with serving(_demo_env(workdir), workdir) as live:
         yield DemoServer(live.url, DEMO_USERNAME, DEMO_PASSWORD, live.log)
+
+
+class RestartableServer:
+    """A demo server of its own that a test may stop and start again, on the same address."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.env = _demo_env(workdir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.username, self.password = DEMO_USERNAME, DEMO_PASSWORD
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = (self.workdir / "server.log").open("ab")
+        command = [*storekeeper_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._process = subprocess.Popen(command, env=self.env, cwd=self.workdir, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                pytest.fail(f"the server exited:\n{(self.workdir / 'server.log').read_text(errors='replace')}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        pytest.fail("the restartable server did not start")
+
+    def stop(self) -> None:
+        """Gone at once, as when its machine loses power or the network drops (and quicker to test)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        self.stop()
+        try:
+            yield
+        finally:
+            if self._process is None:
+                self.start()
+
+
+@pytest.fixture(scope="session")
+def restartable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RestartableServer]:
+    server = RestartableServer(tmp_path_factory.mktemp("handheld-restartable"))
+    server.start()
+    yield server
+    server.stop()
+
+
+class BlackHole:
+    """Accepts TCP connections and never answers: a server that hangs, or a network that drops replies."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self._socket.accept()
+                self.connections.append(connection)
+
+    def close(self) -> None:
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[BlackHole]:
+    hole = BlackHole()
+    yield hole
+    hole.close()
+
+
+_open_sessions: list[Session] = []
+
+
+def new_session(store: DeviceStore | None = None, *, tracked: bool = True, **config: object) -> Session:
+    """A session that is closed when the test ends (its connection, not its token), unless not ``tracked``."""
+    session = Session(HandheldConfig(**config), store or DeviceStore.memory())  # type: ignore[arg-type]
+    if tracked:
+        _open_sessions.append(session)
+    return session
+
+
+def sign_in(url: str, store: DeviceStore | None = None, *, tracked: bool = True, **config: object) -> Session:
+    """Signed in as the demo user, working in WH1 (other tests add warehouses to the same server)."""
+    session = new_session(store, tracked=tracked, **{"warehouse": "WH1", **config})
+    result = session.sign_in(url, DEMO_USERNAME, DEMO_PASSWORD)
+    assert result.ok, result.message
+    return session
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions() -> Iterator[None]:
+    yield
+    while _open_sessions:
+        _open_sessions.pop().close()
+
+
+@dataclass
+class Handheld:
+    """What the app wires together, without a window: the session, its store, outbox, cache and courier."""
+
+    session: Session
+    store: DeviceStore
+    outbox: Outbox
+    cache: LookupCache
+    courier: Courier
+
+    @classmethod
+    def on(cls, session: Session) -> Handheld:
+        outbox = Outbox(session.store)
+        return cls(session, session.store, outbox, LookupCache(session.store), Courier(session, outbox))
+
+    @classmethod
+    def signed_in(cls, url: str, store: DeviceStore | None = None, *, tracked: bool = True) -> Handheld:
+        return cls.on(sign_in(url, store, tracked=tracked))
 
 
 @pytest.fixture(scope="session")
 def signed_in_client(server: DemoServer) -> Iterator[GraphQLClient]:
-    session = Session()
-    result = session.sign_in(server.url, server.username, server.password)
-    assert result.ok, result.message
+    session = sign_in(server.url, tracked=False)
     yield session.client
     session.sign_out()
 
@@ -89,3 +233,16 @@ def stocked_product(demo_products: list[DemoProduct]) -> DemoProduct:
 def closed_port_url() -> str:
     """A URL where nothing listens."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+def on_hand(client: GraphQLClient, sku: str, location: str, lot: str | None = None) -> Decimal:
+    """What the server says is on hand of ``sku`` in ``location`` (and ``lot``)."""
+    edges = client.execute(STOCK_OF, {"sku": sku})["stockLevels"]["edges"]
+    return sum(
+        (
+            Decimal(edge["node"]["onHand"])
+            for edge in edges
+            if edge["node"]["locationCode"] == location and (lot is None or edge["node"]["lotCode"] == lot)
+        ),
+        Decimal(0),
+    )

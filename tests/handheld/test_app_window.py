@@ -1,29 +1,43 @@
-"""The real app in a real (virtual) window: sign in and scan with keystrokes, as a wedge scanner does."""
+"""The real app in a real (virtual) window at a device's density, typed with xdotool as a
+keyboard-wedge scanner types: the scan capture, a session that survives, the offline outbox.
+
+Every wait is for a line the app logs, with a generous deadline; nothing is timed.
+"""
 
 from __future__ import annotations
 
 import os
 import queue
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from handheld.client import GraphQLClient, NotSignedIn
+from handheld.logic.session import ME
+from tests.handheld.conftest import on_hand
 from tests.live_server import stop
 
 if TYPE_CHECKING:
-    from tests.handheld.conftest import DemoProduct, DemoServer
+    from tests.handheld.conftest import DemoServer, RestartableServer
 
 XVFB_START_TIMEOUT = 10
 WINDOW_TIMEOUT = 60
 ANSWER_TIMEOUT = 30
 COMMAND_TIMEOUT = 20
+SCANNER_DELAY = "8"  # ms between a scanner's keys
+PERSON_DELAY = "250"  # between a person's
+REPO = Path(__file__).resolve().parents[2]
+COFFEE_GTIN = "00000096385074"  # COFFEE-1KG (EAN-8 96385074), tracks lots
 
 MISSING = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
 pytestmark = pytest.mark.skipif(
@@ -59,7 +73,11 @@ class Output:
             self.lines.append(self._queue.get_nowait())
         return len(self.lines)
 
-    def wait_for(self, text: str, timeout: float, *, since: int = 0) -> str:
+    def since(self, mark: int) -> list[str]:
+        self.mark()
+        return self.lines[mark:]
+
+    def wait_for(self, text: str, timeout: float = ANSWER_TIMEOUT, *, since: int = 0) -> str:
         deadline = time.monotonic() + timeout
         checked = since
         while True:
@@ -105,72 +123,216 @@ def display() -> Iterator[str]:
         stop(xvfb)
 
 
-def _xdotool(display: str, *args: str) -> str:
-    done = subprocess.run(
-        ["xdotool", *args],
-        env={**os.environ, "DISPLAY": display},
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-    )
-    assert done.returncode == 0, f"xdotool {' '.join(args)} failed: {done.stderr}"
-    return done.stdout
+class Handset:
+    """The app in the virtual window, and a scanner (xdotool) typing into it."""
+
+    def __init__(self, display: str, home: Path, server_url: str, *, password: str | None) -> None:
+        self.display = display
+        self.env = {
+            **os.environ,
+            "DISPLAY": display,
+            "KIVY_HOME": str(home / "kivy"),
+            "KIVY_NO_ARGS": "1",
+            "KIVY_NO_FILELOG": "1",
+            "KIVY_LOG_MODE": "KIVY",
+            "KIVY_METRICS_DENSITY": "1.5",  # a real 480x800 handheld, not a desktop
+            "SDL_AUDIODRIVER": "dummy",  # sounds are loaded and played, silently
+            "PYTHONUNBUFFERED": "1",
+            "STOREKEEPER_HANDHELD_HOME": str(home / "device"),
+            "STOREKEEPER_HANDHELD_SERVER": server_url,
+            "STOREKEEPER_HANDHELD_USERNAME": "demo",
+            "STOREKEEPER_HANDHELD_WAREHOUSE": "WH1",
+            "STOREKEEPER_HANDHELD_DEVICE": "test-window",
+            "STOREKEEPER_HANDHELD_LAYOUT_CHECK": "1",
+        }
+        self.env.pop("KIVY_NO_CONSOLELOG", None)
+        self.env.pop("STOREKEEPER_HANDHELD_PASSWORD", None)
+        if password is not None:
+            self.env["STOREKEEPER_HANDHELD_PASSWORD"] = password
+        self.home = home
+        self.process: subprocess.Popen[str] | None = None
+        self.output: Output | None = None
+
+    def start(self) -> Handset:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "handheld"], cwd=REPO, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.output = Output(self.process)
+        self.output.wait_for("Start application main loop", WINDOW_TIMEOUT)
+        window = self.xdotool("search", "--sync", "--pid", str(self.process.pid)).split()[0]
+        self.xdotool("windowfocus", "--sync", window)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            assert self.output is not None
+            self.output.close()
+            self.process = None
+
+    @property
+    def out(self) -> Output:
+        assert self.output is not None
+        return self.output
+
+    def xdotool(self, *args: str) -> str:
+        done = subprocess.run(
+            ["xdotool", *args], env={**os.environ, "DISPLAY": self.display},
+            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+        )  # fmt: skip
+        assert done.returncode == 0, f"xdotool {' '.join(args)} failed: {done.stderr}"
+        return done.stdout
+
+    def scan(self, *parts: str, end: str = "Return", delay: str = SCANNER_DELAY) -> int:
+        """Type a code as a scanner does (parts joined by a GS sent as Ctrl+]); where the output was."""
+        mark = self.out.mark()
+        for index, part in enumerate(parts):  # xdotool's "type" takes every word after it: one call each
+            if index:
+                self.xdotool("key", "ctrl+bracketright")
+            self.xdotool("type", "--delay", delay, part)
+        self.xdotool("key", end)
+        return mark
+
+    def answer(self, *parts: str, end: str = "Return", delay: str = SCANNER_DELAY, wait: str = "scan result: ") -> str:
+        return self.out.wait_for(wait, since=self.scan(*parts, end=end, delay=delay))
+
+    def stored(self, name: str) -> str | None:
+        with sqlite3.connect(self.home / "device" / "handheld.sqlite3") as db:
+            row = db.execute("SELECT value FROM setting WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
 
 
 @pytest.fixture
-def app(display: str, server: DemoServer, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output]]:
-    env = {
-        **os.environ,
-        "DISPLAY": display,
-        "KIVY_HOME": str(tmp_path / "kivy"),
-        "KIVY_NO_ARGS": "1",
-        "KIVY_NO_FILELOG": "1",
-        "KIVY_LOG_MODE": "KIVY",
-        "PYTHONUNBUFFERED": "1",
-        "STOREKEEPER_HANDHELD_SERVER": server.url,
-        "STOREKEEPER_HANDHELD_USERNAME": server.username,
-        "STOREKEEPER_HANDHELD_PASSWORD": server.password,
-        "STOREKEEPER_HANDHELD_DEVICE": "test-window",
-    }
-    env.pop("KIVY_NO_CONSOLELOG", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handheld"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = Output(process)
+def handsets(display: str) -> Iterator[list[Handset]]:
+    started: list[Handset] = []
+    yield started
+    for handset in started:
+        handset.stop()
+
+
+def _handset(handsets: list[Handset], display: str, tmp_path: Path, url: str, password: str | None) -> Handset:
+    handset = Handset(display, tmp_path, url, password=password)
+    handsets.append(handset)
+    return handset.start()
+
+
+def _token_works(url: str, token: str) -> bool:
     try:
-        yield process, output
-    finally:
-        stop(process)
-        output.close()
+        with GraphQLClient(url, token=token) as client:
+            client.execute(ME)
+    except NotSignedIn:
+        return False
+    return True
 
 
-def test_a_wedge_scan_shows_the_product_and_its_stock(
-    app: tuple[subprocess.Popen[str], Output], display: str, stocked_product: DemoProduct
+def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
-    process, output = app
-    output.wait_for("Start application main loop", WINDOW_TIMEOUT)
-    window = _xdotool(display, "search", "--sync", "--pid", str(process.pid)).split()[0]
-    _xdotool(display, "windowfocus", "--sync", window)
+    app = _handset(handsets, display, tmp_path, server.url, server.password)
+    app.xdotool("key", "Return")  # the form is prefilled and the password field holds the focus
+    app.out.wait_for("ready to scan")
 
-    # The login form is prefilled from the environment and the password field holds the focus.
-    _xdotool(display, "key", "Return")
-    output.wait_for("ready to scan", ANSWER_TIMEOUT)
+    mark = app.out.mark()
+    assert "scan result: PRODUCT TSHIRT-RED-M " in app.answer("4006381333931")
+    app.out.wait_for("feedback good", since=mark)  # the window flashes green, the good sound plays
+    # The group separator as Ctrl+] and as Alt+0029: the lot ends where the scanner said.
+    gs1 = "gs1 01=04006381333931 10=LOT42 17=271231 30=12"
+    assert gs1 in app.answer("010400638133393110LOT42", "172712313012")
+    mark = app.out.mark()
+    app.xdotool("type", "--delay", SCANNER_DELAY, "010400638133393110LOT42")
+    app.xdotool("keydown", "Alt_L", "key", "KP_0", "KP_2", "KP_9", "keyup", "Alt_L")
+    app.xdotool("type", "--delay", SCANNER_DELAY, "172712313012")
+    app.xdotool("key", "Return")
+    assert gs1 in app.out.wait_for("scan result: ", since=mark)
+    # A code ending in Tab or keypad Enter; codes in lower case.
+    assert "scan result: LOCATION WH1-B-01 " in app.answer("wh1-b-01", end="Tab")
+    assert "scan result: PRODUCT TSHIRT-RED-M " in app.answer("tshirt-red-m", end="KP_Enter")
+    # A tap on the screen right before a scan loses nothing.
+    mark = app.out.mark()
+    app.xdotool("mousemove", "240", "600", "click", "1", "type", "--delay", SCANNER_DELAY, "4006381333931")
+    app.xdotool("key", "Return")
+    assert "scan result: PRODUCT TSHIRT-RED-M " in app.out.wait_for("scan result: ", since=mark)
 
-    mark = output.mark()
-    _xdotool(display, "type", "--delay", "15", stocked_product.barcode)
-    _xdotool(display, "key", "Return")
-    line = output.wait_for("scan result: ", ANSWER_TIMEOUT, since=mark)
-    assert f"scan result: PRODUCT {stocked_product.sku} " in line
-    assert f"({len(stocked_product.stock)} row" in line
+    mark = app.out.mark()
+    misread = app.answer("4006381333932")
+    assert "Misread: scan again" in misread
+    app.out.wait_for("feedback bad", since=mark)  # red, and the other sound
+    checks = [line for line in app.out.since(0) if "layout check" in line]
+    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
 
-    # The input was cleared and kept the focus: the next scan works without touching the screen.
-    mark = output.mark()
-    _xdotool(display, "type", "--delay", "15", "NO-SUCH-CODE-4711")
-    _xdotool(display, "key", "Return")
-    line = output.wait_for("scan result: ", ANSWER_TIMEOUT, since=mark)
-    assert "scan result: UNKNOWN 'NO-SUCH-CODE-4711'" in line
+
+def test_a_session_survives_a_restart_and_signing_out_ends_it_on_the_server(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
+) -> None:
+    first = _handset(handsets, display, tmp_path, server.url, server.password)
+    first.xdotool("key", "Return")
+    first.out.wait_for("ready to scan")
+    first.stop()
+
+    app = _handset(handsets, display, tmp_path, server.url, password=None)
+    app.out.wait_for("session resumed (online)")
+    assert "scan result: PRODUCT TSHIRT-RED-M " in app.answer("4006381333931")
+    token = app.stored("token")
+    assert token and _token_works(server.url, token)
+
+    app.out.wait_for("asked to confirm signing out", since=app.scan("SK:SIGNOUT"))
+    mark = app.scan("SK:CONFIRM")
+    app.out.wait_for("signed out: Signed out.", since=mark)
+    app.out.wait_for("sign-in form waits in password", since=mark)
+    assert not _token_works(server.url, token), "signing out must end the session on the server"
+
+    # A scan now must not land in the password field (nor sign in with it, nor lock the account).
+    mark = app.scan("4006381333931", delay="0")
+    app.out.wait_for("scan while signed out: kept out of the sign-in form", since=mark)
+    mark = app.scan(server.password, delay=PERSON_DELAY)  # a person types the password
+    app.out.wait_for("sign-in: ", since=mark)
+    assert "sign-in: ok" in app.out.wait_for("sign-in: ", since=mark)
+    assert app.stored("username") == "demo" and app.stored("warehouse") == "WH1"
+
+
+def test_receipts_made_while_the_server_is_away_arrive_once_it_is_back_and_a_move_follows(
+    handsets: list[Handset], display: str, tmp_path: Path, restartable: RestartableServer
+) -> None:
+    lot = f"W{uuid.uuid4().hex[:8]}".upper()
+    label = (f"01{COFFEE_GTIN}10{lot}", "17271231", "302")  # GS1-128: GTIN, lot <GS> expiry <GS> count 2
+    receipt = f"Receive 2 x COFFEE-1KG lot {lot} into WH1-A-02"
+    app = _handset(handsets, display, tmp_path, restartable.url, restartable.password)
+    app.xdotool("key", "Return")
+    app.out.wait_for("ready to scan")
+
+    # Online: a GS1-128 label with group separators receives its lot with its expiry and count.
+    app.answer("SK:RECEIVE", wait="layout check receive")
+    app.answer(*label, wait="receive says good")
+    app.answer("WH1-A-02", wait="receive says good")
+    assert receipt in app.answer("SK:CONFIRM", wait="receive says good: Done")
+    with GraphQLClient(restartable.url, token=app.stored("token")) as client:
+        assert on_hand(client, "COFFEE-1KG", "WH1-A-02", lot) == 2
+
+    with restartable.stopped():
+        for _ in range(3):
+            app.answer(*label, wait="receive says")
+            app.answer("WH1-A-02", wait="receive says")
+            assert "No connection: kept" in app.answer("SK:CONFIRM", wait="receive says warn")
+        app.out.wait_for("banner: Offline, 3 waiting")
+        mark = app.out.mark()  # before the server is back: no line of its sending can come earlier
+    app.out.wait_for("the server answers again", since=mark)
+    app.out.wait_for("banner: (none)", since=mark)
+    assert sum(f"sent: {receipt}" in line for line in app.out.since(mark)) == 3
+    with GraphQLClient(restartable.url, token=app.stored("token")) as client:
+        assert on_hand(client, "COFFEE-1KG", "WH1-A-02", lot) == 2 + 3 * 2, "each of the three arrived once"
+
+    # A move: from bin, item (the same label), a quantity typed on the keys, to bin, confirm.
+    app.answer("SK:MOVE", wait="layout check move")
+    app.answer("WH1-A-02", wait="move says good")
+    app.answer(*label, wait="move says good")
+    app.answer("3", delay=PERSON_DELAY, wait="move says quiet")
+    app.answer("wh1-a-01", wait="move says good")
+    moved = app.answer("SK:CONFIRM", wait="move says good: Done")
+    assert f"Move 3 x COFFEE-1KG lot {lot} from WH1-A-02 to WH1-A-01" in moved
+    with GraphQLClient(restartable.url, token=app.stored("token")) as client:
+        assert (on_hand(client, "COFFEE-1KG", "WH1-A-02", lot), on_hand(client, "COFFEE-1KG", "WH1-A-01", lot)) == (
+            Decimal(5), Decimal(3)
+        )  # fmt: skip
+    checks = [line for line in app.out.since(0) if "layout check" in line]
+    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)

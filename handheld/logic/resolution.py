@@ -1,0 +1,145 @@
+"""What a scanned code is, as the server says (``scanBarcode``: the scan lands in its scan log too).
+
+Every flow asks through here: the lookup screen, and the task screens that need a product, a bin
+or a GS1 label's lot, expiry and quantity. The server parses GS1; the handheld only reads the
+elements it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from handheld.logic.capture import GS
+
+# A bin's parents up to its warehouse (a warehouse > zone > aisle > bin tree, and two more levels).
+_PARENTS = "code " + "parent { code " * 5 + "}" * 5
+_RESOLUTION = f"""
+      code kind message expiresOn
+      product {{ sku name unit tracksLots barcodes {{ code }} }}
+      location {{ name {_PARENTS} }}
+      lot {{ code expiresOn product {{ sku name unit tracksLots }} }}
+      gs1 {{ ai title value }}
+"""
+# A lookup: the server keeps the scan in its scan log.
+SCAN = f"""
+mutation Scan($input: ScanInput!) {{
+  scanBarcode(input: $input) {{ resolution {{ {_RESOLUTION} }} errors {{ code message }} }}
+}}
+"""
+# A task's scan: not logged on its own, but sent with the write it leads to (logged with its move).
+RESOLVE = f"query Resolve($code: String!) {{ resolveBarcode(code: $code) {{ {_RESOLUTION} }} }}"
+# GS1 application identifiers that carry a count of items: (30) variable count, (37) count of trade items.
+COUNT_AIS = ("30", "37")
+
+
+class Link(Protocol):
+    """A GraphQL client, or the courier in front of one."""
+
+    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The server's answer about one code, flattened for the flows."""
+
+    code: str
+    kind: str
+    message: str = ""
+    sku: str = ""
+    product_name: str = ""
+    unit: str = ""
+    tracks_lots: bool = False
+    barcodes: tuple[str, ...] = ()
+    location: str = ""
+    location_name: str = ""
+    warehouse: str = ""  # the root of the scanned location's tree; "" when not known
+    lot: str = ""
+    expires_on: str = ""
+    gs1: tuple[tuple[str, str, str], ...] = field(default=())  # (ai, title, value)
+
+    def gs1_value(self, *ais: str) -> str:
+        return next((value for ai, _, value in self.gs1 if ai in ais), "")
+
+    @property
+    def gs1_lot(self) -> str:
+        return self.lot or self.gs1_value("10")
+
+    @property
+    def gs1_quantity(self) -> Decimal | None:
+        """The count a GS1 label carries ((30) or (37)), if any."""
+        text = self.gs1_value(*COUNT_AIS)
+        try:
+            return Decimal(text) if text else None
+        except InvalidOperation:
+            return None
+
+    @property
+    def misread(self) -> bool:
+        """The code is no valid barcode (a wrong check digit, malformed GS1): scanning again may fix it."""
+        text = self.message.lower()
+        return self.kind == "UNKNOWN" and ("check digit" in text or "malformed" in text)
+
+
+def clean_code(raw: str) -> str:
+    # A wedge scanner may add CR/LF or a leading FNC1 (GS); inner GS separators of GS1 data stay.
+    return raw.strip().strip(GS).strip()
+
+
+def display_code(code: str) -> str:
+    """The code as a person can read it: control characters (a GS1 separator) spelled out."""
+    return "".join(
+        "<GS>" if char == GS else (f"<{ord(char):02X}>" if not char.isprintable() else char) for char in code
+    )
+
+
+def resolve(
+    link: Link, code: str, *, device: str | None = None, symbology: str | None = None, log: bool = True
+) -> Resolution:
+    """Ask the server what ``code`` is (``log``: keep it in the scan log); ``ClientError`` when it cannot say."""
+    if log:
+        scan = {"code": code, "device": device, "symbology": symbology}
+        payload = link.execute(SCAN, {"input": scan}).get("scanBarcode") or {}
+    else:
+        payload = {"resolution": link.execute(RESOLVE, {"code": code}).get("resolveBarcode")}
+    found = payload.get("resolution")
+    if not found:
+        errors = payload.get("errors") or [{}]
+        return Resolution(code, "UNKNOWN", str(errors[0].get("message") or "The server did not recognise this code."))
+    return _resolution(code, found)
+
+
+def _resolution(code: str, found: dict[str, Any]) -> Resolution:
+    product = found.get("product") or {}
+    location = found.get("location") or {}
+    lot = found.get("lot") or {}
+    if not product and lot.get("product"):
+        product = lot["product"]
+    return Resolution(
+        code=code,
+        kind=str(found.get("kind") or "UNKNOWN").upper(),
+        message=str(found.get("message") or ""),
+        sku=str(product.get("sku") or ""),
+        product_name=str(product.get("name") or ""),
+        unit=str(product.get("unit") or ""),
+        tracks_lots=bool(product.get("tracksLots")),
+        barcodes=tuple(str(b["code"]) for b in product.get("barcodes") or [] if b.get("code")),
+        location=str(location.get("code") or ""),
+        location_name=str(location.get("name") or ""),
+        warehouse=_root(location),
+        lot=str(lot.get("code") or ""),
+        expires_on=str(lot.get("expiresOn") or found.get("expiresOn") or ""),
+        gs1=tuple(
+            (str(e.get("ai")), str(e.get("title") or ""), str(e.get("value") or "")) for e in found.get("gs1") or []
+        ),
+    )
+
+
+def _root(location: dict[str, Any]) -> str:
+    node = location
+    while node and node.get("parent"):
+        node = node["parent"]
+    if not node or "parent" not in node:  # deeper than asked: the warehouse is not known
+        return ""
+    return str(node.get("code") or "")

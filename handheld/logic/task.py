@@ -1,0 +1,204 @@
+"""What the task flows (receive, move) share: scans that fill a form, a quantity from the pad, a
+confirmation that goes through the courier, and fixing a write the server refused.
+
+Plain Python, no Kivy; every method that talks to the server is called on the network thread.
+A scan is resolved with ``resolveBarcode`` (not logged on its own) and sent along with the write
+it leads to, so the server logs it with its move. While offline, codes looked up before are
+resolved from the device's memory; the write waits in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from handheld.client import ClientError, NotSignedIn, Unreachable
+from handheld.logic.cache import LookupCache
+from handheld.logic.capture import Captured
+from handheld.logic.commands import CANCEL, CONFIRM, command
+from handheld.logic.courier import REFUSED, SENT, Courier, Delivery
+from handheld.logic.outbox import Entry
+from handheld.logic.quantity import QuantityEntry
+from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
+from handheld.logic.scan import BAD, GOOD, QUIET, WARN
+
+RESOLUTIONS = "#resolutions"  # the cache's "warehouse" for task resolutions (they are not per warehouse)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to tell the worker after a scan, a key or a confirmation."""
+
+    feedback: str
+    message: str
+    done: Delivery | None = None
+    signed_out: bool = False
+
+
+class TaskFlow:
+    """A form filled by scans; subclasses say which scan fills what and what the write is."""
+
+    operation = ""
+    verb = ""
+
+    def __init__(
+        self, courier: Courier, *, warehouse: str, device: str | None = None, cache: LookupCache | None = None
+    ) -> None:
+        self.courier = courier
+        self.warehouse = warehouse
+        self.device = device
+        self.cache = cache
+        self.quantity = QuantityEntry()
+        self.item_scan: dict[str, Any] | None = None
+        self.fixing: Entry | None = None
+        self.message = ""
+        self.reset()
+
+    def reset(self) -> None:
+        self.quantity = QuantityEntry()
+        self.item_scan = None
+        self.fixing = None
+        self.message = self.prompt
+
+    # What the screen shows.
+    @property
+    def prompt(self) -> str:
+        raise NotImplementedError
+
+    def fields(self) -> list[tuple[str, str, bool]]:
+        """(label, value, is it the next thing to give) for each line of the form."""
+        raise NotImplementedError
+
+    @property
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    # What the worker does.
+    def scan(self, captured: Captured) -> Outcome:
+        """A scanned (or typed) code: a command, a quantity typed on the keys, or something to resolve."""
+        code = clean_code(captured.code)
+        if command(code) in (CONFIRM, CANCEL):
+            return self.command(command(code) or CANCEL)
+        if not code:
+            return Outcome(QUIET, self.prompt)
+        if not captured.by_scanner and _is_quantity(code):
+            return self.typed_quantity(code)
+        try:
+            found = self._resolve(code)
+        except NotSignedIn:
+            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
+        except Unreachable:
+            return self._said(WARN, f"No connection, and {display_code(code)} was not looked up before: "
+                                    "scan it again when the server is back.")  # fmt: skip
+        except ClientError as error:
+            return self._said(BAD, f"The server could not say what {display_code(code)} is: {error.message}")
+        if found.misread:
+            return self._said(BAD, f"Misread: scan again. ({found.message})")
+        return self.apply(found, {"code": code, "symbology": captured.symbology, "device": self.device})
+
+    def apply(self, found: Resolution, scan: dict[str, Any]) -> Outcome:
+        raise NotImplementedError
+
+    def typed_quantity(self, text: str) -> Outcome:
+        self.quantity.set(text)
+        if self.quantity.value is None:
+            return self._said(BAD, f"{text} is no quantity: enter a number above zero.")
+        return self._said(QUIET, self.prompt)
+
+    def key(self, key: str) -> str:
+        """A key of the number pad; the quantity as now shown."""
+        self.quantity.press(key)
+        self.message = self.prompt
+        return self.quantity.text
+
+    def command(self, name: str) -> Outcome:
+        if name == CANCEL:
+            self.reset()
+            return Outcome(QUIET, "Cancelled. " + self.prompt)
+        if not self.ready:
+            return self._said(BAD, "Not yet: " + self.prompt)
+        return self.confirm()
+
+    def confirm(self) -> Outcome:
+        """Send the write (or the fixed one); the form is cleared unless the server refused it."""
+        if not self.ready:
+            return self._said(BAD, "Not yet: " + self.prompt)
+        write, summary = self.write(), self.summary()
+        try:
+            if self.fixing is not None:
+                entry = self.courier.outbox.fix(self.fixing.id, write, summary)
+                delivery = next((d for d in self.courier.drain() if d.entry.id == entry.id), None)
+                delivery = delivery or Delivery(entry, "waiting")
+            else:
+                delivery = self.courier.write(self.operation, write, summary)
+        except NotSignedIn:
+            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
+        if delivery.state == REFUSED:
+            reason = delivery.error.message if delivery.error else "refused"
+            if self.fixing is None:  # the worker is here to fix it: the form keeps it, not the outbox
+                self.courier.outbox.drop(delivery.entry.id)
+            return self._said(BAD, f"Refused: {reason}")
+        self.reset()
+        if delivery.state == SENT:
+            again = " (it had been sent before)" if delivery.replayed else ""
+            return Outcome(GOOD, f"Done: {summary}{again}. {self.prompt}", done=delivery)
+        waiting, _ = self.courier.outbox.counts()
+        return Outcome(WARN, f"No connection: kept, and sent when the server is back ({waiting} waiting). "
+                             f"{self.prompt}", done=delivery)  # fmt: skip
+
+    def write(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def load(self, entry: Entry) -> None:
+        """Fix a refused write: its values back in the form; confirming sends it again with a new key."""
+        self.reset()
+        self.fixing = entry
+        self.item_scan = entry.input.get("scan")
+        self.quantity.set(str(entry.input.get("quantity") or entry.input.get("countedQuantity") or ""))
+        self.message = f"Fix and confirm: {entry.error.message if entry.error else ''}".strip()
+
+    # Helpers.
+    def _said(self, feedback: str, message: str) -> Outcome:
+        self.message = message
+        return Outcome(feedback, message)
+
+    def _resolve(self, code: str) -> Resolution:
+        server = self.courier.server
+        try:
+            found = resolve(self.courier, code, log=False)
+        except Unreachable:
+            cached = self.cache.get(server, RESOLUTIONS, code) if self.cache else None
+            found = _resolution(cached.result, code) if cached is not None else None
+            if found is None:
+                raise
+            return found
+        if self.cache is not None and found.kind in ("PRODUCT", "LOCATION", "LOT"):
+            self.cache.put(server, RESOLUTIONS, [code, found.sku if found.kind == "PRODUCT" else found.location],
+                           asdict(found))  # fmt: skip
+        return found
+
+    def _in_other_warehouse(self, found: Resolution) -> str:
+        if self.warehouse and found.warehouse and found.warehouse != self.warehouse:
+            return f"{found.location} is in warehouse {found.warehouse}; you work in {self.warehouse}."
+        return ""
+
+
+def _resolution(raw: dict[str, Any], code: str) -> Resolution | None:
+    """A resolution kept on the device (None if it was kept by a version that stored another shape)."""
+    known = {f.name for f in fields(Resolution)}
+    try:
+        values = {k: v for k, v in raw.items() if k in known}
+        values.update(code=code, barcodes=tuple(raw.get("barcodes") or ()))
+        values["gs1"] = tuple((str(ai), str(title), str(value)) for ai, title, value in raw.get("gs1") or ())
+        return Resolution(**values)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_quantity(text: str) -> bool:
+    # Typed digits are a count, unless there are as many as a barcode has (EAN-8 and up).
+    whole = text.partition(".")[0]
+    return 0 < len(whole) <= 6 and text.replace(".", "", 1).isdigit()
