@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "server.catalog.models",
     "server.inventory.models",
     "server.audit.models",
+    "server.scanning.models",
     "server.idempotency.models",
     "server.jobs.models",
 ]

@@ -14,8 +14,8 @@ from schema.inventory.types import Location, Lot, StockMove
 from schema.mutations import Payload
 from schema.nodes import MAX_ID, Fetchable
 from server import scanning
-from server.audit import models
 from server.auth.permissions import Permission
+from server.scanning import models
 
 CodeKind = strawberry.enum(scanning.CodeKind, name="CodeKind")
 

@@ -4,7 +4,6 @@ from tortoise import fields
 from tortoise.models import Model
 
 from server.auth.models import User
-from server.inventory.models import StockMove
 
 
 class AuditEntry(Model):
@@ -23,22 +22,3 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("object_type", "object_id"),)
-
-
-class Scan(Model):
-    """A code the handheld scanned, as it was read, and the stock move it caused (if any)."""
-
-    id = fields.BigIntField(primary_key=True)
-    code = fields.CharField(max_length=512)
-    symbology = fields.CharField(max_length=32, null=True)
-    device = fields.CharField(max_length=64, null=True)
-    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "storekeeper.User", related_name="scans", null=True
-    )
-    move: fields.ForeignKeyNullableRelation[StockMove] = fields.ForeignKeyField(
-        "storekeeper.StockMove", related_name="scans", null=True
-    )
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "scan"

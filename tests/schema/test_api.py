@@ -202,7 +202,7 @@ async def test_a_repeated_query_is_validated_once(
 async def test_every_scan_is_kept_with_who_scanned_it_where_and_the_move_it_caused(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
-    from server.audit.models import Scan
+    from server.scanning.models import Scan
 
     scan = {"code": place.bin_a, "symbology": "Code128", "device": "hh-07"}
     looked_up = await graphql.run(SCAN, {"input": scan}, token=admin.token)
@@ -247,7 +247,7 @@ async def test_a_query_with_an_unknown_location_says_so_with_a_code(graphql: Gra
 
 
 async def test_a_gs1_code_with_a_bad_gtin_says_why_and_is_still_logged(graphql: GraphQLClient, admin: Actor) -> None:
-    from server.audit.models import Scan
+    from server.scanning.models import Scan
 
     code = "]C10100000000000001"  # GTIN 00000000000001: wrong check digit
     data = await graphql.run(SCAN, {"input": {"code": code, "device": "hh-gs1"}}, token=admin.token)

@@ -125,7 +125,7 @@ async def test_the_services_take_unpaired_surrogates_from_other_transports(setti
     assert await authenticate("\ud800") is None
     found = await scanning.scan(scanning.ScanInfo(code="A\udcffB\x00"), user_id=None)
     assert found.kind == scanning.CodeKind.UNKNOWN and found.code == "A\\udcffB\\x00"  # echoed storable
-    from server.audit.models import Scan
+    from server.scanning.models import Scan
 
     assert await Scan.filter(code="A\\udcffB\\x00").exists()  # kept, escaped
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.errors import Invalid
-from server.gs1 import GROUP_SEPARATOR as GS
-from server.gs1 import element_string, from_brackets, from_digital_link, known_ai
+from server.scanning.gs1 import GROUP_SEPARATOR as GS
+from server.scanning.gs1 import element_string, from_brackets, from_digital_link, known_ai
 
 
 @pytest.mark.parametrize(

@@ -194,8 +194,9 @@ async def test_lot_tracking_cannot_change_while_the_product_has_stock(place: Pla
 
 
 async def test_a_count_that_matches_is_still_kept_with_its_scan(place: Place, admin: Actor) -> None:
-    from server.audit.models import AuditEntry, Scan
+    from server.audit.models import AuditEntry
     from server.scanning import ScanInfo
+    from server.scanning.models import Scan
 
     await ledger.receive(place.sku, place.bin_a, "3", idempotency_key=key(), actor_id=admin.user_id)
     scan = ScanInfo(code=f"count-{place.bin_a}", device="hh-1")

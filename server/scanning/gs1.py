@@ -1,5 +1,5 @@
 """GS1 data written the two other ways a label carries it, turned into the element string that
-``server.scanning`` parses: the bracketed human-readable form, ``(01)04006381333931(10)LOT42``,
+``server.scanning.service`` parses: the bracketed human-readable form, ``(01)04006381333931(10)LOT42``,
 and a GS1 Digital Link URL, ``https://id.gs1.org/01/04006381333931/10/LOT42?17=271231``.
 
 Pure functions: no database, no I/O.

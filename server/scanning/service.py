@@ -13,23 +13,21 @@ from biip import ParseError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from server import gs1, sql
-from server.audit.models import Scan
+from server import sql
 from server.catalog.barcodes import gtin14, looks_like_gtin
 from server.catalog.models import BARCODE, SKU, Barcode, Product
 from server.clock import now
 from server.commands import Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
-from server.text import Text, column_length, for_log, storable
+from server.scanning import gs1
+from server.scanning.models import DEVICE, LOGGED_CODE_LENGTH, SYMBOLOGY, Scan
+from server.text import for_log, storable
 
 # The longest code a symbology holds (a QR code in numeric mode); longer is no scan.
 MAX_SCAN_LENGTH = 7089
-LOGGED_CODE_LENGTH = column_length(Scan, "code")
 # A GS1 label carries a handful of elements (GTIN, lot, dates, serial, quantity ...); far more is no label.
 MAX_GS1_ELEMENTS = 32
-SYMBOLOGY = Text("symbology", column_length(Scan, "symbology"))
-DEVICE = Text("device", column_length(Scan, "device"))
 
 
 class CodeKind(StrEnum):
