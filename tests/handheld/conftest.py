@@ -246,3 +246,11 @@ def on_hand(client: GraphQLClient, sku: str, location: str, lot: str | None = No
         ),
         Decimal(0),
     )
+
+
+@pytest.fixture(scope="module")
+def handheld(server: DemoServer) -> Iterator[Handheld]:
+    """One device signed in to the demo server, shared by a module's tests."""
+    handheld = Handheld.signed_in(server.url, tracked=False)
+    yield handheld
+    handheld.session.close()

@@ -4,7 +4,6 @@ chosen warehouse; and what the worker sees while the server is away."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -32,13 +31,6 @@ mutation R($input: ReceiveStockInput!) { receiveStock(input: $input) { moves { s
 """
 SCANS = "query L($device: String) { scans(device: $device, last: 10) { edges { node { code username } } } }"
 EMPTY_BIN = {"warehouseCode": "WH1", "code": "WH1-HH-99", "name": "Handheld test bin"}
-
-
-@pytest.fixture(scope="module")
-def handheld(server: DemoServer) -> Iterator[Handheld]:
-    handheld = Handheld.signed_in(server.url, tracked=False)
-    yield handheld
-    handheld.session.close()
 
 
 @pytest.fixture

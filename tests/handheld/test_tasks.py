@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from handheld.logic.scan import BAD, GOOD, WARN
 from tests.handheld.conftest import STOCK_OF, Handheld, on_hand
 
 if TYPE_CHECKING:
-    from tests.handheld.conftest import DemoServer, RestartableServer
+    from tests.handheld.conftest import RestartableServer
 
 COFFEE_GTIN = "00000096385074"  # COFFEE-1KG, tracks lots
 MUG_EAN = "5901234123457"  # MUG-WHITE: 40 in WH1-B-01
@@ -37,13 +36,6 @@ def scanned(code: str) -> Captured:
 
 def typed(text: str) -> Captured:
     return Captured(text, by_scanner=False)
-
-
-@pytest.fixture(scope="module")
-def handheld(server: DemoServer) -> Iterator[Handheld]:
-    handheld = Handheld.signed_in(server.url, tracked=False)
-    yield handheld
-    handheld.session.close()
 
 
 @pytest.fixture

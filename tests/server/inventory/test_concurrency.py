@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -97,13 +98,14 @@ async def test_a_posting_really_holds_the_product_and_its_locations_for_share(
     assert lookups and all(s.rstrip().endswith("FOR SHARE") for s in lookups), lookups
 
 
-async def test_a_location_and_a_product_created_at_once_never_share_a_code(place: Place, admin: Actor) -> None:
-    from server.catalog.service import ProductDetails, create_product
+async def _only_one_takes_the_code(
+    first: Callable[[str], Awaitable[Any]], second: Callable[[str], Awaitable[Any]]
+) -> None:
+    """Twenty rounds of two writes claiming one fresh code at once: exactly one may have it."""
     from server.errors import AlreadyExists
-    from server.inventory.locations import create_location
     from tests.conftest import unique
 
-    async def made(creation: Any) -> bool:
+    async def made(creation: Awaitable[Any]) -> bool:
         try:
             await creation
         except AlreadyExists:
@@ -111,31 +113,28 @@ async def test_a_location_and_a_product_created_at_once_never_share_a_code(place
         return True
 
     for _ in range(20):
-        code = unique("BOTH")
-        outcomes = await asyncio.gather(
-            made(create_location(place.warehouse, code, code, actor_id=admin.user_id)),
-            made(create_product(code, ProductDetails(name=code), actor_id=admin.user_id)),
-        )
-        assert outcomes.count(True) == 1, outcomes
+        code = unique("CODE")
+        outcomes = await asyncio.gather(made(first(code)), made(second(code)))
+        assert outcomes.count(True) == 1, (code, outcomes)
+
+
+async def test_a_location_and_a_product_created_at_once_never_share_a_code(place: Place, admin: Actor) -> None:
+    from server.catalog.service import ProductDetails, create_product
+    from server.inventory.locations import create_location
+
+    await _only_one_takes_the_code(
+        lambda code: create_location(place.warehouse, code, code, actor_id=admin.user_id),
+        lambda code: create_product(code, ProductDetails(name=code), actor_id=admin.user_id),
+    )
 
 
 async def test_a_sku_and_another_products_barcode_claimed_at_once_never_share_a_code(admin: Actor) -> None:
     from server.catalog.service import ProductDetails, create_product
-    from server.errors import AlreadyExists
     from tests.conftest import unique
 
-    async def made(creation: Any) -> bool:
-        try:
-            await creation
-        except AlreadyExists:
-            return False
-        return True
-
-    for _ in range(20):
-        code = unique("SHARED")
-        outcomes = await asyncio.gather(
-            made(create_product(code, ProductDetails(name="By SKU"), actor_id=admin.user_id)),
-            made(create_product(unique("OTHER"), ProductDetails(name="By barcode", barcodes=[code]),
-                                actor_id=admin.user_id)),
-        )  # fmt: skip
-        assert outcomes.count(True) == 1, outcomes
+    await _only_one_takes_the_code(
+        lambda code: create_product(code, ProductDetails(name="By SKU"), actor_id=admin.user_id),
+        lambda code: create_product(
+            unique("OTHER"), ProductDetails(name="By barcode", barcodes=[code]), actor_id=admin.user_id
+        ),
+    )
