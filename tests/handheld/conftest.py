@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handheld.client import GraphQLClient
+from handheld.client import GraphQLClient, NotSignedIn
 from handheld.logic.cache import LookupCache
 from handheld.logic.courier import Courier
 from handheld.logic.outbox import Outbox
-from handheld.logic.session import HandheldConfig, Session
+from handheld.logic.session import ME, HandheldConfig, Session
 from handheld.logic.store import DeviceStore
 from tests.live_server import free_port, run_storekeeper, serving, storekeeper_command
 
@@ -254,3 +254,13 @@ def handheld(server: DemoServer) -> Iterator[Handheld]:
     handheld = Handheld.signed_in(server.url, tracked=False)
     yield handheld
     handheld.session.close()
+
+
+def token_works(url: str, token: str) -> bool:
+    """Whether the server still takes ``token`` (a session the handheld ended is refused)."""
+    try:
+        with GraphQLClient(url, token=token) as client:
+            client.execute(ME)
+    except NotSignedIn:
+        return False
+    return True

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from handheld.client import GraphQLClient, NotSignedIn
-from handheld.logic.session import ME
-from tests.handheld.conftest import on_hand
+from handheld.client import GraphQLClient
+from tests.handheld.conftest import on_hand, token_works
 from tests.live_server import stop
 
 if TYPE_CHECKING:
@@ -217,15 +216,6 @@ def _handset(handsets: list[Handset], display: str, tmp_path: Path, url: str, pa
     return handset.start()
 
 
-def _token_works(url: str, token: str) -> bool:
-    try:
-        with GraphQLClient(url, token=token) as client:
-            client.execute(ME)
-    except NotSignedIn:
-        return False
-    return True
-
-
 def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
@@ -274,13 +264,13 @@ def test_a_session_survives_a_restart_and_signing_out_ends_it_on_the_server(
     app.out.wait_for("session resumed (online)")
     assert "scan result: PRODUCT TSHIRT-RED-M " in app.answer("4006381333931")
     token = app.stored("token")
-    assert token and _token_works(server.url, token)
+    assert token and token_works(server.url, token)
 
     app.out.wait_for("asked to confirm signing out", since=app.scan("SK:SIGNOUT"))
     mark = app.scan("SK:CONFIRM")
     app.out.wait_for("signed out: Signed out.", since=mark)
     app.out.wait_for("sign-in form waits in password", since=mark)
-    assert not _token_works(server.url, token), "signing out must end the session on the server"
+    assert not token_works(server.url, token), "signing out must end the session on the server"
 
     # A scan now must not land in the password field (nor sign in with it, nor lock the account).
     mark = app.scan("4006381333931", delay="0")

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from handheld.client import GraphQLClient, NotSignedIn, UserError, user_errors
+from handheld.client import GraphQLClient, UserError, user_errors
 from handheld.logic.capture import ScannerSetup
 from handheld.logic.session import DEFAULT_SERVER_URL, ME, TO_REVOKE, HandheldConfig, Session
 from handheld.logic.store import DeviceStore
-from tests.handheld.conftest import new_session, sign_in
+from tests.handheld.conftest import new_session, sign_in, token_works
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,15 +35,6 @@ def session() -> Iterator[Session]:
     session = new_session()
     yield session
     session.sign_out()
-
-
-def _token_works(url: str, token: str) -> bool:
-    try:
-        with GraphQLClient(url, token=token) as client:
-            client.execute(ME)
-    except NotSignedIn:
-        return False
-    return True
 
 
 def test_signs_in_with_the_demo_credentials(server: DemoServer, session: Session) -> None:
@@ -170,13 +161,13 @@ def test_a_restart_while_the_server_is_away_carries_on_offline(restartable: Rest
 def test_signing_out_revokes_the_token_on_the_server(server: DemoServer) -> None:
     session = sign_in(server.url)
     token = session.client.token
-    assert token and _token_works(server.url, token)
+    assert token and token_works(server.url, token)
 
     message = session.sign_out()
 
     assert message == "Signed out."
     assert not session.signed_in
-    assert not _token_works(server.url, token), "the server must no longer take the token"
+    assert not token_works(server.url, token), "the server must no longer take the token"
 
 
 def test_signing_out_while_the_server_is_away_revokes_the_token_when_it_is_back(
@@ -193,7 +184,7 @@ def test_signing_out_while_the_server_is_away_revokes_the_token_when_it_is_back(
 
     assert session.revoke_pending() == 0
     assert session.store.get_list(TO_REVOKE) == []
-    assert not _token_works(restartable.url, token)
+    assert not token_works(restartable.url, token)
 
 
 def test_signing_out_keeps_who_and_where_but_not_the_token(server: DemoServer) -> None:
