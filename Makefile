@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint schema test-sqlite test-postgres clean
+.PHONY: install run test lint schema migration test-sqlite test-postgres clean
 
 $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: install
 
 schema: install
 	$(BIN)/storekeeper export-schema --output schema/schema.graphql
+
+# While the commerce core is being built its tables are one unreleased migration, rewritten from
+# the models (so several people can change models at once); it is frozen when it lands.
+migration: install
+	rm -f server/migrations/0003_commerce.py
+	$(BIN)/tortoise makemigrations --name commerce
 
 # The suite runs once per database, each in its own process (Tortoise keeps a model's SQL
 # dialect for the life of the process). PostgreSQL runs when STOREKEEPER_TEST_DATABASE_URL is set.

@@ -15,14 +15,23 @@ from schema.auth.queries import AuthQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.context import Info
-from schema.documents import DocumentCache
+from schema.documents.mutations import DocumentsMutation
+from schema.documents.queries import DocumentsQuery
+from schema.documents.subscriptions import DocumentsSubscription
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.subscriptions import InventorySubscription
 from schema.jobs.mutations import JobsMutation
+from schema.money.mutations import MoneyMutation
+from schema.money.queries import MoneyQuery
 from schema.nodes import resolve_global_id
+from schema.partners.mutations import PartnersMutation
+from schema.partners.queries import PartnersQuery
 from schema.policy import Policy, RequestPolicy
+from schema.printing.mutations import PrintingMutation
+from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
+from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -30,19 +39,31 @@ from server.settings import get_settings
 
 
 @strawberry.type
-class Query(AuthQuery, CatalogQuery, InventoryQuery, ScanningQuery):
+class Query(
+    AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery
+):
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
         return await resolve_global_id(info, id)
 
 
 @strawberry.type
-class Mutation(AuthMutation, CatalogMutation, InventoryMutation, JobsMutation, ScanningMutation):
+class Mutation(
+    AuthMutation,
+    CatalogMutation,
+    DocumentsMutation,
+    InventoryMutation,
+    JobsMutation,
+    MoneyMutation,
+    PartnersMutation,
+    ScanningMutation,
+    PrintingMutation,
+):
     pass
 
 
 @strawberry.type
-class Subscription(InventorySubscription):
+class Subscription(DocumentsSubscription, InventorySubscription):
     pass
 
 

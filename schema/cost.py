@@ -40,7 +40,17 @@ from graphql.utilities import get_operation_ast
 
 from server.auth.permissions import Permission
 from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
+from server.catalog.packagings import MAX_BARCODES_PER_PACKAGING, MAX_PACKAGINGS
+from server.catalog.units import MAX_UNITS_PER_CATEGORY
+from server.documents.attachments import MAX_ATTACHMENTS
+from server.documents.kinds import MAX_REASONS, MAX_STATES
+from server.documents.lines import MAX_LINES
+from server.documents.service import MAX_DELIVERIES_SHOWN, MAX_MARKS
+from server.errors import MAX_ERRORS
 from server.inventory.posting import MAX_LOTS_PER_POSTING
+from server.mail.service import MAX_RECIPIENTS
+from server.partners import models as partners
+from server.printing.view import Column
 from server.scanning import MAX_GS1_ELEMENTS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
@@ -60,12 +70,31 @@ PAGE = None  # the server's max_page_size, as the field's resolver limits it
 # schema and fails for any list missing here.
 LIST_CAPS: dict[str, ListCap] = {
     "Product.barcodes": ListCap(MAX_BARCODES_PER_PRODUCT, "the catalog refuses more barcodes per product"),
+    "Product.packagings": ListCap(MAX_PACKAGINGS, "the catalog refuses more packaging levels per product"),
+    "Product.units": ListCap(MAX_UNITS_PER_CATEGORY, "the catalog refuses more units in a category"),
+    "Packaging.barcodes": ListCap(MAX_BARCODES_PER_PACKAGING, "the catalog refuses more barcodes per packaging level"),
     "BarcodeResolution.gs1": ListCap(MAX_GS1_ELEMENTS, "a code with more GS1 elements is refused as no label"),
     "Me.permissions": ListCap(len(Permission), "a role grants some of the named permissions"),
+    "Party.roles": ListCap(len(partners.PartyRole), "a party holds each role at most once"),
+    "Party.marks": ListCap(partners.MAX_MARKS, "the partners area refuses more marks per party"),
+    "Party.contacts": ListCap(partners.MAX_CONTACTS, "the partners area refuses more contacts per party"),
+    "Party.addresses": ListCap(partners.MAX_ADDRESSES, "the partners area refuses more addresses per party"),
+    "Store.warehouses": ListCap(partners.MAX_WAREHOUSES_PER_STORE, "a store is refused more warehouses"),
+    "Employee.stores": ListCap(partners.MAX_STORES_PER_EMPLOYEE, "an employee is refused more stores"),
     "StockPayload.moves": ListCap(MAX_LOTS_PER_POSTING, "one move per lot a posting draws from, at most that many"),
     "Subscription.stockLevels": ListCap(PAGE, "each event reads one page of the product's levels"),
     # Every payload implements Payload: its errors are declared once, for the interface and all of them.
-    "Payload.errors": ListCap(1, "schema.mutations.answer maps the one DomainError of a call to one UserError"),
+    "Payload.errors": ListCap(MAX_ERRORS, "schema.mutations.answer reports at most MAX_ERRORS problems of a call"),
+    "Query.documentTypes": ListCap(50, "the document types declared in server/documents/registry.py"),
+    "DocumentType.states": ListCap(MAX_STATES, "a document type declares a few states"),
+    "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),
+    "Document.lines": ListCap(MAX_LINES, "a document is refused more lines"),
+    "Document.marks": ListCap(MAX_MARKS, "a document is refused more marks"),
+    "Document.attachments": ListCap(MAX_ATTACHMENTS, "a document is refused more files"),
+    "Document.actions": ListCap(MAX_STATES, "a document type declares a few transitions"),
+    "Document.deliveries": ListCap(MAX_DELIVERIES_SHOWN, "the latest messages that sent the document"),
+    "Delivery.to": ListCap(MAX_RECIPIENTS, "the outbox refuses more recipients per message"),
+    "PrintTemplate.columns": ListCap(len(Column), "a template shows each column at most once"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

@@ -22,8 +22,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-from schema.documents import MAX_DOCUMENT_LENGTH
 from schema.policy import UNAUTHENTICATED
+from schema.query_cache import MAX_DOCUMENT_LENGTH
 from server.auth.service import Principal, authenticate
 from server.jobs.queue import JobQueue
 from server.settings import Settings

@@ -12,7 +12,10 @@ from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
     from schema.catalog.loaders import CatalogLoaders
+    from schema.documents.loaders import DocumentsLoaders
     from schema.inventory.loaders import InventoryLoaders
+    from schema.money.loaders import MoneyLoaders
+    from schema.partners.loaders import PartnersLoaders
 
 T = TypeVar("T")
 
@@ -45,7 +48,25 @@ class Loaders:
         return CatalogLoaders()
 
     @cached_property
+    def documents(self) -> DocumentsLoaders:
+        from schema.documents.loaders import DocumentsLoaders
+
+        return DocumentsLoaders()
+
+    @cached_property
     def inventory(self) -> InventoryLoaders:
         from schema.inventory.loaders import InventoryLoaders
 
         return InventoryLoaders()
+
+    @cached_property
+    def money(self) -> MoneyLoaders:
+        from schema.money.loaders import MoneyLoaders
+
+        return MoneyLoaders()
+
+    @cached_property
+    def partners(self) -> PartnersLoaders:
+        from schema.partners.loaders import PartnersLoaders
+
+        return PartnersLoaders()

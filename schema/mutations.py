@@ -16,7 +16,7 @@ import strawberry
 from schema.errors import UserError
 from schema.permissions import require
 from server.auth.permissions import Permission
-from server.errors import DomainError
+from server.errors import MAX_ERRORS, DomainError, ManyErrors
 
 R = TypeVar("R")
 P = TypeVar("P", bound="Payload")
@@ -42,5 +42,14 @@ async def answer(payload: type[P], call: Callable[[], Awaitable[R]], shown: Call
         result = await call()
     except DomainError as error:
         return payload(errors=[UserError.from_domain(error)])
+    except ManyErrors as many:
+        return payload(errors=[UserError.from_domain(error) for error in _reported(many.errors)])
     done = shown(result)
     return await done if inspect.isawaitable(done) else done
+
+
+def _reported(errors: list[DomainError]) -> list[DomainError]:
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    more = len(errors) - (MAX_ERRORS - 1)
+    return [*errors[: MAX_ERRORS - 1], DomainError(f"... and {more} more problems like these: fix those first.")]

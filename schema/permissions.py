@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.permission import BasePermission
 
+from schema.policy import TOKEN_ENDED, unauthenticated
 from server.auth.permissions import Permission
+from server.auth.service import recheck
 from server.errors import ErrorCode
 
 
@@ -21,3 +24,16 @@ def require(permission: Permission) -> type[BasePermission]:
 
     Required.__name__ = f"Requires_{permission.name}"
     return Required
+
+
+async def still_allowed(info: Any, permission: Permission) -> None:
+    """A subscription outlives the check made when it started: before each event, check the
+    token again (logged out, revoked, expired?) and that its role still grants ``permission``."""
+    principal = info.context.principal
+    current = await recheck(principal) if principal is not None else None
+    info.context.principal = current
+    if current is None:
+        raise unauthenticated(TOKEN_ENDED)
+    if not current.can(permission):
+        message = f"You need the {permission.value} permission."
+        raise GraphQLError(message, extensions={"code": ErrorCode.FORBIDDEN.value})

@@ -37,10 +37,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
-from schema.documents import MAX_DOCUMENT_LENGTH
 from schema.http import MAX_BODY_BYTES, HTTPError, principal_from
 from schema.loaders import Loaders
 from schema.policy import SIGN_IN_FIRST
+from schema.query_cache import MAX_DOCUMENT_LENGTH
 from server.errors import ErrorCode
 from server.jobs.queue import JobQueue
 from server.settings import Settings

@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL over HTTP and WebSocket at /graphql, a health check at /healthz."""
+"""The ASGI app: GraphQL over HTTP and WebSocket at /graphql, document PDFs, a health check at /healthz."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
 from server import db, events
+from server.documents.output import printable
+from server.printing.http import pdf_endpoint
 from server.settings import Settings, get_settings
 
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", endpoint.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             WebSocketRoute("/graphql", SubscriptionApp(schema, settings, queue=lambda: endpoint.queue)),
+            Route("/documents/{id:int}/pdf", pdf_endpoint(printable), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/", home),
         ],

@@ -17,6 +17,11 @@ MODEL_MODULES = [
     "server.scanning.models",
     "server.idempotency.models",
     "server.jobs.models",
+    "server.partners.models",
+    "server.money.models",
+    "server.documents.models",
+    "server.printing.models",
+    "server.mail.models",
 ]
 
 
@@ -64,9 +69,14 @@ async def migrate(settings: Settings) -> None:
     await open_database(settings)
     try:
         from server.auth.service import ensure_default_roles
+        from server.catalog.units import ensure_default_units
         from server.inventory.locations import ensure_virtual_locations
+        from server.money.rates import ensure_company, ensure_currencies
 
         await ensure_default_roles()
         await ensure_virtual_locations()
+        await ensure_default_units()
+        await ensure_currencies()
+        await ensure_company()
     finally:
         await close_database()

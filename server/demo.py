@@ -1,4 +1,5 @@
-"""Demo data for a first start: a warehouse with bins, products with barcodes, some stock, a user."""
+"""Demo data for a first start: a warehouse with bins, products with barcodes, some stock, a user, and the
+commerce core (parties, a store, money, packaging, documents)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ _PRODUCTS = [
     ("MUG-WHITE", "Mug, white, 300 ml", "5901234123457", "Kitchen", "Contoso",
      {"color": "white", "material": "ceramic"}),
     ("COFFEE-1KG", "Coffee beans, 1 kg", "96385074", "Grocery", "Contoso", {"style": "dark roast"}),
+    # No stock of its own: the demo documents bring it in (see server/documents/demo.py).
+    ("NOTEBOOK-A5", "Notebook, A5, dotted", "5901234123464", "Stationery", "Contoso", {"size": "A5"}),
 ]  # fmt: skip
 _BINS = [("WH1-A", "Zone A", None), ("WH1-A-01", "Bin A-01", "WH1-A"), ("WH1-A-02", "Bin A-02", "WH1-A"),
          ("WH1-B", "Zone B", None), ("WH1-B-01", "Bin B-01", "WH1-B")]  # fmt: skip
@@ -47,4 +50,18 @@ async def seed_demo() -> bool:
         await ledger.receive(
             sku, bin_code, Decimal(quantity), lot=lot, actor_id=user.id, idempotency_key=f"demo:{sku}:{bin_code}"
         )
+    await load_commerce_demo(user.id)
     return True
+
+
+async def load_commerce_demo(user_id: int) -> None:
+    """Parties, the MAIN store, currencies, taxes, price lists, packaging levels and documents in every state."""
+    from server.catalog.demo import load_demo_packaging
+    from server.documents.demo import load_demo as load_documents
+    from server.money.demo import load_demo as load_money
+    from server.partners.demo import load_demo as load_partners
+
+    await load_partners()
+    await load_money()
+    await load_demo_packaging(actor_id=user_id)
+    await load_documents(user_id)

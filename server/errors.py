@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+Field = str | tuple[str | int, ...]  # an input's name, or its path: ("lines", 3, "quantity")
+
 
 class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
@@ -20,6 +22,9 @@ class ErrorCode(StrEnum):
     LOT_EXPIRED = "LOT_EXPIRED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    STALE = "STALE"
+    APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
 
 
 class DomainError(Exception):
@@ -28,14 +33,17 @@ class DomainError(Exception):
 
     code: ErrorCode = ErrorCode.INVALID
 
-    def __init__(
-        self, message: str, *, field: str | tuple[str | int, ...] | None = None, code: ErrorCode | None = None
-    ) -> None:
+    def __init__(self, message: str, *, field: Field | None = None, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         if code is not None:
             self.code = code
+
+    def at(self, field: Field) -> DomainError:
+        """The same error, placed at another input (a line of a document, say)."""
+        self.field = field
+        return self
 
     @property
     def path(self) -> list[str]:
@@ -49,6 +57,18 @@ class DomainError(Exception):
     def extensions(self) -> dict[str, object]:
         """Where one escapes as a GraphQL error (in a query, say), clients still get the code and the path."""
         return {"code": self.code.value, **({"field": self.path} if self.field else {})}
+
+
+# A document of 2,000 lines may have as many problems; a client needs the first ones and the count.
+MAX_ERRORS = 50
+
+
+class ManyErrors(Exception):
+    """Several expected failures found at once (every short line of a document): all are reported."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = errors
 
 
 class NotFound(DomainError):

@@ -139,3 +139,11 @@ def stock_topic(product_id: int) -> str:
 
 def publish_stock_changed(product_id: int) -> None:
     broker.publish(stock_topic(product_id), {"product_id": product_id})
+
+
+def document_topic(document_id: int) -> str:
+    return f"document:{document_id}"
+
+
+def publish_document_changed(document_id: int, state: str, version: int) -> None:
+    broker.publish(document_topic(document_id), {"document_id": document_id, "state": state, "version": version})

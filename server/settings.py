@@ -70,6 +70,10 @@ class Settings:
     # Prefixes every Redis key and channel of this deployment, so deployments can share a Redis.
     # Empty means: derived from the database URL (one database, one deployment).
     redis_namespace: str = ""
+    # Where mail goes (server/mail/smtp.py): smtp://, smtp+starttls:// or smtps://user:password@host:port.
+    # None: mail waits in the outbox until it is set.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "storekeeper@localhost"
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -81,6 +85,16 @@ class Settings:
             raise ConfigurationError("idempotency keys must be kept at least 7 days: handhelds queue offline")
         if self.redis_namespace and not _NAMESPACE.fullmatch(self.redis_namespace):
             raise ConfigurationError("STOREKEEPER_REDIS_NAMESPACE has 1 to 32 letters, digits, '-' or '_'")
+        from server.mail.addresses import valid_address
+        from server.mail.smtp import SmtpServer, SmtpUrlError
+
+        if self.smtp_url is not None:
+            try:
+                SmtpServer.from_url(self.smtp_url)
+            except SmtpUrlError as error:
+                raise ConfigurationError(f"STOREKEEPER_SMTP_URL: {error}") from None
+        if not valid_address(self.mail_from):
+            raise ConfigurationError("STOREKEEPER_MAIL_FROM must be a plain address: name@example.com")
 
     @property
     def namespace(self) -> str:
@@ -123,6 +137,8 @@ class Settings:
             ),
             redis_namespace=env.get("STOREKEEPER_REDIS_NAMESPACE", ""),
             database_pool_size=_positive_int(env, "STOREKEEPER_DATABASE_POOL_SIZE", 10),
+            smtp_url=env.get("STOREKEEPER_SMTP_URL") or None,
+            mail_from=env.get("STOREKEEPER_MAIL_FROM") or cls.mail_from,
         )
 
 

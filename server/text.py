@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from tortoise.models import Model
 
-from server.errors import Invalid
+from server.errors import Field, Invalid
 
 # Zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji need.
 _JOINERS = frozenset("\u200c\u200d")
@@ -85,7 +85,7 @@ class Code:
             return text
         return None
 
-    def clean(self, value: object, field: str) -> str:
+    def clean(self, value: object, field: Field) -> str:
         key = self.key(value)
         if key is None:
             raise Invalid(f"A {self.label} has 1 to {self.max_length} {self.rule}.", field=field)
@@ -113,14 +113,14 @@ class Text:
         text = self._normal(value)
         return text or None
 
-    def clean(self, value: object, field: str) -> str:
+    def clean(self, value: object, field: Field) -> str:
         """The text to store; it must not be empty."""
         text = self.optional(value, field)
         if text is None:
             raise Invalid(f"The {self.label} must not be empty.", field=field)
         return text
 
-    def optional(self, value: object, field: str) -> str | None:
+    def optional(self, value: object, field: Field) -> str | None:
         """The text to store, or None for an empty one."""
         text = self._normal(value)
         if text is None:
@@ -145,7 +145,7 @@ class Opaque:
         text = value.strip()
         return text if 0 < len(text) <= self.max_length and text.isprintable() else None
 
-    def clean(self, value: object, field: str) -> str:
+    def clean(self, value: object, field: Field) -> str:
         key = self.key(value)
         if key is None:
             raise Invalid(f"The {self.label} has 1 to {self.max_length} printable characters.", field=field)

@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -20,6 +20,9 @@ from server.auth import service as auth
 from server.inventory.lookups import forget_cached_locations
 from server.settings import Settings, use_settings
 from workers.queue import InProcessQueue
+
+if TYPE_CHECKING:
+    from tests.server.mail.smtp_server import MailServer
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -219,3 +222,25 @@ async def place(settings: Settings, admin: Actor) -> Place:
     await create_product(sku, ProductDetails(name="Widget"), actor_id=admin.user_id)
     await create_product(lot_sku, ProductDetails(name="Yoghurt", tracks_lots=True), actor_id=admin.user_id)
     return Place(warehouse, bins[0], bins[1], sku, lot_sku)
+
+
+@pytest.fixture
+async def store(place: Place, admin: Actor) -> str:
+    """A store in EUR holding the place's warehouse; its code."""
+    from server.partners.stores import StoreDetails, create_store
+
+    code = unique("S")[:12]
+    await create_store(code, StoreDetails(name="Shop", currency="EUR", warehouses=[place.warehouse]),
+                       actor_id=admin.user_id)  # fmt: skip
+    return code
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    from tests.server.mail.smtp_server import MailServer
+
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()

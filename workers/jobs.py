@@ -10,6 +10,7 @@ from typing import Any
 from server import idempotency
 from server.inventory import check
 from server.jobs import service as job_records
+from server.mail import service as mail
 
 log = logging.getLogger(__name__)
 Job = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -49,6 +50,13 @@ async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
 
+@tracked
+async def deliver_mail(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Send the mail that is due; safe to run any time, twice at once included (messages are claimed)."""
+    report = await mail.deliver_due()
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
 async def sweep_lost_jobs(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"requeued": await job_records.sweep_lost(ctx["queue"])}
 
@@ -57,4 +65,5 @@ FUNCTIONS: dict[str, Job] = {
     "check_ledger": check_ledger,
     "purge_idempotency_keys": purge_idempotency_keys,
     "sweep_lost_jobs": sweep_lost_jobs,
+    mail.DELIVER_MAIL: deliver_mail,
 }

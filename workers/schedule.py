@@ -1,5 +1,9 @@
-"""When the daily jobs run. arq's cron runs them on a worker; without Redis the server runs
-the same schedule in-process (``run_in_process``), and resumes jobs a previous process left."""
+"""When the scheduled jobs run. arq's cron runs them on a worker; without Redis the server runs
+the same schedule in-process (``run_in_process``), and resumes jobs a previous process left.
+
+Daily jobs run once a day under an id of their day. Minutely ones (mail delivery) are called
+directly, one run after the other, without a job record each: 1,440 records a day would say
+nothing, and each run is idempotent, so a run lost with the process is simply the next one."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 
 from server.clock import now
+from server.mail.service import DELIVER_MAIL
 from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS
 from workers.queue import InProcessQueue
 
@@ -17,6 +22,7 @@ DAILY: dict[str, time] = {
     CHECK_LEDGER: time(3, 0, tzinfo=UTC),
     PURGE_IDEMPOTENCY_KEYS: time(4, 30, tzinfo=UTC),
 }
+EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 
 
 def next_run(after: datetime) -> tuple[datetime, str]:
@@ -35,8 +41,31 @@ def job_id(name: str, due: datetime) -> str:
     return f"cron:{name}:{due:%Y-%m-%d}"
 
 
+def next_minute(after: datetime) -> datetime:
+    """The start of the minute after ``after``: when the minutely jobs run next."""
+    return after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 async def run_in_process(queue: InProcessQueue) -> None:
     await queue.resume_unfinished()
+    async with asyncio.TaskGroup() as group:  # cancelling the schedule cancels both loops
+        group.create_task(_daily(queue))
+        group.create_task(_every_minute(queue))
+
+
+async def _every_minute(queue: InProcessQueue) -> None:
+    from workers.jobs import FUNCTIONS
+
+    while True:
+        await asyncio.sleep(max((next_minute(now()) - now()).total_seconds(), 0))
+        for name in EVERY_MINUTE:
+            try:
+                await FUNCTIONS[name]({"queue": queue})
+            except Exception:  # a failed run must not end the schedule; the next minute tries again
+                log.exception("scheduled job %s failed", name)
+
+
+async def _daily(queue: InProcessQueue) -> None:
     while True:
         due, name = next_run(now())
         await asyncio.sleep(max((due - now()).total_seconds(), 0))

@@ -15,7 +15,7 @@ from server.settings import Settings, get_settings
 from workers import jobs
 from workers.constants import SWEEP_LOST_JOBS, cron_name, queue_name, recorded_job_id
 from workers.queue import ArqQueue
-from workers.schedule import DAILY
+from workers.schedule import DAILY, EVERY_MINUTE
 from workers.serialization import deserialize, serialize
 
 
@@ -51,7 +51,8 @@ def cron_jobs(namespace: str) -> list[CronJob]:
         return cron(job, name=cron_name(namespace, name), unique=True, **when)
 
     daily = [scheduled(name, hour={at.hour}, minute={at.minute}) for name, at in DAILY.items()]
-    return [*daily, scheduled(SWEEP_LOST_JOBS, minute=set(range(0, 60, 5)))]
+    minutely = [scheduled(name) for name in EVERY_MINUTE]  # arq's cron: at second 0 of every minute
+    return [*daily, *minutely, scheduled(SWEEP_LOST_JOBS, minute=set(range(0, 60, 5)))]
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal as PyDecimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -12,6 +13,8 @@ from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.catalog import models
 from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
+from server.catalog.packagings import MAX_BARCODES_PER_PACKAGING, MAX_PACKAGINGS
+from server.catalog.units import MAX_UNITS_PER_CATEGORY
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
@@ -25,6 +28,72 @@ class Barcode:
     @classmethod
     def from_model(cls, row: models.Barcode) -> Barcode:
         return cls(code=row.code, kind=row.kind)
+
+
+@strawberry.type(description="Units that convert into one another: count, weight, volume, length.")
+class UnitCategory:
+    code: str
+    name: str
+    id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.UnitCategory) -> UnitCategory:
+        return cls(code=row.code, name=row.name, id=row.id)
+
+    @strawberry.field(description="The unit the factors of the category's units are counted in (factor 1).")
+    async def reference_unit(self, info: Info) -> str | None:
+        unit = await info.context.loaders.catalog.reference_units.load(self.id)
+        return unit.code if unit else None
+
+
+@strawberry.type(description="A unit of measure. Codes are case-free: KG and kg are one unit.")
+class Unit:
+    code: str
+    name: str
+    category: UnitCategory
+    factor: Decimal = strawberry.field(
+        description="How many of its category's reference unit one of it is, exactly: 0.001 for g when kg is the"
+        " reference. Quantities entered in it are converted to a product's base unit by the ratio of the two"
+        " factors, rounded once to 4 places, half to even (docs/units.md)."
+    )
+
+    @classmethod
+    def from_model(cls, row: models.Unit) -> Unit:
+        return cls(
+            code=row.code, name=row.name, category=UnitCategory.from_model(row.category),
+            factor=PyDecimal(row.factor).normalize(),  # type: ignore[arg-type]
+        )  # fmt: skip
+
+
+@strawberry.type(description="A packaging level of a product (inner, case, pallet).")
+class Packaging:
+    code: str
+    name: str | None
+    quantity: Decimal = strawberry.field(description="Base units in one.")
+    whole_units_only: bool = strawberry.field(description="Whether a quantity of it must be a whole number.")
+    id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Packaging) -> Packaging:
+        return cls(
+            code=row.code, name=row.name, quantity=row.quantity,  # type: ignore[arg-type]
+            whole_units_only=row.whole_units_only, id=row.id,
+        )  # fmt: skip
+
+    @strawberry.field(description=f"At most {MAX_BARCODES_PER_PACKAGING}: the catalog refuses more.")
+    async def barcodes(self, info: Info) -> list[Barcode]:
+        rows = await info.context.loaders.catalog.packaging_barcodes.load(self.id)
+        return [Barcode.from_model(r) for r in rows]
+
+
+@strawberry.type(description="A quantity in a unit or packaging level, and what it is in the product's base unit.")
+class QuantityConversion:
+    sku: str
+    quantity: Decimal
+    unit: str
+    packaging: str | None = strawberry.field(description="The packaging level's code, when the unit is one.")
+    base_quantity: Decimal
+    base_unit: str
 
 
 @strawberry.type
@@ -64,6 +133,27 @@ class Product(Fetchable, relay.Node):
     async def barcodes(self, info: Info) -> list[Barcode]:
         rows = await info.context.loaders.catalog.barcodes.load(self.id)
         return [Barcode.from_model(r) for r in rows]
+
+    @strawberry.field(description="The unit the product is counted in: what the ledger's quantities are in.")
+    async def base_unit(self, info: Info) -> Unit | None:
+        unit = await info.context.loaders.catalog.units_named.load(self.unit)
+        return Unit.from_model(unit) if unit else None
+
+    @strawberry.field(
+        description="The units the product may be traded in besides its packaging levels: those of its base unit's"
+        f" category (at most {MAX_UNITS_PER_CATEGORY})."
+    )
+    async def units(self, info: Info) -> list[Unit]:
+        unit = await info.context.loaders.catalog.units_named.load(self.unit)
+        if unit is None:
+            return []
+        rows = await info.context.loaders.catalog.units_in_category.load(unit.category_id)  # type: ignore[attr-defined]
+        return [Unit.from_model(r) for r in rows]
+
+    @strawberry.field(description=f"Its packaging levels, in order (at most {MAX_PACKAGINGS}).")
+    async def packagings(self, info: Info) -> list[Packaging]:
+        rows = await info.context.loaders.catalog.packagings.load(self.id)
+        return [Packaging.from_model(r) for r in rows]
 
     @strawberry.field(
         description="Where the product is, per location and lot (empty locations left out), oldest first: the first"

@@ -3,31 +3,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from graphql import GraphQLError
 
 from schema.context import Info
 from schema.inventory.types import StockLevel
-from schema.permissions import require
-from schema.policy import TOKEN_ENDED, unauthenticated
+from schema.permissions import require, still_allowed
 from server.auth.permissions import Permission
-from server.auth.service import recheck
 from server.catalog.service import product_by_sku
-from server.errors import ErrorCode, NotFound
+from server.errors import NotFound
 from server.inventory.feed import watch_stock
 from server.text import shown
-
-
-async def _still_allowed(info: Info, permission: Permission) -> None:
-    """A subscription outlives the check made when it started: before each event, check the
-    token again (logged out, revoked, expired?) and that its role still grants ``permission``."""
-    principal = info.context.principal
-    current = await recheck(principal) if principal is not None else None
-    info.context.principal = current
-    if current is None:
-        raise unauthenticated(TOKEN_ENDED)
-    if not current.can(permission):
-        message = f"You need the {permission.value} permission."
-        raise GraphQLError(message, extensions={"code": ErrorCode.FORBIDDEN.value})
 
 
 @strawberry.type
@@ -47,7 +31,7 @@ class InventorySubscription:
         with watch_stock(product.id, product.sku, limit=limit) as feed:
             while True:
                 levels = await feed.next()
-                await _still_allowed(info, Permission.STOCK_VIEW)
+                await still_allowed(info, Permission.STOCK_VIEW)
                 if fresh_loaders is not None:  # each event reads fresh, not through the first one's cache
                     fresh_loaders()
                 yield [StockLevel.from_level(level) for level in levels]

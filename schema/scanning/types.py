@@ -8,11 +8,12 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from schema.catalog.types import Product
+from schema.catalog.types import Packaging, Product
 from schema.context import Info
 from schema.inventory.types import Location, Lot, StockMove
 from schema.mutations import Payload
 from schema.nodes import MAX_ID, Fetchable
+from schema.scalars import Decimal
 from server import scanning
 from server.auth.permissions import Permission
 from server.scanning import models
@@ -37,6 +38,14 @@ class BarcodeResolution:
     expires_on: date | None
     gs1: list[Gs1Element]
     message: str | None = strawberry.field(description="Why the code is unknown, if it is.")
+    packaging: Packaging | None = strawberry.field(
+        default=None, description="The packaging level (a case) whose barcode it is, when it is one."
+    )
+    quantity: Decimal | None = strawberry.field(
+        default=None,
+        description="How many base units the scan stands for: the packaging level's quantity, times the count on a"
+        " GS1 label (AI 30 or 37) when it carries one; null when the code says nothing of a quantity.",
+    )
 
     @classmethod
     async def of(cls, found: scanning.Resolution) -> BarcodeResolution:
@@ -51,6 +60,8 @@ class BarcodeResolution:
             expires_on=found.expires_on,
             gs1=[Gs1Element(ai=e.ai, title=e.title, value=e.value) for e in found.gs1],
             message=found.message,
+            packaging=Packaging.from_model(found.packaging) if found.packaging else None,
+            quantity=found.quantity,  # type: ignore[arg-type]
         )
 
 

@@ -16,6 +16,14 @@ class Permission(StrEnum):
     WAREHOUSE_MANAGE = "warehouse.manage"
     JOBS_RUN = "jobs.run"
     USERS_MANAGE = "users.manage"
+    PARTNERS_VIEW = "partners.view"
+    PARTNERS_MANAGE = "partners.manage"
+    STORES_MANAGE = "stores.manage"  # stores, employees, number series, approval rules, print templates
+    PRICES_VIEW = "prices.view"
+    PRICES_MANAGE = "prices.manage"  # currencies, rates, taxes, price lists
+    DOCUMENTS_VIEW = "documents.view"
+    DOCUMENTS_WRITE = "documents.write"
+    DOCUMENTS_APPROVE = "documents.approve"
 
 
 _FLOOR = [
@@ -24,11 +32,15 @@ _FLOOR = [
     Permission.STOCK_RECEIVE,
     Permission.STOCK_ISSUE,
     Permission.STOCK_MOVE,
+    Permission.PARTNERS_VIEW,
+    Permission.PRICES_VIEW,
+    Permission.DOCUMENTS_VIEW,
+    Permission.DOCUMENTS_WRITE,
 ]
 
 DEFAULT_ROLES: dict[str, list[Permission]] = {
     "admin": list(Permission),
     "manager": [p for p in Permission if p != Permission.USERS_MANAGE],
     "clerk": [*_FLOOR, Permission.STOCK_ADJUST],
-    "viewer": [Permission.CATALOG_VIEW, Permission.STOCK_VIEW],
+    "viewer": [p for p in Permission if p.value.endswith(".view")],
 }

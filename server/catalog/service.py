@@ -24,12 +24,14 @@ from server.catalog.models import (
     Barcode,
     Brand,
     Category,
+    Packaging,
     Product,
 )
+from server.catalog.units import unit_named
 from server.clock import now
 from server.codes import CodeOwner, claim
 from server.commands import Audited, Command, Effect, Write, execute
-from server.errors import AlreadyExists, Invalid, NotFound
+from server.errors import AlreadyExists, DomainError, Invalid, NotFound
 from server.text import Text, shown, storable
 
 SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
@@ -125,18 +127,47 @@ async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, obj
             product.category_id = await _named(conn, Category._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
         elif name == "brand":
             product.brand_id = await _named(conn, Brand._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
-        elif name != "barcodes":
+        elif name not in ("barcodes", "unit"):
             setattr(product, name, value)
 
 
-async def _replace_barcodes(conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode]) -> None:
-    await Barcode.filter(product_id=product.id).using_db(conn).delete()
+async def _replace_barcodes(
+    conn: BaseDBAsyncClient, product: Product, codes: list[ProductCode], *, packaging: Packaging | None = None,
+    field: str | tuple[str | int, ...] = "barcodes",
+) -> None:  # fmt: skip
+    """Give ``product`` these barcodes (those of ``packaging``, when given, which the caller has just
+    made): each claimed as ``server.codes`` claims a barcode, so no scan could read it as anything else."""
+    if packaging is None:
+        await Barcode.filter(product_id=product.id, packaging_id__isnull=True).using_db(conn).delete()
     for code in codes:
-        await claim(conn, code.normalized, CodeOwner.BARCODE, field="barcodes", product_id=product.id)
-        taken = await Barcode.filter(normalized=code.normalized).using_db(conn).exists()
-        if taken:
-            raise AlreadyExists(f"The barcode {code.code} belongs to another product.", field="barcodes")
-        await Barcode.create(product=product, code=code.code, normalized=code.normalized, kind=code.kind, using_db=conn)
+        try:
+            await claim(conn, code.normalized, CodeOwner.BARCODE, field="barcodes", product_id=product.id)
+        except DomainError as error:
+            error.field = field
+            raise
+        taken = await Barcode.filter(normalized=code.normalized).using_db(conn).first()
+        if taken is not None:
+            whose = "a packaging level of " if taken.packaging_id is not None else ""  # type: ignore[attr-defined]
+            whose += "this product" if taken.product_id == product.id else "another product"  # type: ignore[attr-defined]
+            raise AlreadyExists(f"The barcode {code.code} belongs to {whose}.", field=field)
+        await Barcode.create(product=product, packaging=packaging, code=code.code, normalized=code.normalized,
+                             kind=code.kind, using_db=conn)  # fmt: skip
+
+
+async def _set_unit(conn: BaseDBAsyncClient, product: Product, given: dict[str, object]) -> None:
+    """The base unit named in ``given``, as the unit's code; a change only while the product has neither
+    stock nor packaging levels, which count in the old unit."""
+    if "unit" not in given:
+        return
+    unit = await unit_named(conn, given["unit"])
+    if unit is None:
+        raise Invalid(f"There is no unit {shown(str(given['unit']))}: the query `units` lists them.", field="unit")
+    if product.id is not None and unit.code != product.unit:
+        await _refuse_if_stocked(conn, product, "its base unit", "unit")
+        if await Packaging.filter(product_id=product.id).using_db(conn).exists():
+            raise Invalid(f"{product.sku} has packaging levels counted in {product.unit}: remove them first.",
+                          field="unit")  # fmt: skip
+    product.unit = unit.code
 
 
 @dataclass(frozen=True)
@@ -190,6 +221,7 @@ async def create_product(
             raise AlreadyExists(f"The SKU {sku} is taken.", field="sku")
         product = Product(sku=sku)
         await _apply(write.conn, product, given)
+        await _set_unit(write.conn, product, given)
         await product.save(using_db=write.conn)
         await _replace_barcodes(write.conn, product, given.get("barcodes", []))  # type: ignore[arg-type]
         return product
@@ -219,7 +251,8 @@ async def update_product(
     async def run(write: Write) -> Product:
         product = await _locked(write.conn, sku)
         if given.get("tracks_lots", product.tracks_lots) != product.tracks_lots:
-            await _refuse_if_stocked(write.conn, product)
+            await _refuse_if_stocked(write.conn, product, "lot tracking", "tracksLots")
+        await _set_unit(write.conn, product, given)
         await _apply(write.conn, product, given)
         await product.save(using_db=write.conn)
         if "barcodes" in given:
@@ -233,15 +266,16 @@ async def update_product(
         raise AlreadyExists("One of the barcodes belongs to another product.", field="barcodes") from None
 
 
-async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product) -> None:
-    """Lot tracking changes only while nothing is in stock: counts and issues read quants by lot."""
+async def _refuse_if_stocked(conn: BaseDBAsyncClient, product: Product, setting: str, field: str) -> None:
+    """Some settings change only while nothing is in stock: lot tracking (counts and issues read quants
+    by lot) and the base unit (the ledger's quantities are in it)."""
     stocked = await sql.fetch_one(
         conn,
         "SELECT 1 AS stocked FROM quant WHERE product_id = $1 AND CAST(on_hand AS NUMERIC) <> 0 LIMIT 1",
         product.id,
     )
     if stocked is not None:
-        raise Invalid(f"{product.sku} has stock: lot tracking can change only when it has none.", field="tracksLots")
+        raise Invalid(f"{product.sku} has stock: {setting} can change only when it has none.", field=field)
 
 
 async def set_archived(
@@ -268,8 +302,9 @@ async def products_by_ids(ids: list[int]) -> list[Product]:
 
 
 async def barcodes_by_product(product_ids: list[int]) -> dict[int, list[Barcode]]:
-    """The barcodes of each product, in the order they were given (for dataloaders)."""
+    """The barcodes of each product itself (not of its packaging levels), in the order they were given
+    (for dataloaders)."""
     grouped: dict[int, list[Barcode]] = defaultdict(list)
-    for barcode in await Barcode.filter(product_id__in=product_ids).order_by("id"):
+    for barcode in await Barcode.filter(product_id__in=product_ids, packaging_id__isnull=True).order_by("id"):
         grouped[barcode.product_id].append(barcode)  # type: ignore[attr-defined]
     return grouped

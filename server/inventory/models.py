@@ -91,6 +91,7 @@ class StockMove(Model):
     reason = fields.CharField(max_length=255, null=True)
     document_type = fields.CharField(max_length=32, null=True)
     document_id = fields.BigIntField(null=True)
+    document_line_id = fields.BigIntField(null=True)
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "storekeeper.User", related_name="moves", null=True, on_delete=fields.RESTRICT
     )

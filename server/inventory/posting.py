@@ -8,7 +8,7 @@ negative on-hand even if a bug slipped past the locking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,12 +16,21 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.clock import now
-from server.errors import Invalid
+from server.errors import Invalid, ManyErrors
 from server.inventory import quantities
 from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
 from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
+
+
+@dataclass(frozen=True)
+class Source:
+    """The document line a move came from."""
+
+    document_type: str
+    document_id: int
+    line_id: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class Entry:
     lot: LotRef | None
     kind: str  # receive | issue | move | adjust
     reason: str | None = None
+    origin: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,58 @@ MAX_LOTS_PER_POSTING = 100
 
 async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
     """Book ``entry`` on ``conn`` (the caller's transaction); one move per lot it touches."""
-    product, source, target = entry.product, entry.source, entry.target
     lot_id = entry.lot.id if entry.lot else None
     locked = dict(locked or {})
-    for place in sorted((source, target), key=lambda p: p.id):
+    for place in sorted((entry.source, entry.target), key=lambda p: p.id):
         if place.holds_stock and place.id not in locked:
-            locked[place.id] = await lock_quants(conn, product.id, place.id, lot_id)
+            locked[place.id] = await lock_quants(conn, entry.product.id, place.id, lot_id)
+    moves = await _book(conn, entry, trail, locked, now())
+    await _write_quants(conn, locked)
+    return moves
 
+
+async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) -> list[list[Move]]:
+    """Book every entry in one go, or none: the moves of each entry, in order.
+
+    Every quant the entries touch is locked before the first is booked, in (product, location,
+    lot) order, so two postings of many lines wait for each other instead of deadlocking. An entry
+    that lacks stock does not stop the others from being tried: all the lines short of stock are
+    reported at once (``ManyErrors``, each at ``("lines", i, "quantity")``) and nothing is written,
+    since the caller's transaction rolls back.
+    """
+    wanted: dict[tuple[int, int], set[int]] = {}
+    for entry in entries:
+        for place, receives in ((entry.source, False), (entry.target, True)):
+            if place.holds_stock:
+                lots = wanted.setdefault((entry.product.id, place.id), set())
+                if receives:
+                    lots.add(entry.lot.id if entry.lot else NO_LOT)
+    locked: dict[int, Locked] = {}  # product id -> location id -> lot id -> quant
+    for product_id, location_id in sorted(wanted):
+        for lot_id in sorted(wanted[product_id, location_id]):
+            await _insert_quant(conn, product_id, location_id, lot_id)
+        quants = await lock_quants(conn, product_id, location_id, None)
+        locked.setdefault(product_id, {})[location_id] = quants
+
+    created_at, booked, short = now(), [], []
+    for index, entry in enumerate(entries):
+        try:
+            booked.append(await _book(conn, entry, trail, locked[entry.product.id], created_at))
+        except InsufficientStock as error:
+            short.append(error.at(("lines", index, "quantity")))
+    if short:
+        raise ManyErrors(short)
+    for by_location in locked.values():
+        await _write_quants(conn, by_location)
+    return booked
+
+
+async def _book(
+    conn: BaseDBAsyncClient, entry: Entry, trail: Trail, locked: Locked, created_at: datetime
+) -> list[Move]:
+    """Write the moves of ``entry`` and change the locked quants in memory (written by the caller)."""
+    product, source, target = entry.product, entry.source, entry.target
+    lot_id = entry.lot.id if entry.lot else None
     if source.holds_stock:
         # A count states what is physically there, reserved or not.
         portions = allocate(
@@ -82,14 +137,14 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
         portions = [(lot_id or NO_LOT, entry.quantity)]
 
     lot_codes = await _lot_codes(conn, [portion_lot for portion_lot, _ in portions], entry.lot)
-    created_at = now()
+    origin = entry.origin
     moves: list[Move] = []
     for portion_lot, portion_qty in portions:
         if source.holds_stock:
             locked[source.id][portion_lot].on_hand -= portion_qty
             locked[source.id][portion_lot].changed = True
         if target.holds_stock:
-            quants = locked[target.id]
+            quants = locked.setdefault(target.id, {})
             if portion_lot not in quants:
                 quants[portion_lot] = await _new_quant(conn, product.id, target.id, portion_lot)
             quants[portion_lot].on_hand += portion_qty
@@ -99,9 +154,11 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
         row = await sql.fetch_one(
             conn,
             "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
-            " user_id, idempotency_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            " user_id, idempotency_key, created_at, document_type, document_id, document_line_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             product.id, portion_qty, source.id, target.id, portion_lot or None, entry.kind, entry.reason,
-            trail.actor_id, trail.key, created_at,
+            trail.actor_id, trail.key, created_at, origin and origin.document_type, origin and origin.document_id,
+            origin and origin.line_id,
         )  # fmt: skip
         assert row is not None
         moves.append(
@@ -112,13 +169,15 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
                 kind=entry.kind, reason=entry.reason, user_id=trail.actor_id, created_at=created_at,
             )
         )  # fmt: skip
+    return moves
 
+
+async def _write_quants(conn: BaseDBAsyncClient, locked: Locked) -> None:
     for quants in locked.values():
         for quant in quants.values():
             if quant.changed:
                 await sql.execute(conn, "UPDATE quant SET on_hand = $1 WHERE id = $2", quant.on_hand, quant.id)
-
-    return moves
+                quant.changed = False
 
 
 def allocate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 import biip
@@ -15,11 +16,12 @@ from tortoise.queryset import QuerySet
 
 from server import sql
 from server.catalog.barcodes import gtin14, looks_like_gtin
-from server.catalog.models import BARCODE, SKU, Barcode, Product
+from server.catalog.models import BARCODE, SKU, Barcode, Packaging, Product
 from server.clock import now
 from server.commands import Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
+from server.inventory.quantities import STEP
 from server.scanning import gs1
 from server.scanning.models import DEVICE, LOGGED_CODE_LENGTH, SYMBOLOGY, Scan
 from server.text import for_log, storable
@@ -49,6 +51,10 @@ class Resolution:
     code: str
     kind: CodeKind = CodeKind.UNKNOWN
     product: Product | None = None
+    packaging: Packaging | None = None  # the packaging level whose barcode it is (a case's GTIN)
+    # Base units the scan stands for: the packaging level's quantity, times a GS1 count (AI 30 or 37)
+    # when the label carries one; None when the code says nothing of a quantity.
+    quantity: Decimal | None = None
     location: Location | None = None
     lot: Lot | None = None
     gs1: list[Gs1Element] = field(default_factory=list)
@@ -141,9 +147,9 @@ async def resolve(code: str) -> Resolution:
             return result
         return await _by_barcode(result, normalized)
     if (barcode_key := BARCODE.key(code)) is not None:
-        barcode = await Barcode.get_or_none(normalized=barcode_key).select_related("product")
+        barcode = await Barcode.get_or_none(normalized=barcode_key).select_related("product", "packaging")
         if barcode is not None:
-            result.kind, result.product = CodeKind.PRODUCT, barcode.product
+            _found(result, barcode)
             return result
     if (sku := SKU.key(code)) is not None and (product := await Product.get_or_none(sku=sku)) is not None:
         result.kind, result.product = CodeKind.PRODUCT, product
@@ -160,13 +166,32 @@ async def resolve(code: str) -> Resolution:
     return result
 
 
-async def _by_barcode(result: Resolution, normalized: str) -> Resolution:
-    barcode = await Barcode.get_or_none(normalized=normalized).select_related("product")
+def _found(result: Resolution, barcode: Barcode, count: int | None = None) -> None:
+    """The product a barcode names; for a packaging level's, that level and the base units it holds."""
+    result.kind, result.product = CodeKind.PRODUCT, barcode.product
+    result.packaging = barcode.packaging
+    per_item = Decimal(barcode.packaging.quantity) if barcode.packaging is not None else None
+    if count is not None:
+        result.quantity = ((per_item or Decimal(1)) * count).quantize(STEP)
+    else:
+        result.quantity = per_item
+
+
+async def _by_barcode(result: Resolution, normalized: str, count: int | None = None) -> Resolution:
+    barcode = await Barcode.get_or_none(normalized=normalized).select_related("product", "packaging")
     if barcode is None:
         result.message = "No product has this GTIN."
     else:
-        result.kind, result.product = CodeKind.PRODUCT, barcode.product
+        _found(result, barcode, count)
     return result
+
+
+def _count(values: dict[str, Gs1Element]) -> int | None:
+    """The count of items a GS1 label carries: (30) variable count or (37) count of trade items."""
+    element = values.get("30") or values.get("37")
+    if element is None or not (element.value.isascii() and element.value.isdigit()) or int(element.value) == 0:
+        return None
+    return int(element.value)
 
 
 async def _by_gs1(result: Resolution) -> bool:
@@ -200,7 +225,7 @@ async def _by_gs1(result: Resolution) -> bool:
     except Invalid as error:
         result.message = error.message
         return True
-    await _by_barcode(result, normalized)
+    await _by_barcode(result, normalized, _count(values))
     lot_code = LOT_CODE.key(values["10"].value) if "10" in values else None
     if result.product is not None and lot_code is not None:
         lot = await Lot.get_or_none(product_id=result.product.id, code=lot_code)

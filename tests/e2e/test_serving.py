@@ -64,10 +64,14 @@ def test_a_first_start_migrates_loads_the_demo_once_and_serves(tmp_path: Path) -
         assert "demo user: demo / password: demo-password" in server.log.read_text()
         token = login(server)
         products = graphql(server, "{ products(first: 50) { edges { node { sku } } } }", token=token)
+        documents = graphql(server, "{ documents(first: 50) { edges { node { state number reverses { number } } } } }",
+                            token=token)["documents"]["edges"]  # fmt: skip
+        assert {edge["node"]["state"] for edge in documents} == {"draft", "confirmed", "done", "cancelled"}
+        assert any(edge["node"]["reverses"] for edge in documents)  # a reversal, pointing back
     with serving(env, tmp_path, "--migrate", "--demo") as again:
         assert "demo data already present" in again.log.read_text()
         assert graphql(again, "{ products(first: 50) { edges { node { sku } } } }", token=login(again)) == products
-    assert len(products["products"]["edges"]) == 4
+    assert len(products["products"]["edges"]) == 5
 
 
 def test_check_ledger_exits_1_and_says_what_is_wrong(demo: tuple[Path, dict[str, str]]) -> None:
@@ -152,7 +156,8 @@ def test_a_worker_process_runs_the_ledger_check_asked_for_over_the_api(demo: tup
 
         checks = graphql(server, "{ ledgerChecks(last: 5) { edges { node { ok problems quantsChecked } } } }",
                          token=token)["ledgerChecks"]["edges"]  # fmt: skip
-    assert [edge["node"] for edge in checks] == [{"ok": True, "problems": [], "quantsChecked": 4}]
+    # the demo's five stocked (product, bin, lot)
+    assert [edge["node"] for edge in checks] == [{"ok": True, "problems": [], "quantsChecked": 5}]
 
 
 def test_production_hides_graphiql_and_introspection(demo: tuple[Path, dict[str, str]]) -> None:

@@ -366,7 +366,7 @@ async def test_expected_refusals_are_answers_not_log_errors(
 
 
 async def test_the_document_cache_keeps_a_bounded_amount_of_text(graphql: GraphQLClient) -> None:
-    from schema.documents import CACHED_DOCUMENT_LENGTH, CACHED_TEXT, MAX_DOCUMENT_LENGTH, DocumentCache
+    from schema.query_cache import CACHED_DOCUMENT_LENGTH, CACHED_TEXT, MAX_DOCUMENT_LENGTH, DocumentCache
 
     padded = "#" + "x" * (MAX_DOCUMENT_LENGTH - 40) + "\n{ __typename }"
     for n in range(3):  # the longest documents, no token needed: answered, never kept

@@ -63,3 +63,19 @@ async def test_migration_0002_lists_codes_it_cannot_convert_and_changes_nothing(
     assert "'MUG-WHITE' is 'mug-white' in other case" in result["refused"]
     assert "no valid SKU" in result["refused"]
     assert result["skus"] == old_skus  # as they were
+
+
+def test_no_table_or_column_description_holds_a_semicolon(settings: Settings) -> None:
+    """Descriptions (a model's docstring, a field's ``description``) become SQL comments in the
+    migration, and the SQLite backend splits a migration's SQL at every ";": one in a docstring
+    broke every fresh SQLite database with 'near "...": syntax error'."""
+    from tortoise import Tortoise
+
+    found = [
+        f"{model.__name__}{'.' + name if name else ''}"
+        for model in Tortoise.apps["storekeeper"].values()
+        for name, text in [("", model._meta.table_description)]
+        + [(field_name, field.description) for field_name, field in model._meta.fields_map.items()]
+        if text and ";" in text
+    ]
+    assert found == [], "write these descriptions without ';' (a colon or a dash reads as well)"

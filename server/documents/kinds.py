@@ -1,0 +1,111 @@
+"""What a document type declares: its states, its transitions, and what happens when it is posted.
+
+A later area (purchase orders, receipts, invoices) is a ``DocumentKind`` and a posting function;
+the kernel does the rest (numbers, approval, versions, totals, audit, events, PDF, mail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from server.errors import DomainError, ErrorCode, Invalid
+from server.partners.models import PartyRole
+from server.text import shown
+
+if TYPE_CHECKING:
+    from server.commands import Write
+    from server.documents.models import Document, DocumentLine
+
+DRAFT, CONFIRMED, DONE, CANCELLED = "draft", "confirmed", "done", "cancelled"
+
+
+class IllegalTransition(DomainError):
+    code = ErrorCode.ILLEGAL_TRANSITION
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+
+
+# What posting a document does inside the transition's transaction (book stock, say).
+Poster = Callable[["Write", "Document", "list[DocumentLine]"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    type: str  # "stock.inbound"
+    title: str  # printed on the PDF
+    prefix: str  # of the default number series: IN-{store}-{year}-{seq:05}
+    transitions: tuple[Transition, ...]
+    initial: str = DRAFT
+    editable: frozenset[str] = frozenset({DRAFT})
+    confirm: str = "confirm"  # the action that checks approval rules and fixes the exchange rate
+    post: str = "post"  # the action that numbers a gapless series and runs ``poster``
+    poster: Poster | None = None
+    party_role: PartyRole | None = None  # the role the party must have, when the type has one
+    party_required: bool = False
+    purchase: bool = False  # prices from supplier price lists (True) or sales price lists
+    reasons: tuple[str, ...] = ()  # allowed values of ``reason``; the first is the default
+    lines_need_location: bool = False
+    reversed_as: str | None = None  # the type of the document that reverses a posted one
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        seen = [self.initial]
+        for transition in self.transitions:
+            for state in (*sorted(transition.sources), transition.target):
+                if state not in seen:
+                    seen.append(state)
+        return tuple(seen)
+
+    def target_of(self, state: str, action: str) -> str:
+        """Where ``action`` takes a document in ``state``; ILLEGAL_TRANSITION when it cannot."""
+        for transition in self.transitions:
+            if transition.action == action and state in transition.sources:
+                return transition.target
+        allowed = ", ".join(self.actions_from(state)) or "none"
+        raise IllegalTransition(
+            f"A {state} {self.title.lower()} cannot {shown(action, 30)}: the actions allowed now are {allowed}.",
+            field="action",
+        )
+
+    def actions_from(self, state: str) -> list[str]:
+        return [t.action for t in self.transitions if state in t.sources]
+
+
+_KINDS: dict[str, DocumentKind] = {}
+MAX_STATES = MAX_REASONS = 16  # what a type may declare (the API's list caps rely on it)
+
+
+def register(kind: DocumentKind) -> DocumentKind:
+    assert kind.type not in _KINDS, f"{kind.type} is declared twice"
+    assert len(kind.states) <= MAX_STATES and len(kind.transitions) <= MAX_STATES and len(kind.reasons) <= MAX_REASONS
+    _KINDS[kind.type] = kind
+    return kind
+
+
+def kind_of(document_type: str, *, field: str = "type") -> DocumentKind:
+    if document_type not in _KINDS:
+        known = ", ".join(sorted(_KINDS))
+        raise Invalid(f"There is no document type {shown(document_type, 40)}; the types are {known}.", field=field)
+    return _KINDS[document_type]
+
+
+def all_kinds() -> list[DocumentKind]:
+    return [_KINDS[name] for name in sorted(_KINDS)]
+
+
+def simple_flow(*, cancellable_from: frozenset[str] = frozenset({DRAFT, CONFIRMED})) -> tuple[Transition, ...]:
+    """draft → confirmed → done, and cancelled from draft or confirmed; back to draft from confirmed."""
+    return (
+        Transition("confirm", frozenset({DRAFT}), CONFIRMED),
+        Transition("reopen", frozenset({CONFIRMED}), DRAFT),
+        Transition("post", frozenset({CONFIRMED}), DONE),
+        Transition("cancel", cancellable_from, CANCELLED),
+    )

@@ -1,0 +1,14 @@
+"""Every document type there is: each area adds its kinds here."""
+
+from __future__ import annotations
+
+_loaded = False
+
+
+def load() -> None:
+    """Declare every document type (once): importing an area's kinds registers them."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from server.documents import stock  # noqa: F401  (registers stock.inbound and stock.outbound)

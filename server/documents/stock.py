@@ -1,0 +1,185 @@
+"""Stock that comes in or goes out without an order: opening stock, gifts, samples, internal use, damage.
+
+Two document types on the kernel, ``stock.inbound`` and ``stock.outbound``: draft → confirmed →
+done, or cancelled. Posting books every line in one transaction (``post_all``: every quant locked
+up front in key order); a line short of stock fails the whole document, and every short line is
+reported at once. A done document is undone by a reversing one of the other type, which takes back
+exactly the lots and bins the original moves used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server import events, sql
+from server.clock import today
+from server.commands import Write
+from server.documents.kinds import DocumentKind, register, simple_flow
+from server.documents.models import Document, DocumentLine, DocumentLineLink
+from server.errors import DomainError, Invalid, ManyErrors
+from server.inventory import quantities
+from server.inventory.errors import LotExpired
+from server.inventory.lookups import LotRef, Place, Product, existing_lot, lot_for_receipt, virtual
+from server.inventory.models import LocationKind
+from server.inventory.posting import Entry, Source, Trail, post_all
+
+INBOUND, OUTBOUND = "stock.inbound", "stock.outbound"
+
+# Where stock that comes in comes from, and where stock that goes out goes, by the document's reason.
+COMES_FROM = {
+    "opening": LocationKind.INVENTORY_LOSS,  # opening stock is a gain against inventory
+    "found": LocationKind.INVENTORY_LOSS,
+    "gift": LocationKind.SUPPLIER,
+    "sample": LocationKind.SUPPLIER,
+    "other": LocationKind.INVENTORY_LOSS,
+}
+GOES_TO = {
+    "internal_use": LocationKind.INVENTORY_LOSS,
+    "damage": LocationKind.SCRAP,
+    "gift": LocationKind.CUSTOMER,
+    "sample": LocationKind.CUSTOMER,
+    "other": LocationKind.INVENTORY_LOSS,
+}
+
+
+async def _post_inbound(write: Write, document: Document, lines: list[DocumentLine]) -> None:
+    await _post(write, document, lines, incoming=True)
+
+
+async def _post_outbound(write: Write, document: Document, lines: list[DocumentLine]) -> None:
+    await _post(write, document, lines, incoming=False)
+
+
+async def _post(write: Write, document: Document, lines: list[DocumentLine], *, incoming: bool) -> None:
+    conn = write.conn
+    if document.reverses_id is not None:  # type: ignore[attr-defined]
+        entries = await _reversing_entries(conn, document, lines)
+    else:
+        entries = await _entries(conn, document, lines, incoming=incoming)
+    moved = await post_all(conn, entries, Trail(actor_id=write.actor_id, key=write.idempotency_key))
+    changed = {move.product_id for moves in moved for move in moves}
+    write.after_commit(lambda: _tell_subscribers(changed))
+
+
+def _tell_subscribers(product_ids: set[int]) -> None:
+    for product_id in sorted(product_ids):
+        events.publish_stock_changed(product_id)
+
+
+async def _products(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
+    """The lines' products, held FOR SHARE as every posting does (see ``server.inventory.lookups``)."""
+    if not ids:
+        return {}
+    rows = await sql.fetch(
+        conn,
+        f"SELECT id, sku, tracks_lots, is_archived FROM product WHERE id IN ({sql.placeholders(1, len(ids))})"
+        " ORDER BY id FOR SHARE",
+        *sorted(ids),
+    )
+    return {int(r["id"]): Product(int(r["id"]), r["sku"], bool(r["tracks_lots"]), bool(r["is_archived"])) for r in rows}
+
+
+async def _places(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:
+    if not ids:
+        return {}
+    rows = await sql.fetch(
+        conn,
+        f"SELECT id, code, kind FROM location WHERE id IN ({sql.placeholders(1, len(ids))}) ORDER BY id FOR SHARE",
+        *sorted(ids),
+    )
+    return {int(r["id"]): Place(int(r["id"]), r["code"], r["kind"] == LocationKind.INTERNAL) for r in rows}
+
+
+async def _entries(
+    conn: BaseDBAsyncClient, document: Document, lines: list[DocumentLine], *, incoming: bool
+) -> list[Entry]:
+    reason = document.reason or "other"
+    other_side = await virtual(conn, (COMES_FROM if incoming else GOES_TO)[reason])
+    products = await _products(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
+    places = await _places(conn, {line.location_id for line in lines})  # type: ignore[attr-defined]
+    entries: list[Entry] = []
+    problems: list[DomainError] = []
+    for index, line in enumerate(lines):
+        product = products[line.product_id]  # type: ignore[attr-defined]
+        bin_ = places[line.location_id]  # type: ignore[attr-defined]
+        try:
+            lot = await _lot(conn, product, line, incoming=incoming)
+        except DomainError as error:
+            problems.append(error.at(("lines", index, "lot")))
+            continue
+        if incoming and product.archived:
+            problems.append(Invalid(f"The product {product.sku} is archived and takes no new stock.",
+                                    field=("lines", index, "sku")))  # fmt: skip
+            continue
+        source, target = (other_side, bin_) if incoming else (bin_, other_side)
+        entries.append(Entry(product, source, target, line.base_quantity, lot, "receive" if incoming else "issue",
+                             reason, Source(document.type, document.id, line.id)))  # fmt: skip
+    if problems:
+        raise ManyErrors(problems)
+    return entries
+
+
+async def _lot(conn: BaseDBAsyncClient, product: Product, line: DocumentLine, *, incoming: bool) -> LotRef | None:
+    if not product.tracks_lots:
+        if line.lot_code:
+            raise Invalid(f"The product {product.sku} is not tracked by lot.")
+        return None
+    if not line.lot_code:
+        if incoming:
+            raise Invalid(f"The product {product.sku} is tracked by lot: give the lot.")
+        return None  # going out: first expiring first
+    if not incoming:
+        return await existing_lot(conn, product, line.lot_code)
+    lot = await lot_for_receipt(conn, product, line.lot_code, line.expires_on)
+    if lot.expires_on is not None and lot.expires_on < today():
+        raise LotExpired(f"The lot {lot.code} expired on {lot.expires_on}.")
+    return lot
+
+
+async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines: list[DocumentLine]) -> list[Entry]:
+    """Each move of each original line, the other way round: the same lots, bins and quantities."""
+    links = await DocumentLineLink.filter(line_id__in=[line.id for line in lines]).using_db(conn)
+    source_of = {link.line_id: link.source_id for link in links}  # type: ignore[attr-defined]
+    original = {line.id: source_of[line.id] for line in lines}
+    if not original:
+        return []
+    rows = await sql.fetch(
+        conn,
+        "SELECT document_line_id, product_id, quantity, from_location_id, to_location_id, lot_id, reason"
+        f" FROM stock_move WHERE document_line_id IN ({sql.placeholders(1, len(original))}) ORDER BY id",
+        *original.values(),
+    )
+    products = await _products(conn, {int(r["product_id"]) for r in rows})
+    places = await _places(conn, {int(r[k]) for r in rows for k in ("from_location_id", "to_location_id")})
+    lot_codes = {int(r["id"]): r["code"] for r in await sql.fetch(
+        conn, "SELECT id, code FROM lot WHERE id IN (SELECT lot_id FROM stock_move WHERE document_id = $1)",
+        document.reverses_id,  # type: ignore[attr-defined]
+    )}  # fmt: skip
+    by_original_line: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_original_line.setdefault(int(row["document_line_id"]), []).append(row)
+    entries = []
+    incoming = document.type == INBOUND
+    for line in lines:
+        for row in by_original_line.get(original[line.id], []):
+            lot_id = row["lot_id"]
+            lot = LotRef(int(lot_id), lot_codes[int(lot_id)]) if lot_id else None  # type: ignore[arg-type]
+            entries.append(Entry(
+                products[int(row["product_id"])],  # type: ignore[arg-type]
+                places[int(row["to_location_id"])], places[int(row["from_location_id"])],  # type: ignore[arg-type]
+                quantities.from_db(row["quantity"]), lot, "receive" if incoming else "issue", "reversal",
+                Source(document.type, document.id, line.id),
+            ))  # fmt: skip
+    return entries
+
+
+register(DocumentKind(
+    type=INBOUND, title="Goods in", prefix="IN", transitions=simple_flow(), poster=_post_inbound,
+    reasons=tuple(COMES_FROM), lines_need_location=True, reversed_as=OUTBOUND, purchase=True,
+))  # fmt: skip
+register(DocumentKind(
+    type=OUTBOUND, title="Goods out", prefix="OUT", transitions=simple_flow(), poster=_post_outbound,
+    reasons=tuple(GOES_TO), lines_need_location=True, reversed_as=INBOUND,
+))  # fmt: skip

@@ -1,0 +1,1 @@
+"""Partners: the parties the merchant deals with (customers, suppliers, carriers), its stores and employees."""
