@@ -27,11 +27,14 @@ lint: install
 schema: install
 	$(BIN)/storekeeper export-schema --output schema/schema.graphql
 
-# While the commerce core is being built its tables are one unreleased migration, rewritten from
-# the models (so several people can change models at once); it is frozen when it lands.
+# While an issue is being built its tables are one unreleased migration, rewritten from the models
+# (so several people can change models at once); it is frozen when it lands, and the next issue
+# names its own here.
+MIGRATION_NUMBER := 0004
+MIGRATION_NAME := stock_core
 migration: install
-	rm -f server/migrations/0003_commerce.py
-	$(BIN)/tortoise makemigrations --name commerce
+	rm -f server/migrations/$(MIGRATION_NUMBER)_$(MIGRATION_NAME).py
+	$(BIN)/tortoise makemigrations --name $(MIGRATION_NAME)
 
 # The suite runs once per database, each in its own process (Tortoise keeps a model's SQL
 # dialect for the life of the process). PostgreSQL runs when STOREKEEPER_TEST_DATABASE_URL is set.

@@ -30,12 +30,14 @@ from kivy.core.window import Window  # noqa: E402
 from kivy.logger import Logger  # noqa: E402
 from kivy.uix.textinput import TextInput  # noqa: E402
 
-from handheld import layout  # noqa: E402
+from handheld import android_scanner, camera_scanner, layout  # noqa: E402
 from handheld.alerts import Alerts  # noqa: E402
 from handheld.logic import commands  # noqa: E402
 from handheld.logic.cache import LookupCache  # noqa: E402
 from handheld.logic.capture import Captured, KeyCapture  # noqa: E402
+from handheld.logic.count import CountFlow  # noqa: E402
 from handheld.logic.courier import REFUSED, Courier, Delivery  # noqa: E402
+from handheld.logic.issue import IssueFlow  # noqa: E402
 from handheld.logic.move import MoveFlow  # noqa: E402
 from handheld.logic.outbox import Entry, Outbox  # noqa: E402
 from handheld.logic.receive import ReceiveFlow  # noqa: E402
@@ -44,6 +46,8 @@ from handheld.logic.scan import BAD, WARN, ScanFlow, ScanResult  # noqa: E402
 from handheld.logic.session import HandheldConfig, Resumed, Session  # noqa: E402
 from handheld.logic.store import DeviceStore  # noqa: E402
 from handheld.logic.task import Outcome  # noqa: E402
+from handheld.screens.count import CountScreen  # noqa: E402
+from handheld.screens.issue import IssueScreen  # noqa: E402
 from handheld.screens.login import LoginScreen  # noqa: E402
 from handheld.screens.move import MoveScreen  # noqa: E402
 from handheld.screens.receive import ReceiveScreen  # noqa: E402
@@ -64,7 +68,12 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 SCREENSHOT_ENV = "STOREKEEPER_HANDHELD_SCREENSHOT"
 # Set to 1 to log, after each answer, what does not fit on screen (the window tests use it).
 LAYOUT_CHECK_ENV = "STOREKEEPER_HANDHELD_LAYOUT_CHECK"
-TITLES = {"lookup": "Look up", "receive": "Receive", "move": "Move / put away", "waiting": "Waiting to send"}
+TITLES = {
+    "lookup": "Look up", "receive": "Receive", "move": "Move / put away", "count": "Count a bin",
+    "issue": "Issue / scrap", "waiting": "Waiting to send",
+}  # fmt: skip
+# Which task screen fixes a write the server refused.
+FIXED_ON = {"receiveStock": "receive", "moveStock": "move", "adjustStock": "count", "issueStock": "issue"}
 
 
 class HandheldApp(App):
@@ -100,18 +109,24 @@ class HandheldApp(App):
         self.scan_screen.bind(on_result=self._on_result)
         self.receive_screen = ReceiveScreen(name="receive", executor=self.executor)
         self.move_screen = MoveScreen(name="move", executor=self.executor)
-        for screen in (self.receive_screen, self.move_screen):
+        self.count_screen = CountScreen(name="count", executor=self.executor)
+        self.issue_screen = IssueScreen(name="issue", executor=self.executor)
+        self.task_screens = (self.receive_screen, self.move_screen, self.count_screen, self.issue_screen)
+        for screen in self.task_screens:
             screen.bind(on_outcome=self._on_outcome)
         self.waiting_screen = WaitingScreen(name="waiting", outbox=self.outbox)
         self.waiting_screen.bind(
             on_fix=self._fix, on_retry=self._retry, on_drop=self._drop, on_send_now=lambda _s: self.sender.send_now()
         )
-        for screen in (self.login_screen, self.scan_screen, self.receive_screen, self.move_screen, self.waiting_screen):
+        for screen in (self.login_screen, self.scan_screen, *self.task_screens, self.waiting_screen):
             self.shell.manager.add_widget(screen)
         self.shell.manager.bind(current=lambda _manager, name: self._on_screen(name))
         self.alerts = Alerts(self.home / "sounds", self.shell.flash)
         self.wedge = WedgeInput(self.capture, self._focused_field, self._on_code, self._on_typing)
         self.wedge.bind()
+        # A code from the scanner service (Android intents) or the camera takes the wedge's path from here.
+        self.intents = android_scanner.listen(self, self._on_decoded, self.handheld_config.scanner)
+        self.camera = camera_scanner.offer(self.shell, self._on_decoded)
         return self.shell
 
     def on_start(self) -> None:
@@ -120,6 +135,8 @@ class HandheldApp(App):
         self.login_screen.prefill(self.session.server_url, self.session.username, config.password, self.session.device)
         Clock.schedule_interval(self._tick, 1.0)
         self.executor.submit(self._resume_in_background)
+        # A shift outlasts a session: renew the token well before it ends (no-op when far from it).
+        Clock.schedule_interval(lambda _dt: self.executor.submit(self.session.renew_if_due), 600)
 
     def on_stop(self) -> None:
         # Whatever the outbox holds is committed already; a write on its way is sent again next time.
@@ -127,7 +144,10 @@ class HandheldApp(App):
         self.prober.shutdown(wait=False, cancel_futures=True)
 
     def _resume_in_background(self) -> None:
-        self._resumed(self.session.resume())
+        resumed = self.session.resume()
+        if resumed.signed_in and not resumed.offline:
+            self.session.renew_if_due()
+        self._resumed(resumed)
 
     @mainthread
     def _resumed(self, resumed: Resumed) -> None:
@@ -149,6 +169,8 @@ class HandheldApp(App):
         self.scan_screen.start(ScanFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.receive_screen.start(ReceiveFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.move_screen.start(MoveFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
+        self.count_screen.start(CountFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
+        self.issue_screen.start(IssueFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.shell.who = f"{session.username} @ {warehouse} · {session.device}"
         self._working = True
         self.go("lookup")
@@ -203,6 +225,9 @@ class HandheldApp(App):
         self.go("login")
 
     # Codes from the scanner (or the keys).
+    def _on_decoded(self, captured: Captured) -> None:
+        self._on_code(captured, False)  # never typed into a field, so never to be taken back out of one
+
     def _on_code(self, captured: Captured, guarded: bool) -> None:
         how = "scanner" if captured.by_scanner else "keys"
         symbology = f" ({captured.symbology})" if captured.symbology else ""
@@ -233,14 +258,15 @@ class HandheldApp(App):
 
     def _command(self, name: str) -> None:
         Logger.info(f"Handheld: command {name}")
+        screen = self.shell.manager.current_screen
         if name == commands.SIGN_OUT:
             self.ask_sign_out()
-        elif name in (commands.CONFIRM, commands.CANCEL):
-            screen = self.shell.manager.current_screen
-            if isinstance(screen, TaskScreen):
-                screen.on_command(name)
-        else:
+        elif name in commands.SCREENS:
             self.go(name)
+        elif isinstance(screen, TaskScreen):  # confirm, cancel, or a choice of its form (sale, scrap)
+            screen.on_command(name)
+        else:
+            self.alerts.give(BAD)
 
     def _on_typing(self, text: str) -> None:
         screen = self.shell.manager.current_screen
@@ -339,7 +365,7 @@ class HandheldApp(App):
             self.waiting_screen.refresh()
 
     def _fix(self, _screen: WaitingScreen, entry: Entry) -> None:
-        screen = self.receive_screen if entry.operation == "receiveStock" else self.move_screen
+        screen = self.shell.manager.get_screen(FIXED_ON[entry.operation])
         screen.fix(entry)
         self.go(screen.name)
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 PREFIX = "SK:"
 CONFIRM, CANCEL = "confirm", "cancel"
-LOOKUP, RECEIVE, MOVE, WAITING, SIGN_OUT = "lookup", "receive", "move", "waiting", "sign_out"
+LOOKUP, RECEIVE, MOVE, COUNT, ISSUE, WAITING = "lookup", "receive", "move", "count", "issue", "waiting"
+SIGN_OUT = "sign_out"
+SALE, SCRAP = "sale", "scrap"  # the reason of an issue, on the issue screen
 COMMANDS = {
     "SK:CONFIRM": CONFIRM, "SK:CANCEL": CANCEL, "SK:LOOKUP": LOOKUP, "SK:RECEIVE": RECEIVE,
-    "SK:MOVE": MOVE, "SK:WAITING": WAITING, "SK:SIGNOUT": SIGN_OUT,
+    "SK:MOVE": MOVE, "SK:COUNT": COUNT, "SK:ISSUE": ISSUE, "SK:WAITING": WAITING, "SK:SIGNOUT": SIGN_OUT,
+    "SK:SALE": SALE, "SK:SCRAP": SCRAP,
 }  # fmt: skip
+# Commands that open a screen (of that name); the others act on the screen that is showing.
+SCREENS = (LOOKUP, RECEIVE, MOVE, COUNT, ISSUE, WAITING)
 
 
 def command(code: str) -> str | None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from handheld.client import ClientError
+from handheld.logic.courier import Courier
 from handheld.logic.outbox import Entry
 from handheld.logic.resolution import Resolution
 from handheld.logic.scan import BAD, GOOD, STOCK, format_quantity
@@ -77,14 +78,7 @@ class MoveFlow(TaskFlow):
         return self._said(BAD, f"Unknown code: {found.message or 'no product, bin or lot has it.'}")
 
     def _available(self) -> Decimal | None:
-        """What the source bin holds of the item (None when the server cannot say now)."""
-        try:
-            data = self.courier.execute(STOCK, {"sku": self.sku, "locationCode": self.source, "first": 100})
-        except ClientError:
-            return None
-        nodes = [edge["node"] for edge in (data.get("stockLevels") or {}).get("edges") or []]
-        wanted = [n for n in nodes if not self.lot or (n.get("lotCode") or "").upper() == self.lot.upper()]
-        return sum((Decimal(str(n.get("available") or 0)) for n in wanted), Decimal(0))
+        return available(self.courier, self.source, self.sku, self.lot)
 
     def write(self) -> dict[str, Any]:
         write: dict[str, Any] = {
@@ -106,3 +100,14 @@ class MoveFlow(TaskFlow):
         values = entry.input
         self.sku, self.lot = str(values.get("sku") or ""), str(values.get("lot") or "")
         self.source, self.target = str(values.get("fromLocationCode") or ""), str(values.get("toLocationCode") or "")
+
+
+def available(courier: Courier, location: str, sku: str, lot: str = "") -> Decimal | None:
+    """What a bin holds of an item, available to take (None when the server cannot say now)."""
+    try:
+        data = courier.execute(STOCK, {"sku": sku, "locationCode": location, "first": 100})
+    except ClientError:
+        return None
+    nodes = [edge["node"] for edge in (data.get("stockLevels") or {}).get("edges") or []]
+    wanted = [n for n in nodes if not lot or (n.get("lotCode") or "").upper() == lot.upper()]
+    return sum((Decimal(str(n.get("available") or 0)) for n in wanted), Decimal(0))

@@ -11,10 +11,11 @@ BACK, CLEAR, POINT = "back", "clear", "."
 
 
 class QuantityEntry:
-    """What the number pad shows; ``value`` is None until it is a quantity above zero."""
+    """What the number pad shows; ``value`` is None until it is a quantity above zero (or zero, for a count)."""
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(self, text: str = "", *, allow_zero: bool = False) -> None:
         self.text = ""
+        self.allow_zero = allow_zero
         self.set(text)
 
     def press(self, key: str) -> str:
@@ -44,7 +45,7 @@ class QuantityEntry:
         if not self.text or self.text.endswith(POINT):
             return None
         value = Decimal(self.text)
-        return value if value > 0 else None
+        return value if value > 0 or (self.allow_zero and value == 0) else None
 
     @property
     def for_server(self) -> str:

@@ -13,6 +13,7 @@ import os
 import platform
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from handheld.client import (
     CONNECT_TIMEOUT,
@@ -37,6 +38,10 @@ mutation Login($input: LoginInput!) {
 """
 LOGOUT = "mutation Logout { logout }"
 ME = "query Me { me { username } }"
+SESSION_END = "query SessionEnd { me { expiresAt } }"
+RENEW = "mutation Renew { renewSession { token expiresAt errors { field code message } } }"
+# Renew when less than this is left: a shift outlasts a session, and a device may be offline a while.
+RENEW_WITHIN = timedelta(hours=4)
 WAREHOUSES = "query Warehouses { warehouses(first: 50) { edges { node { code name } } } }"
 # Tokens whose logout the server has not heard yet (signed out while it was away).
 TO_REVOKE = "tokens_to_revoke"
@@ -242,6 +247,28 @@ class Session:
             return Resumed(False)
         self._client = client
         return Resumed(True)
+
+    def renew_if_due(self, now: datetime | None = None) -> bool:
+        """Trade the token for a new one when it ends within ``RENEW_WITHIN``; True when renewed.
+
+        Asked on resume and every few minutes by the app. Offline it waits for the next chance; the
+        server keeps the old token working two minutes after a renewal, so an answer lost on the way
+        is asked for again with the token still held here.
+        """
+        if self._client is None or self._client.token is None:
+            return False
+        try:
+            ends = (self._client.execute(SESSION_END).get("me") or {}).get("expiresAt")
+            if not ends or datetime.fromisoformat(ends) - (now or datetime.now(UTC)) > RENEW_WITHIN:
+                return False
+            payload = self._client.execute(RENEW)["renewSession"]
+        except ClientError:
+            return False
+        if not payload.get("token"):
+            return False
+        self._client.token = payload["token"]
+        self.store.put("token", payload["token"])
+        return True
 
     def expired(self) -> None:
         """The server refused the token: forget it, keep who and where."""

@@ -40,6 +40,7 @@ class TaskFlow:
 
     operation = ""
     verb = ""
+    zero_quantity = False  # a count may be 0; a receipt, move or issue may not
 
     def __init__(
         self, courier: Courier, *, warehouse: str, device: str | None = None, cache: LookupCache | None = None
@@ -55,7 +56,7 @@ class TaskFlow:
         self.reset()
 
     def reset(self) -> None:
-        self.quantity = QuantityEntry()
+        self.quantity = QuantityEntry(allow_zero=self.zero_quantity)
         self.item_scan = None
         self.fixing = None
         self.message = self.prompt
@@ -73,12 +74,16 @@ class TaskFlow:
     def ready(self) -> bool:
         raise NotImplementedError
 
+    def choices(self) -> list[tuple[str, str, bool]]:
+        """(command, label, is it chosen) for the buttons of a choice the form needs (none by default)."""
+        return []
+
     # What the worker does.
     def scan(self, captured: Captured) -> Outcome:
         """A scanned (or typed) code: a command, a quantity typed on the keys, or something to resolve."""
         code = clean_code(captured.code)
-        if command(code) in (CONFIRM, CANCEL):
-            return self.command(command(code) or CANCEL)
+        if (name := command(code)) is not None:
+            return self.command(name)
         if not code:
             return Outcome(QUIET, self.prompt)
         if not captured.by_scanner and _is_quantity(code):
@@ -102,7 +107,8 @@ class TaskFlow:
     def typed_quantity(self, text: str) -> Outcome:
         self.quantity.set(text)
         if self.quantity.value is None:
-            return self._said(BAD, f"{text} is no quantity: enter a number above zero.")
+            wanted = "a number" if self.zero_quantity else "a number above zero"
+            return self._said(BAD, f"{text} is no quantity: enter {wanted}.")
         return self._said(QUIET, self.prompt)
 
     def key(self, key: str) -> str:
@@ -115,6 +121,8 @@ class TaskFlow:
         if name == CANCEL:
             self.reset()
             return Outcome(QUIET, "Cancelled. " + self.prompt)
+        if name != CONFIRM:
+            return self._said(BAD, f"That command does nothing here. {self.prompt}")
         if not self.ready:
             return self._said(BAD, "Not yet: " + self.prompt)
         return self.confirm()

@@ -1,4 +1,4 @@
-"""What the task screens (receive, move) share: the form that scans fill, the prompt, the number
+"""What the task screens (receive, move, count, issue) share: the form that scans fill, the prompt, the number
 pad and Confirm. The flow is a ``logic.task.TaskFlow``; anything that may talk to the server runs
 on the app's network thread and comes back through ``@mainthread``."""
 
@@ -12,6 +12,7 @@ from kivy.lang import Builder
 from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
 from kivy.uix.screenmanager import Screen
 
 from handheld.logic.capture import Captured
@@ -28,6 +29,13 @@ class FormRow(BoxLayout):
     label = StringProperty("")
     value = StringProperty("")
     next_up = BooleanProperty(False)
+
+
+class ChoiceButton(Button):
+    """One answer of a choice the form needs (sale or scrap); pressing it is its command."""
+
+    command = StringProperty("")
+    chosen = BooleanProperty(False)
 
 
 class TaskScreen(Screen):
@@ -65,6 +73,12 @@ class TaskScreen(Screen):
         rows.clear_widgets()
         for label, value, next_up in self.flow.fields():
             rows.add_widget(FormRow(label=label, value=value, next_up=next_up))
+        choices = self.ids.choices
+        choices.clear_widgets()
+        for command, label, chosen in self.flow.choices():
+            button = ChoiceButton(text=label, command=command, chosen=chosen)
+            button.bind(on_release=lambda pressed: self.on_command(pressed.command))
+            choices.add_widget(button)
 
     def on_scan(self, captured: Captured) -> None:
         if self.flow is not None:
@@ -75,6 +89,8 @@ class TaskScreen(Screen):
             self.confirm()
         elif name == CANCEL:
             self.cancel()
+        elif self.flow is not None:  # a choice of the form's (sale or scrap), by button or barcode
+            self._run(self.flow.command, name)
 
     def on_pad_key(self, key: str) -> None:
         if self.flow is not None:

@@ -16,7 +16,7 @@ from handheld.screens import widgets  # noqa: F401  (BigButton)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
-FIXABLE = ("receiveStock", "moveStock")
+FIXABLE = ("receiveStock", "moveStock", "adjustStock", "issueStock")
 
 
 class EntryView(BoxLayout):

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.auth.types import LoginInput, LoginPayload
+from schema.auth.types import LoginInput, LoginPayload, RenewSessionPayload
 from schema.context import Info
+from schema.errors import ErrorCode, UserError
 from schema.mutations import answer, mutation
 from server.auth import service
 
@@ -16,6 +17,18 @@ class AuthMutation:
             LoginPayload,
             lambda: service.login(input.username, input.password, address=info.context.client_address),
             lambda token: LoginPayload(token=token),
+        )
+
+    @mutation(description="A new session token for this one, before it expires (the handheld renews its own).")
+    async def renew_session(self, info: Info) -> RenewSessionPayload:
+        principal = info.context.principal
+        if principal is None:
+            return RenewSessionPayload(errors=[UserError(field=None, code=ErrorCode.UNAUTHENTICATED,
+                                                         message="Sign in first.")])  # fmt: skip
+        return await answer(
+            RenewSessionPayload,
+            lambda: service.renew(principal),
+            lambda renewed: RenewSessionPayload(token=renewed[0], expires_at=renewed[1]),
         )
 
     @strawberry.mutation(description="End this token's session; other replicas notice within seconds.")

@@ -13,4 +13,7 @@ class AuthQuery:
         principal = info.context.principal
         if principal is None:
             return None
-        return Me(username=principal.username, role=principal.role, permissions=sorted(principal.permissions))
+        return Me(
+            username=principal.username, role=principal.role, permissions=sorted(principal.permissions),
+            expires_at=principal.expires_at,
+        )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import strawberry
 
 from schema.mutations import Payload
@@ -19,7 +21,16 @@ class LoginPayload(Payload):
 
 
 @strawberry.type
+class RenewSessionPayload(Payload):
+    token: str | None = strawberry.field(default=None, description="The new token; the old one ends in 2 minutes.")
+    expires_at: datetime.datetime | None = None
+
+
+@strawberry.type
 class Me:
     username: str
     role: str
     permissions: list[str]
+    expires_at: datetime.datetime | None = strawberry.field(
+        default=None, description="When this token stops working (null: an API token, until revoked)."
+    )

@@ -247,6 +247,44 @@ async def _principal_for(token_hash: str) -> Principal | None:
     return principal
 
 
+# A renewed session's old token keeps working this long: a renewal whose answer was lost on the
+# way (a handheld walking out of Wi-Fi) can be asked again with the token the device still holds.
+RENEWAL_GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class RenewSession(Command):
+    operation = "token.renew"
+    token: str  # the first 16 characters of the old token's hash
+
+
+async def renew(principal: Principal) -> tuple[str, datetime | None]:
+    """A new session token for the one the principal signed in with; the old one ends after
+    ``RENEWAL_GRACE``. API tokens do not expire, so there is nothing to renew."""
+    row = await Token.get_or_none(token_hash=principal.token_hash, revoked_at=None)
+    if row is None or row.kind != "session":
+        raise Invalid("Only a session is renewed: an API token does not expire.", field="token")
+    token = f"sk_s_{secrets.token_urlsafe(32)}"
+    lifetime = get_settings().session_ttl
+    expires_at = now() + lifetime
+
+    async def run(write: Write) -> Token:
+        old_end = now() + RENEWAL_GRACE
+        await (
+            Token.filter(id=row.id)
+            .using_db(write.conn)
+            .update(expires_at=min(old_end, row.expires_at) if row.expires_at else old_end)
+        )
+        write.after_commit(lambda: _principals.pop(principal.token_hash, None))
+        user_id: int = row.user_id  # type: ignore[attr-defined]
+        return await Token.create(user_id=user_id, kind="session", name=row.name, token_hash=_hash_token(token),
+                                  expires_at=expires_at, using_db=write.conn)  # fmt: skip
+
+    await execute(RenewSession(principal.token_hash[:16]), Effect(run, lambda new: Audited("token", new.id)),
+                  actor_id=principal.user_id)  # fmt: skip
+    return token, expires_at
+
+
 async def revoke(principal: Principal) -> None:
     """End the session (or API token) the principal signed in with."""
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,7 @@ import pytest
 from handheld.client import GraphQLClient, NotSignedIn
 from handheld.logic.cache import LookupCache
 from handheld.logic.courier import Courier
-from handheld.logic.outbox import Outbox
+from handheld.logic.outbox import DOCUMENTS, Outbox
 from handheld.logic.session import ME, HandheldConfig, Session
 from handheld.logic.store import DeviceStore
 from tests.live_server import free_port, run_storekeeper, serving, storekeeper_command
@@ -39,6 +40,9 @@ query StockOf($sku: String) {
     edges { node { sku locationCode lotCode expiresOn onHand reserved available } }
   }
 }
+"""
+CREATE_LOCATION = """
+mutation L($input: CreateLocationInput!) { createLocation(input: $input) { location { code } errors { code } } }
 """
 
 
@@ -264,3 +268,15 @@ def token_works(url: str, token: str) -> bool:
     except NotSignedIn:
         return False
     return True
+
+
+def new_bin(client: GraphQLClient, *stock: tuple[str, int, str | None]) -> str:
+    """A bin of WH1 of its own, holding ``(sku, quantity, lot)`` as received."""
+    code = f"WH1-C-{uuid.uuid4().hex[:6]}".upper()
+    made = client.execute(CREATE_LOCATION, {"input": {"warehouseCode": "WH1", "code": code, "name": "Count bin"}})
+    assert made["createLocation"]["errors"] == []
+    for sku, quantity, lot in stock:
+        receipt = {"sku": sku, "locationCode": code, "quantity": str(quantity), "idempotencyKey": str(uuid.uuid4())}
+        receipt.update({"lot": lot, "expiresOn": "2030-01-31"} if lot else {})
+        assert client.execute(DOCUMENTS["receiveStock"], {"input": receipt})["receiveStock"]["errors"] == []
+    return code

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from handheld.client import GraphQLClient
-from tests.handheld.conftest import on_hand, token_works
+from tests.handheld.conftest import new_bin, on_hand, token_works
 from tests.live_server import stop
 
 if TYPE_CHECKING:
@@ -324,5 +324,29 @@ def test_receipts_made_while_the_server_is_away_arrive_once_it_is_back_and_a_mov
         assert (on_hand(client, "COFFEE-1KG", "WH1-A-02", lot), on_hand(client, "COFFEE-1KG", "WH1-A-01", lot)) == (
             Decimal(5), Decimal(3)
         )  # fmt: skip
+    checks = [line for line in app.out.since(0) if "layout check" in line]
+    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
+
+
+def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_counted_on_the_server(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
+) -> None:
+    app = _handset(handsets, display, tmp_path, server.url, server.password)
+    app.xdotool("key", "Return")
+    app.out.wait_for("ready to scan")
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        bin_ = new_bin(client, ("MUG-WHITE", 10, None), ("TSHIRT-RED-M", 4, None))
+
+    app.answer("SK:COUNT", wait="layout check count")
+    app.answer(bin_.lower(), wait="count says good")
+    app.answer("5901234123457", wait="count says good")  # MUG-WHITE
+    app.answer("7", delay=PERSON_DELAY, wait="count says quiet")  # the count, typed on the keys
+    asked = app.answer("SK:CONFIRM", wait="count says warn")
+    assert "Not counted: 1 will be set to 0" in asked  # TSHIRT-RED-M: the dialog asks
+    done = app.answer("SK:CONFIRM", wait="count says good: Done")
+
+    assert f"Done: {bin_} counted, 2 lines, 2 with a difference" in done
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        assert (on_hand(client, "MUG-WHITE", bin_), on_hand(client, "TSHIRT-RED-M", bin_)) == (Decimal(7), Decimal(0))
     checks = [line for line in app.out.since(0) if "layout check" in line]
     assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)

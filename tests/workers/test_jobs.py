@@ -49,7 +49,8 @@ async def test_the_ledger_check_runs_on_an_arq_worker_and_a_rerun_changes_nothin
         raw = await queue.pool.get(f"arq:job:{queue.arq_id(job_id)}")
         assert msgpack.unpackb(raw, timestamp=3)["f"] == CHECK_LEDGER  # msgpack, not pickle
 
-        worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05)
+        # Without the cron jobs: one that falls due while the worker runs (mail every minute) would run too.
+        worker = build_worker(worker_settings, burst=True, handle_signals=False, poll_delay=0.05, cron_jobs=[])
         worker.on_startup = None  # this process's database is already open
         worker.on_shutdown = None
         worker.ctx["queue"] = queue
