@@ -89,6 +89,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "DocumentType.states": ListCap(MAX_STATES, "a document type declares a few states"),
     "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),
     "Document.lines": ListCap(MAX_LINES, "a document is refused more lines"),
+    "Query.periodLocks": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "Document.marks": ListCap(MAX_MARKS, "a document is refused more marks"),
     "Document.attachments": ListCap(MAX_ATTACHMENTS, "a document is refused more files"),
     "Document.actions": ListCap(MAX_STATES, "a document type declares a few transitions"),

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     STALE = "STALE"
     APPROVAL_REQUIRED = "APPROVAL_REQUIRED"
+    PERIOD_LOCKED = "PERIOD_LOCKED"
 
 
 class DomainError(Exception):

@@ -18,7 +18,10 @@ from typing import Any
 from handheld.client import UserError
 from handheld.logic.store import DeviceStore
 
-_STOCK_PAYLOAD = "moves { sku quantity lotCode fromLocationCode toLocationCode } replayed errors { field code message }"
+_STOCK_PAYLOAD = (
+    "moves { sku quantity lotCode fromLocationCode toLocationCode effectiveAt createdAt } replayed"
+    " errors { field code message }"
+)
 DOCUMENTS = {
     "receiveStock": "mutation Receive($input: ReceiveStockInput!) { receiveStock(input: $input) { %s } }",
     "moveStock": "mutation Move($input: MoveStockInput!) { moveStock(input: $input) { %s } }",

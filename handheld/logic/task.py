@@ -10,6 +10,7 @@ resolved from the device's memory; the write waits in the outbox.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from handheld.client import ClientError, NotSignedIn, Unreachable
@@ -88,6 +89,8 @@ class TaskFlow:
             return Outcome(QUIET, self.prompt)
         if not captured.by_scanner and _is_quantity(code):
             return self.typed_quantity(code)
+        # Sent with the write: the server books it on the day it was scanned, however long it waited here.
+        scanned_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
             found = self._resolve(code)
         except NotSignedIn:
@@ -99,7 +102,9 @@ class TaskFlow:
             return self._said(BAD, f"The server could not say what {display_code(code)} is: {error.message}")
         if found.misread:
             return self._said(BAD, f"Misread: scan again. ({found.message})")
-        return self.apply(found, {"code": code, "symbology": captured.symbology, "device": self.device})
+        return self.apply(
+            found, {"code": code, "symbology": captured.symbology, "device": self.device, "scannedAt": scanned_at}
+        )
 
     def apply(self, found: Resolution, scan: dict[str, Any]) -> Outcome:
         raise NotImplementedError

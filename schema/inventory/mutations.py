@@ -5,12 +5,12 @@ from datetime import date
 import strawberry
 
 from schema.context import Info
-from schema.inventory.types import Location, StockMove, Warehouse
+from schema.inventory.types import Location, PeriodLock, StockMove, Warehouse
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
 from schema.scanning.types import ScanInput
 from server.auth.permissions import Permission
-from server.inventory import ledger, locations
+from server.inventory import ledger, locations, periods
 from server.inventory.ledger import Posting
 from server.scanning import ScanInfo
 
@@ -102,12 +102,38 @@ class StockPayload(Payload):
         return cls(moves=[StockMove.from_move(m) for m in posting.moves], replayed=posting.replayed)
 
 
+@strawberry.input
+class SetPeriodLockInput:
+    warehouse: str | None = strawberry.field(default=None, description="A warehouse's code; null: the whole company.")
+    locked_until: date | None = strawberry.field(
+        description="Postings effective on or before this day are refused (PERIOD_LOCKED); null opens every period."
+    )
+
+
+@strawberry.type
+class PeriodLockPayload(Payload):
+    lock: PeriodLock | None = None
+
+
+def _shown_lock(lock: periods.LockDate) -> PeriodLockPayload:
+    return PeriodLockPayload(lock=PeriodLock(warehouse=lock.warehouse_code, locked_until=lock.locked_until,
+                                             updated_at=lock.updated_at))  # fmt: skip
+
+
 def _scan(scan: ScanInput | None) -> ScanInfo | None:
     return scan.info() if scan else None
 
 
 @strawberry.type
 class InventoryMutation:
+    @mutation(Permission.PERIODS_MANAGE, description="Close the periods up to a day, for the company or a warehouse.")
+    async def set_period_lock(self, info: Info, input: SetPeriodLockInput) -> PeriodLockPayload:
+        return await answer(
+            PeriodLockPayload,
+            lambda: periods.set_period_lock(input.warehouse, input.locked_until, actor_id=info.context.user_id),
+            _shown_lock,
+        )
+
     @mutation(Permission.WAREHOUSE_MANAGE)
     async def create_warehouse(self, info: Info, input: CreateWarehouseInput) -> WarehousePayload:
         return await answer(

@@ -8,6 +8,7 @@ from schema.inventory.types import (
     LedgerCheckConnection,
     Location,
     LocationConnection,
+    PeriodLock,
     StockLevel,
     StockLevelConnection,
     StockMove,
@@ -18,6 +19,7 @@ from schema.inventory.types import (
 from schema.permissions import require
 from schema.relay import page_window, paginate_queryset, paginate_with
 from server.auth.permissions import Permission
+from server.inventory import periods
 from server.inventory.check import ledger_checks
 from server.inventory.locations import find_locations, find_warehouses
 from server.inventory.moves import list_moves
@@ -26,6 +28,16 @@ from server.inventory.stock import stock_levels
 
 @strawberry.type
 class InventoryQuery:
+    @strawberry.field(
+        permission_classes=[require(Permission.STOCK_VIEW)],
+        description="The closed periods: the company's lock date first, then each warehouse's that has one"
+        " (up to the server's page size).",
+    )
+    async def period_locks(self, info: Info) -> list[PeriodLock]:
+        locks = await periods.lock_dates(limit=info.context.settings.max_page_size)
+        return [PeriodLock(warehouse=lock.warehouse_code, locked_until=lock.locked_until, updated_at=lock.updated_at)
+                for lock in locks]  # fmt: skip
+
     @strawberry.field(permission_classes=[require(Permission.STOCK_VIEW)])
     async def warehouses(
         self, info: Info, first: int | None = None, after: str | None = None,

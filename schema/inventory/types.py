@@ -149,7 +149,10 @@ class StockMove(Fetchable, relay.Node):
     lot_code: str | None
     kind: str
     reason: str | None
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was booked.")
+    effective_at: datetime = strawberry.field(
+        description="When it happened: when the scan was read, or the document's business date."
+    )
 
     @classmethod
     def from_move(cls, move: Move) -> StockMove:
@@ -163,11 +166,19 @@ class StockMove(Fetchable, relay.Node):
             kind=move.kind,
             reason=move.reason,
             created_at=move.created_at,
+            effective_at=move.effective_at,
         )
 
     @classmethod
     async def fetch(cls, info: Info, ids: list[int]) -> dict[int, Any]:
         return {m.id: cls.from_move(m) for m in await load_moves(ids)}
+
+
+@strawberry.type(description="Up to which day the periods are closed.")
+class PeriodLock:
+    warehouse: str | None = strawberry.field(description="null: the whole company.")
+    locked_until: date | None = strawberry.field(description="null: every period is open.")
+    updated_at: datetime | None
 
 
 @strawberry.type

@@ -70,9 +70,14 @@ class ScanInput:
     code: str
     symbology: str | None = strawberry.field(default=None, description="e.g. EAN-13, GS1-128, QR, if the scanner says")
     device: str | None = None
+    scanned_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the device read it, with its time zone: a posting the scan causes is dated then"
+        " (a queue sent later still books the day it was scanned).",
+    )
 
     def info(self) -> scanning.ScanInfo:
-        return scanning.ScanInfo.of(self.code, self.symbology, self.device)
+        return scanning.ScanInfo.of(self.code, self.symbology, self.device, self.scanned_at)
 
 
 @strawberry.type

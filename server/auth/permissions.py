@@ -24,6 +24,7 @@ class Permission(StrEnum):
     DOCUMENTS_VIEW = "documents.view"
     DOCUMENTS_WRITE = "documents.write"
     DOCUMENTS_APPROVE = "documents.approve"
+    PERIODS_MANAGE = "periods.manage"  # close (and reopen) periods
 
 
 _FLOOR = [

@@ -9,12 +9,13 @@ exactly the lots and bins the original moves used.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import events, sql
-from server.clock import today
+from server.clock import now, today
 from server.commands import Write
 from server.documents.kinds import DocumentKind, register, simple_flow
 from server.documents.models import Document, DocumentLine, DocumentLineLink
@@ -58,7 +59,8 @@ async def _post(write: Write, document: Document, lines: list[DocumentLine], *, 
         entries = await _reversing_entries(conn, document, lines)
     else:
         entries = await _entries(conn, document, lines, incoming=incoming)
-    moved = await post_all(conn, entries, Trail(actor_id=write.actor_id, key=write.idempotency_key))
+    trail = Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=_effective(document))
+    moved = await post_all(conn, entries, trail)
     changed = {move.product_id for moves in moved for move in moves}
     write.after_commit(lambda: _tell_subscribers(changed))
 
@@ -66,6 +68,13 @@ async def _post(write: Write, document: Document, lines: list[DocumentLine], *, 
 def _tell_subscribers(product_ids: set[int]) -> None:
     for product_id in sorted(product_ids):
         events.publish_stock_changed(product_id)
+
+
+def _effective(document: Document) -> datetime:
+    """When a document's stock moved: now for today's document, else the start of its business day."""
+    if document.business_date >= today():
+        return now()
+    return datetime.combine(document.business_date, time.min, UTC)
 
 
 async def _products(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
@@ -86,10 +95,14 @@ async def _places(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:
         return {}
     rows = await sql.fetch(
         conn,
-        f"SELECT id, code, kind FROM location WHERE id IN ({sql.placeholders(1, len(ids))}) ORDER BY id FOR SHARE",
+        f"SELECT id, code, kind, warehouse_id FROM location WHERE id IN ({sql.placeholders(1, len(ids))})"
+        " ORDER BY id FOR SHARE",
         *sorted(ids),
     )
-    return {int(r["id"]): Place(int(r["id"]), r["code"], r["kind"] == LocationKind.INTERNAL) for r in rows}
+    return {
+        int(r["id"]): Place(int(r["id"]), r["code"], r["kind"] == LocationKind.INTERNAL, r["warehouse_id"])
+        for r in rows
+    }
 
 
 async def _entries(

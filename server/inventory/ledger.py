@@ -269,7 +269,8 @@ async def _post(
     """Run a posting as a command: the scan that caused it kept with its first move, subscribers told after."""
 
     async def effect(write: Write) -> list[Move]:
-        moves = await run(write, Trail(actor_id=write.actor_id, key=write.idempotency_key))
+        effective_at = scan.scanned_at if scan is not None else None  # a scan is booked when it was scanned
+        moves = await run(write, Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=effective_at))
         if scan is not None:
             await record_scan(write.conn, scan, user_id=write.actor_id, move_id=moves[0].id if moves else None)
         changed = {m.product_id for m in moves}

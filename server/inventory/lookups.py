@@ -33,6 +33,7 @@ class Place:
     id: int
     code: str
     holds_stock: bool
+    warehouse_id: int | None = None  # None: a virtual location
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ async def lookup(
     rows = await sql.fetch(
         conn,
         "SELECT product.id, product.sku, product.tracks_lots, product.is_archived,"
-        " location.id AS location_id, location.code, location.kind"
+        " location.id AS location_id, location.code, location.kind, location.warehouse_id"
         f" FROM product, location WHERE product.sku = $1 AND location.code IN ({sql.placeholders(2, len(codes))})"
         " ORDER BY location.id FOR SHARE",
         sku_key,
@@ -92,7 +93,10 @@ async def lookup(
         raise Invalid(f"The product {product.sku} is tracked by lot: give the lot.", field="lot")
     if not product.tracks_lots and lot:
         raise Invalid(f"The product {product.sku} is not tracked by lot.", field="lot")
-    return product, [Place(id=int(found[c]["location_id"]), code=c, holds_stock=True) for c in codes]
+    return product, [
+        Place(id=int(found[c]["location_id"]), code=c, holds_stock=True, warehouse_id=found[c]["warehouse_id"])
+        for c in codes
+    ]
 
 
 _virtual: dict[LocationKind, Place] = {}

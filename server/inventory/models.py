@@ -96,7 +96,10 @@ class StockMove(Model):
         "storekeeper.User", related_name="moves", null=True, on_delete=fields.RESTRICT
     )
     idempotency_key = fields.CharField(max_length=255, null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(auto_now_add=True)  # when it was booked
+    # When it happened (a scan: when the handheld scanned it; a document: its business date). Always
+    # written; NULL only in rows booked before 0004, which that migration fills from created_at.
+    effective_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "stock_move"
@@ -125,6 +128,18 @@ class Quant(Model):
         table = "quant"
         unique_together = (("product", "location", "lot_id"),)
         # CHECK on_hand >= 0 and reserved >= 0: see server/inventory/constraints.py
+
+
+class PeriodLock(Model):
+    """Up to which day the periods are closed: for the company (warehouse 0) or one warehouse."""
+
+    id = fields.IntField(primary_key=True)
+    warehouse_id = fields.IntField(unique=True)  # 0: the company
+    locked_until = fields.DateField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "period_lock"
 
 
 class LedgerCheck(Model):

@@ -26,7 +26,8 @@ class Move:
     kind: str
     reason: str | None
     user_id: int | None
-    created_at: datetime
+    created_at: datetime  # when it was booked
+    effective_at: datetime  # when it happened
 
     @classmethod
     def from_model(cls, row: StockMove) -> Move:
@@ -45,6 +46,7 @@ class Move:
             reason=row.reason,
             user_id=row.user_id,  # type: ignore[attr-defined]
             created_at=row.created_at,
+            effective_at=row.effective_at or row.created_at,
         )
 
 

@@ -22,6 +22,7 @@ from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
 from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
+from server.inventory.periods import refuse_if_locked
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,11 @@ class Entry:
 
 @dataclass(frozen=True)
 class Trail:
-    """Who booked it, and under which idempotency key: kept on every move."""
+    """Who booked it, under which idempotency key, and when it happened: kept on every move."""
 
     actor_id: int | None
     key: str | None
+    effective_at: datetime | None = None  # None: now, when it is booked
 
 
 @dataclass
@@ -77,13 +79,19 @@ MAX_LOTS_PER_POSTING = 100
 async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
     """Book ``entry`` on ``conn`` (the caller's transaction); one move per lot it touches."""
     lot_id = entry.lot.id if entry.lot else None
+    created_at = now()
+    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]))
     locked = dict(locked or {})
     for place in sorted((entry.source, entry.target), key=lambda p: p.id):
         if place.holds_stock and place.id not in locked:
             locked[place.id] = await lock_quants(conn, entry.product.id, place.id, lot_id)
-    moves = await _book(conn, entry, trail, locked, now())
+    moves = await _book(conn, entry, trail, locked, created_at)
     await _write_quants(conn, locked)
     return moves
+
+
+def _warehouses(entries: list[Entry]) -> set[int | None]:
+    return {place.warehouse_id for entry in entries for place in (entry.source, entry.target)}
 
 
 async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) -> list[list[Move]]:
@@ -95,6 +103,8 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     reported at once (``ManyErrors``, each at ``("lines", i, "quantity")``) and nothing is written,
     since the caller's transaction rolls back.
     """
+    created_at = now()
+    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries))
     wanted: dict[tuple[int, int], set[int]] = {}
     for entry in entries:
         for place, receives in ((entry.source, False), (entry.target, True)):
@@ -109,7 +119,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
         quants = await lock_quants(conn, product_id, location_id, None)
         locked.setdefault(product_id, {})[location_id] = quants
 
-    created_at, booked, short = now(), [], []
+    booked, short = [], []
     for index, entry in enumerate(entries):
         try:
             booked.append(await _book(conn, entry, trail, locked[entry.product.id], created_at))
@@ -138,6 +148,7 @@ async def _book(
 
     lot_codes = await _lot_codes(conn, [portion_lot for portion_lot, _ in portions], entry.lot)
     origin = entry.origin
+    effective_at = trail.effective_at or created_at
     moves: list[Move] = []
     for portion_lot, portion_qty in portions:
         if source.holds_stock:
@@ -154,11 +165,11 @@ async def _book(
         row = await sql.fetch_one(
             conn,
             "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
-            " user_id, idempotency_key, created_at, document_type, document_id, document_line_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             product.id, portion_qty, source.id, target.id, portion_lot or None, entry.kind, entry.reason,
-            trail.actor_id, trail.key, created_at, origin and origin.document_type, origin and origin.document_id,
-            origin and origin.line_id,
+            trail.actor_id, trail.key, created_at, effective_at, origin and origin.document_type,
+            origin and origin.document_id, origin and origin.line_id,
         )  # fmt: skip
         assert row is not None
         moves.append(
@@ -167,6 +178,7 @@ async def _book(
                 from_location_id=source.id, from_location_code=source.code, to_location_id=target.id,
                 to_location_code=target.code, lot_id=portion_lot or None, lot_code=lot_codes.get(portion_lot),
                 kind=entry.kind, reason=entry.reason, user_id=trail.actor_id, created_at=created_at,
+                effective_at=effective_at,
             )
         )  # fmt: skip
     return moves

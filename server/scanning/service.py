@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -69,15 +69,33 @@ class ScanInfo:
     code: str
     symbology: str | None = None
     device: str | None = None
+    scanned_at: datetime | None = None  # when the device read it: what a posting it causes is dated
 
     @classmethod
-    def of(cls, code: str, symbology: str | None = None, device: str | None = None) -> ScanInfo:
+    def of(
+        cls, code: str, symbology: str | None = None, device: str | None = None, scanned_at: datetime | None = None
+    ) -> ScanInfo:
         """A scan as a caller describes it: the code is kept whatever it holds; the rest is checked."""
         return cls(
             code=code,
             symbology=SYMBOLOGY.optional(symbology, "scan.symbology") if symbology is not None else None,
             device=DEVICE.optional(device, "scan.device") if device is not None else None,
+            scanned_at=_scan_time(scanned_at) if scanned_at is not None else None,
         )
+
+
+# A device's clock may run a little ahead; a scan from further ahead is a wrong clock, not a scan.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _scan_time(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise Invalid("Say the scan's time zone: 2026-11-23T09:30:00+01:00, or Z for UTC.", field="scan.scannedAt")
+    if value > now() + CLOCK_SKEW:
+        raise Invalid("The scan's time is in the future: check the device's clock.", field="scan.scannedAt")
+    if value.year < 2000:
+        raise Invalid("The scan's time is before 2000: check the device's clock.", field="scan.scannedAt")
+    return value
 
 
 async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int | None, move_id: int | None) -> None:

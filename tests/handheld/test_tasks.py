@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -196,17 +197,24 @@ def test_offline_a_receipt_of_codes_seen_before_waits_in_the_outbox(restartable:
     before = on_hand(handheld.session.client, "MUG-WHITE", "WH1-A-01")
 
     with restartable.stopped():
+        scanned_from = datetime.now(UTC)
         flow.scan(scanned(MUG_EAN))
         flow.key("4")
         flow.scan(scanned("WH1-A-01"))
         outcome = flow.confirm()
         unseen = flow.scan(scanned("9780201379624"))
+        scanned_until = datetime.now(UTC)
 
     assert outcome.feedback == WARN and outcome.done is not None and outcome.done.state == WAITING
     assert unseen.feedback == WARN and "was not looked up before" in unseen.message
     assert handheld.courier.probe()
-    assert [d.state for d in handheld.courier.drain()] == [SENT]
+    [sent] = handheld.courier.drain()
+    assert sent.state == SENT and sent.payload is not None
     assert on_hand(handheld.session.client, "MUG-WHITE", "WH1-A-01") == before + 4
+    # Booked later, but dated when it was scanned (to the millisecond the device sends).
+    (move,) = sent.payload["moves"]
+    effective, booked = (datetime.fromisoformat(move[k]) for k in ("effectiveAt", "createdAt"))
+    assert scanned_from - timedelta(milliseconds=1) <= effective <= scanned_until < booked
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,9 @@ async def test_migration_0002_puts_codes_in_capitals_alike_on_both_databases(
 ) -> None:
     result = await _upgrade(settings, tmp_path, ["mug-white", "Tshirt-1", "\uff26\uff37-1"], ["Alice", "bob"])
     assert result == {"skus": ["MUG-WHITE", "TSHIRT-1", "FW-1"], "archived": [True, False, False],
-                      "usernames": ["alice", "bob"]}  # fmt: skip
+                      "usernames": ["alice", "bob"],
+                      # and 0004: the old move happened when it was booked; the company's lock row is there
+                      "moves_dated_when_booked": [1, 1], "company_lock_rows": 1}  # fmt: skip
 
 
 async def test_migration_0002_lists_codes_it_cannot_convert_and_changes_nothing(

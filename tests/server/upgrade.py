@@ -38,6 +38,18 @@ async def upgrade(database_url: str, skus: list[str], usernames: list[str]) -> N
             " VALUES ($1, $2, 'pcs', $3, $4, $5, $6)",
             sku, f"Product {n}", False, n == 0, OLD, OLD,
         )  # fmt: skip
+    if skus:  # a move as 0001 booked it: 0004 dates it when it was booked
+        for code, kind in (("OLD-SUPPLIER", "supplier"), ("OLD-BIN", "internal")):
+            await sql.execute(
+                conn, "INSERT INTO location (code, name, kind, path, created_at) VALUES ($1, $2, $3, '/', $4)",
+                code, code, kind, OLD,
+            )  # fmt: skip
+        await sql.execute(
+            conn,
+            "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, kind, created_at)"
+            " VALUES (1, 5, 1, 2, 'receive', $1)",
+            OLD,
+        )
     await sql.execute(conn, "INSERT INTO role (name, permissions) VALUES ('viewer', '[]')")
     for username in usernames:
         await sql.execute(conn, "INSERT INTO app_user (username, password_hash, role_id, is_active, created_at)"
@@ -60,7 +72,15 @@ async def upgrade(database_url: str, skus: list[str], usernames: list[str]) -> N
     archived = [
         r["archived_at"] is not None for r in await sql.fetch(conn, "SELECT archived_at FROM product ORDER BY id")
     ]
-    print(json.dumps({"skus": skus, "archived": archived, "usernames": users}))
+    dated = await sql.fetch_one(
+        conn, "SELECT COUNT(*) AS moves, SUM(CASE WHEN effective_at = created_at THEN 1 ELSE 0 END) AS dated"
+        " FROM stock_move",
+    )  # fmt: skip
+    locks = await sql.fetch_one(conn, "SELECT COUNT(*) AS n FROM period_lock WHERE warehouse_id = 0")
+    assert dated is not None and locks is not None
+    print(json.dumps({"skus": skus, "archived": archived, "usernames": users,
+                      "moves_dated_when_booked": [int(dated["moves"]), int(dated["dated"] or 0)],
+                      "company_lock_rows": int(locks["n"])}))  # fmt: skip
 
 
 if __name__ == "__main__":
