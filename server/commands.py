@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from asyncpg.exceptions import TransactionRollbackError
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from server import audit, idempotency
@@ -91,6 +92,23 @@ class Effect(Generic[R]):
     audited: Callable[[R], Audited | None] | None
     remember: Callable[[R], dict[str, Any]] | None = None
     recall: Callable[[dict[str, Any]], Awaitable[R]] | None = None
+
+
+M = TypeVar("M", bound=Model)
+
+
+def row_effect(
+    run: Callable[[Write], Awaitable[M]], model: type[M], audited_as: str, *, related: tuple[str, ...] = ()
+) -> Effect[M]:
+    """The effect of a write of one row: audited with its id; with a key, a retry answers that row,
+    read again (with ``related``). The id is remembered as ``<audited_as>_id``."""
+    remembered_as = f"{audited_as}_id"
+
+    async def recall(stored: dict[str, Any]) -> M:
+        query = model.get(id=stored[remembered_as])
+        return await (query.select_related(*related) if related else query)
+
+    return Effect(run, lambda row: Audited(audited_as, row.pk), lambda row: {remembered_as: row.pk}, recall)
 
 
 async def execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -30,7 +29,7 @@ from server.catalog.models import (
 from server.catalog.units import unit_named
 from server.clock import now
 from server.codes import CodeOwner, claim
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, DomainError, Invalid, NotFound
 from server.text import Text, shown, storable
 
@@ -198,13 +197,7 @@ def _request_facts(given: dict[str, object]) -> dict[str, object]:
 async def _product_write(
     command: Command, run: Callable[[Write], Awaitable[Product]], actor_id: int | None, key: str | None
 ) -> Product:
-    """A write of one product: audited with its id; with a key, a retry answers the same product."""
-
-    async def recall(stored: dict[str, Any]) -> Product:
-        return await Product.get(id=stored["product_id"])
-
-    effect = Effect(run, lambda p: Audited("product", p.id), lambda p: {"product_id": p.id}, recall)
-    return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
+    return (await execute(command, row_effect(run, Product, "product"), actor_id=actor_id, idempotency_key=key)).result
 
 
 async def create_product(

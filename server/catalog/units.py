@@ -37,7 +37,7 @@ from server.catalog.models import (
     Unit,
     UnitCategory,
 )
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.numbers import NumberKind
 from server.text import shown
@@ -252,10 +252,7 @@ class CreateUnit(Command):
 
 
 async def _unit_write(command: Command, run: Any, actor_id: int | None, key: str | None) -> Unit:
-    async def recall(stored: dict[str, Any]) -> Unit:
-        return await Unit.get(id=stored["unit_id"]).select_related("category")
-
-    effect = Effect(run, lambda u: Audited("unit", u.id), lambda u: {"unit_id": u.id}, recall)
+    effect = row_effect(run, Unit, "unit", related=("category",))
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -11,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from server import sql
 from server.codes import CodeOwner, claim
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.inventory.models import (
     LOCATION_CODE,
@@ -108,10 +107,7 @@ async def create_warehouse(
         await root.save(update_fields=["path"], using_db=write.conn)
         return warehouse
 
-    async def recall(stored: dict[str, Any]) -> Warehouse:
-        return await Warehouse.get(id=stored["warehouse_id"])
-
-    effect = Effect(run, lambda w: Audited("warehouse", w.id), lambda w: {"warehouse_id": w.id}, recall)
+    effect = row_effect(run, Warehouse, "warehouse")
     try:
         done = await execute(CreateWarehouse(code, name), effect, actor_id=actor_id, idempotency_key=idempotency_key)
     except IntegrityError:
@@ -153,11 +149,8 @@ async def create_location(
         await location.save(update_fields=["path"], using_db=write.conn)
         return location
 
-    async def recall(stored: dict[str, Any]) -> Location:
-        return await Location.get(id=stored["location_id"])
-
     command = CreateLocation(warehouse_key or storable(warehouse_code), code, name, parent_key)
-    effect = Effect(run, lambda loc: Audited("location", loc.id), lambda loc: {"location_id": loc.id}, recall)
+    effect = row_effect(run, Location, "location")
     try:
         done = await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)
     except IntegrityError:

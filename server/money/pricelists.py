@@ -21,7 +21,7 @@ from tortoise.queryset import QuerySet
 
 from server import sql
 from server.catalog.models import SKU, Product
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Audited, Command, Effect, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.money import amounts
 from server.money.models import (
@@ -154,10 +154,7 @@ class SetSupplierPrices(Command):
 
 
 def _list_effect(run: Any) -> Effect[PriceList]:
-    async def recall(stored: dict[str, Any]) -> PriceList:
-        return await PriceList.get(id=stored["price_list_id"]).select_related("currency", "customer_class")
-
-    return Effect(run, lambda p: Audited("price_list", p.id), lambda p: {"price_list_id": p.id}, recall)
+    return row_effect(run, PriceList, "price_list", related=("currency", "customer_class"))
 
 
 async def create_price_list(

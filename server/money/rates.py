@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
 from server import sql
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Audited, Command, Effect, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.money import amounts
 from server.money.models import COMPANY_ID, CURRENCY_CODE, CURRENCY_NAME, Company, Currency, ExchangeRate
@@ -134,10 +134,7 @@ class SetExchangeRate(Command):
 
 
 def _currency_effect(run: Any) -> Effect[Currency]:
-    async def recall(stored: dict[str, Any]) -> Currency:
-        return await Currency.get(id=stored["currency_id"])
-
-    return Effect(run, lambda c: Audited("currency", c.id), lambda c: {"currency_id": c.id}, recall)
+    return row_effect(run, Currency, "currency")
 
 
 async def create_currency(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -19,7 +18,7 @@ from tortoise.queryset import QuerySet
 
 from server import sql
 from server.catalog.models import CATEGORY_NAME, Category, Product
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Audited, Command, Effect, Write, execute, row_effect
 from server.errors import AlreadyExists, NotFound
 from server.money import amounts
 from server.money.models import COMPANY_ID, TAX_CODE, TAX_NAME, CategoryTax, Company, TaxRate
@@ -133,10 +132,7 @@ async def create_tax_rate(
             raise AlreadyExists(f"The tax {code} exists.", field="code")
         return await TaxRate.create(code=code, name=name, percent=value, using_db=write.conn)
 
-    async def recall(stored: dict[str, Any]) -> TaxRate:
-        return await TaxRate.get(id=stored["tax_rate_id"])
-
-    effect = Effect(run, lambda t: Audited("tax_rate", t.id), lambda t: {"tax_rate_id": t.id}, recall)
+    effect = row_effect(run, TaxRate, "tax_rate")
     try:
         return (await execute(CreateTaxRate(code, name, value), effect, actor_id=actor_id,
                               idempotency_key=idempotency_key)).result  # fmt: skip

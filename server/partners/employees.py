@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -14,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from server.auth.models import User
 from server.auth.service import USERNAME
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.partners import checks
 from server.partners.models import (
@@ -68,10 +67,7 @@ async def _link(conn: BaseDBAsyncClient, employee: Employee, codes: tuple[str, .
 async def _employee_write(
     command: Command, run: Callable[[Write], Awaitable[Employee]], actor_id: int | None, key: str | None
 ) -> Employee:
-    async def recall(stored: dict[str, Any]) -> Employee:
-        return await Employee.get(id=stored["employee_id"]).select_related("user")
-
-    effect = Effect(run, lambda e: Audited("employee", e.id), lambda e: {"employee_id": e.id}, recall)
+    effect = row_effect(run, Employee, "employee", related=("user",))
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.partners import checks
 from server.partners.checks import Field
@@ -249,10 +248,7 @@ async def create_customer_class(
             raise AlreadyExists(f"The customer class {code} exists.", field="code")
         return await CustomerClass.create(code=code, name=name, using_db=write.conn)
 
-    async def recall(stored: dict[str, Any]) -> CustomerClass:
-        return await CustomerClass.get(id=stored["customer_class_id"])
-
-    effect = Effect(run, lambda c: Audited("customer_class", c.id), lambda c: {"customer_class_id": c.id}, recall)
+    effect = row_effect(run, CustomerClass, "customer_class")
     try:
         done = await execute(
             CreateCustomerClass(code, name), effect, actor_id=actor_id, idempotency_key=idempotency_key
@@ -288,13 +284,7 @@ async def _apply(conn: BaseDBAsyncClient, party: Party, given: dict[str, object]
 async def _party_write(
     command: Command, run: Callable[[Write], Awaitable[Party]], actor_id: int | None, key: str | None
 ) -> Party:
-    """A write of one party: audited with its id; with a key, a retry answers the same party."""
-
-    async def recall(stored: dict[str, Any]) -> Party:
-        return await Party.get(id=stored["party_id"])
-
-    effect = Effect(run, lambda p: Audited("party", p.id), lambda p: {"party_id": p.id}, recall)
-    return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
+    return (await execute(command, row_effect(run, Party, "party"), actor_id=actor_id, idempotency_key=key)).result
 
 
 async def create_party(

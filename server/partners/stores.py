@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
 from server.inventory.models import WAREHOUSE_CODE, Warehouse
 from server.partners import checks
@@ -97,11 +96,7 @@ async def _apply(conn: BaseDBAsyncClient, store: Store, given: dict[str, object]
 async def _store_write(
     command: Command, run: Callable[[Write], Awaitable[Store]], actor_id: int | None, key: str | None
 ) -> Store:
-    async def recall(stored: dict[str, Any]) -> Store:
-        return await Store.get(id=stored["store_id"])
-
-    effect = Effect(run, lambda s: Audited("store", s.id), lambda s: {"store_id": s.id}, recall)
-    return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result
+    return (await execute(command, row_effect(run, Store, "store"), actor_id=actor_id, idempotency_key=key)).result
 
 
 async def create_store(
