@@ -84,10 +84,11 @@ async def check_lines(
     if len(given) > MAX_LINES:
         raise Invalid(f"A document has at most {MAX_LINES} lines.", field="lines")
     problems: list[DomainError] = []
-    skus = {key for line in given if (key := SKU.key(line.sku))}
-    products = {p.sku: p for p in await Product.filter(sku__in=list(skus)).using_db(conn)} if skus else {}
-    codes = {key for line in given if line.location and (key := LOCATION_CODE.key(line.location))}
-    locations = {loc.code: loc for loc in await Location.filter(code__in=list(codes)).using_db(conn)} if codes else {}
+    products, locations = await rows_for(
+        conn,
+        {key for line in given if (key := SKU.key(line.sku))},
+        {key for line in given if line.location and (key := LOCATION_CODE.key(line.location))},
+    )
     checked: list[CheckedLine] = []
     for index, line in enumerate(given):
         try:
@@ -99,6 +100,15 @@ async def check_lines(
     if problems:
         raise ManyErrors(problems)
     return checked, products, locations
+
+
+async def rows_for(
+    conn: BaseDBAsyncClient, skus: set[str], codes: set[str]
+) -> tuple[dict[str, Product], dict[str, Location]]:
+    """The products and locations lines name, by SKU and code, in one query each."""
+    products = {p.sku: p for p in await Product.filter(sku__in=list(skus)).using_db(conn)} if skus else {}
+    locations = {loc.code: loc for loc in await Location.filter(code__in=list(codes)).using_db(conn)} if codes else {}
+    return products, locations
 
 
 async def _check_line(

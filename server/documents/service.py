@@ -27,7 +27,7 @@ from server.db import connection
 from server.documents import numbering, registry
 from server.documents.errors import ApprovalRequired, Stale
 from server.documents.kinds import DONE, DocumentKind, IllegalTransition, kind_of
-from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines
+from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines, rows_for
 from server.documents.models import ApprovalRule, Document, DocumentLine, DocumentLineLink
 from server.errors import Invalid, NotFound
 from server.money.service import company_currency, currency_places, rate_on, require_currency
@@ -137,7 +137,9 @@ def _request_header(checked: _Header) -> dict[str, Any]:
 async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[CheckedLine], party: Party | None,
                        store: Store) -> None:  # fmt: skip
     """Replace the document's lines with ``lines``, priced and taxed, and total the document."""
-    products, locations = await _rows_for(conn, lines)
+    products, locations = await rows_for(
+        conn, {line.sku for line in lines}, {line.location for line in lines if line.location}
+    )
     priced, totals = await price_lines(
         lines, products, locations, party=party, currency=document.currency, on=document.business_date,
         prices_include_tax=document.prices_include_tax, rounding=str(store.tax_rounding),
@@ -158,17 +160,6 @@ async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[
         using_db=conn,
     )  # fmt: skip
     document.net, document.tax, document.gross = totals.net, totals.tax, totals.gross
-
-
-async def _rows_for(conn: BaseDBAsyncClient, lines: list[CheckedLine]) -> tuple[dict[str, Any], dict[str, Any]]:
-    from server.catalog.models import Product
-    from server.inventory.models import Location
-
-    skus = list({line.sku for line in lines})
-    codes = list({line.location for line in lines if line.location})
-    products = {p.sku: p for p in await Product.filter(sku__in=skus).using_db(conn)} if skus else {}
-    locations = {loc.code: loc for loc in await Location.filter(code__in=codes).using_db(conn)} if codes else {}
-    return products, locations
 
 
 def _document_write(command: Command, run: Any, actor_id: int | None, key: str | None) -> Any:
