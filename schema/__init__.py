@@ -18,9 +18,14 @@ from schema.context import Info
 from schema.documents.mutations import DocumentsMutation
 from schema.documents.queries import DocumentsQuery
 from schema.documents.subscriptions import DocumentsSubscription
+from schema.documents.transfers import TransfersMutation, TransfersQuery
 from schema.inventory.mutations import InventoryMutation
+from schema.inventory.putaway import PutawayMutation, PutawayQuery
 from schema.inventory.queries import InventoryQuery
+from schema.inventory.reservations import ReservationsMutation, ReservationsQuery
+from schema.inventory.storage import StorageMutation
 from schema.inventory.subscriptions import InventorySubscription
+from schema.inventory.valuation import ValuationMutation, ValuationQuery
 from schema.jobs.mutations import JobsMutation
 from schema.money.mutations import MoneyMutation
 from schema.money.queries import MoneyQuery
@@ -40,8 +45,9 @@ from server.settings import get_settings
 
 @strawberry.type
 class Query(
-    AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery
-):
+    AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
+    TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery,
+):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
         return await resolve_global_id(info, id)
@@ -52,12 +58,17 @@ class Mutation(
     AuthMutation,
     CatalogMutation,
     DocumentsMutation,
+    TransfersMutation,
     InventoryMutation,
     JobsMutation,
     MoneyMutation,
     PartnersMutation,
     ScanningMutation,
     PrintingMutation,
+    ReservationsMutation,
+    PutawayMutation,
+    StorageMutation,
+    ValuationMutation,
 ):
     pass
 

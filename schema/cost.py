@@ -85,6 +85,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "Subscription.stockLevels": ListCap(PAGE, "each event reads one page of the product's levels"),
     # Every payload implements Payload: its errors are declared once, for the interface and all of them.
     "Payload.errors": ListCap(MAX_ERRORS, "schema.mutations.answer reports at most MAX_ERRORS problems of a call"),
+    "Revaluation.adjustments": ListCap(2, "a revaluation writes at most a revaluation and a cost-of-goods entry"),
     "Query.documentTypes": ListCap(50, "the document types declared in server/documents/registry.py"),
     "DocumentType.states": ListCap(MAX_STATES, "a document type declares a few states"),
     "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),

@@ -95,6 +95,24 @@ def _check_ledger(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_database(settings, check))
 
 
+def _snapshot_valuation(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from server.errors import DomainError
+    from server.inventory.valuation.snapshots import take_snapshot
+
+    async def take() -> int:
+        try:
+            kept = await take_snapshot(date.fromisoformat(args.on) if args.on else None)
+        except DomainError as error:
+            print(f"error: {error.message}", file=sys.stderr)
+            return 1
+        print(f"valuation kept for {kept.taken_on}: {kept.buckets} buckets" if kept else "no closed period yet")
+        return 0
+
+    return asyncio.run(_with_database(settings, take))
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -175,6 +193,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("check-ledger", help="compare quants with moves; exit 1 if they disagree").set_defaults(
         run=_check_ledger
     )
+    snapshot = commands.add_parser("snapshot-valuation", help="keep the stock valuation at the end of a closed day")
+    snapshot.add_argument("--on", help="YYYY-MM-DD, on or before the company's lock date (default: that date)")
+    snapshot.set_defaults(run=_snapshot_valuation)
     return parser
 
 

@@ -1,8 +1,9 @@
 """Every write runs through ``execute``: one shape for every area.
 
 A write is a **command**, a frozen dataclass of its checked input, and an **effect** that does it
-on the open transaction. ``execute`` claims the command's idempotency key (when it takes one),
-runs the effect, writes the command's audit entry and the key's record, all in one transaction,
+on the open transaction. ``execute`` runs the effect, then writes the command's audit entry and
+(when it takes an idempotency key) the key's record with its result, in one round trip and in the
+same transaction (``server.idempotency`` says how a retry finds that record),
 and only after the commit runs what must wait for it (events for subscribers; later the outbox).
 PostgreSQL may abort a transaction to break a deadlock or a serialization conflict: the whole
 write then runs again, a few times, since nothing of it was kept.
@@ -29,7 +30,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from server import audit, idempotency
+from server import audit, idempotency, sql
 
 R = TypeVar("R")
 _ATTEMPTS = 3
@@ -111,6 +112,10 @@ def row_effect(
     return Effect(run, lambda row: Audited(audited_as, row.pk), lambda row: {remembered_as: row.pk}, recall)
 
 
+class _KeyTaken(Exception):
+    """The key was used first by another attempt: roll this one back and replay that one."""
+
+
 async def execute(
     command: Command, effect: Effect[R], *, actor_id: int | None, idempotency_key: str | None = None
 ) -> Done[R]:
@@ -118,37 +123,55 @@ async def execute(
     key = idempotency.validate_key(idempotency_key) if idempotency_key is not None else None
     if key is not None and (effect.remember is None or effect.recall is None):
         raise TypeError(f"{command.operation} takes an idempotency key but cannot store or recall its result")
+    keyed = None
+    if key is not None:
+        keyed = idempotency.Request(key, command.operation, command.request(), actor_id, command.stored_before())
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            return await _once(command, effect, actor_id, key)
+            return await _once(command, effect, actor_id, keyed)
         except TransactionRollbackError:
             if attempt == _ATTEMPTS:
                 raise
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+        except _KeyTaken:
+            replay = await idempotency.probe(keyed)  # type: ignore[arg-type]
+            if replay is not None:  # else the first attempt rolled back after all: run afresh
+                return await _replayed(effect, replay)
+        except Exception:
+            # A retry may fail where its first attempt did not (the stock it took is gone): it replays.
+            replay = await idempotency.probe(keyed) if keyed is not None else None
+            if replay is None:
+                raise
+            return await _replayed(effect, replay)
     raise AssertionError("unreachable")
 
 
-async def _once(command: Command, effect: Effect[R], actor_id: int | None, key: str | None) -> Done[R]:
-    write: Write | None = None
+async def _replayed(effect: Effect[R], replay: idempotency.Replay) -> Done[R]:
+    assert effect.recall is not None
+    return Done(await effect.recall(replay.result), replayed=True)
+
+
+async def _once(
+    command: Command, effect: Effect[R], actor_id: int | None, keyed: idempotency.Request | None
+) -> Done[R]:
     async with in_transaction() as conn:
-        claimed = None
-        if key is not None:
-            request, before = command.request(), command.stored_before()
-            claimed = await idempotency.claim(conn, key, command.operation, request, user_id=actor_id, stored_as=before)
-        if not isinstance(claimed, idempotency.Replay):
-            write = Write(conn, actor_id, key)
-            result = await effect.run(write)
-            entry = effect.audited(result) if effect.audited is not None else None
-            if entry is not None:
-                await audit.record(
-                    conn, actor_id=actor_id, action=command.operation, object_type=entry.object_type,
-                    object_id=entry.object_id, data=entry.data if entry.data is not None else command.request(),
-                )  # fmt: skip
-            if claimed is not None and effect.remember is not None:
-                await idempotency.remember(conn, claimed, effect.remember(result))
-    if write is None:
-        assert isinstance(claimed, idempotency.Replay) and effect.recall is not None
-        return Done(await effect.recall(claimed.result), replayed=True)
+        write = Write(conn, actor_id, keyed.key if keyed else None)
+        result = await effect.run(write)
+        entry = effect.audited(result) if effect.audited is not None else None
+        audited = []
+        if entry is not None:
+            data = entry.data if entry.data is not None else command.request()
+            audited.append(
+                audit.entry(actor_id=actor_id, action=command.operation, object_type=entry.object_type,
+                            object_id=entry.object_id, data=data)
+            )  # fmt: skip
+        if keyed is None:
+            for statement, params in audited:
+                await sql.execute(conn, statement, *params)
+        else:
+            assert effect.remember is not None
+            if not await idempotency.store(conn, keyed, effect.remember(result), with_writes=audited):
+                raise _KeyTaken
     for hook in write.hooks:
         hook()
     return Done(result, replayed=False)

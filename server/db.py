@@ -13,6 +13,8 @@ MODEL_MODULES = [
     "server.auth.models",
     "server.catalog.models",
     "server.inventory.models",
+    "server.inventory.reservation_models",
+    "server.inventory.valuation.models",
     "server.audit.models",
     "server.scanning.models",
     "server.idempotency.models",

@@ -51,6 +51,35 @@ async def execute(conn: BaseDBAsyncClient, sql: str, *params: Any) -> int:
     return count
 
 
+def _shifted(sql: str, by: int) -> str:
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group()[1:]) + by}", sql)
+
+
+async def fetch_after(
+    conn: BaseDBAsyncClient, writes: list[tuple[str, tuple[Any, ...]]], sql: str, *params: Any
+) -> list[dict[str, Any]]:
+    """Run the data-changing ``writes`` (INSERT/UPDATE/DELETE without RETURNING), then ``sql``.
+
+    On PostgreSQL all of it goes as one statement, the writes as data-modifying CTEs: one round
+    trip instead of one per statement, on the paths where round trips are what a request costs.
+    The writes cannot see each other's rows, nor can ``sql`` see theirs (one snapshot): use it
+    for writes that are independent of each other. On SQLite, in-process, they run one by one.
+    """
+    if dialect(conn) != "postgres":
+        for write, write_params in writes:
+            await execute(conn, write, *write_params)
+        return await fetch(conn, sql, *params)
+    ctes: list[str] = []
+    values: list[Any] = []
+    offset = 0
+    for index, (write, write_params) in enumerate(writes):
+        ctes.append(f"w{index} AS ({_shifted(write, offset)})")
+        values.extend(write_params)
+        offset += len(write_params)
+    combined = (f"WITH {', '.join(ctes)} " if ctes else "") + _shifted(sql, offset)
+    return await fetch(conn, combined, *values, *params)
+
+
 async def lock_name(conn: BaseDBAsyncClient, name: str) -> None:
     """Hold a lock on ``name`` until the transaction ends (PostgreSQL; SQLite runs one writer at a time)."""
     if dialect(conn) == "postgres":

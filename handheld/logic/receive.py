@@ -20,6 +20,7 @@ class ReceiveFlow(TaskFlow):
         self.tracks_lots = False
         self.lot = ""
         self.expires_on = ""
+        self.best_before_on = ""
         self.bin = ""
         super().reset()
 
@@ -57,13 +58,14 @@ class ReceiveFlow(TaskFlow):
             return self._said(GOOD, self.prompt)
         if found.kind in ("PRODUCT", "LOT") and found.sku:
             if found.sku != self.sku:
-                self.lot, self.expires_on = "", ""
+                self.lot, self.expires_on, self.best_before_on = "", "", ""
             self.sku, self.product_name, self.tracks_lots = found.sku, found.product_name, found.tracks_lots
             if self.tracks_lots:  # a label's lot and expiry mean nothing for a product kept without lots
                 self.lot = found.gs1_lot or self.lot
                 self.expires_on = found.expires_on or self.expires_on
+                self.best_before_on = found.best_before_on or self.best_before_on
             else:
-                self.lot, self.expires_on = "", ""
+                self.lot, self.expires_on, self.best_before_on = "", "", ""
             if found.gs1_quantity is not None:
                 self.quantity.set(format_quantity(found.gs1_quantity))
             self.item_scan = scan
@@ -79,6 +81,8 @@ class ReceiveFlow(TaskFlow):
             write["lot"] = self.lot
         if self.expires_on:
             write["expiresOn"] = self.expires_on
+        if self.best_before_on:
+            write["bestBeforeOn"] = self.best_before_on
         if self.item_scan:
             write["scan"] = self.item_scan
         return write
@@ -92,4 +96,5 @@ class ReceiveFlow(TaskFlow):
         values = entry.input
         self.sku, self.bin = str(values.get("sku") or ""), str(values.get("locationCode") or "")
         self.lot, self.expires_on = str(values.get("lot") or ""), str(values.get("expiresOn") or "")
+        self.best_before_on = str(values.get("bestBeforeOn") or "")
         self.tracks_lots = bool(self.lot)

@@ -16,7 +16,7 @@ from handheld.logic.capture import GS
 # A bin's parents up to its warehouse (a warehouse > zone > aisle > bin tree, and two more levels).
 _PARENTS = "code " + "parent { code " * 5 + "}" * 5
 _RESOLUTION = f"""
-      code kind message expiresOn
+      code kind message expiresOn bestBeforeOn lotCode
       product {{ sku name unit tracksLots barcodes {{ code }} }}
       location {{ name {_PARENTS} }}
       lot {{ code expiresOn product {{ sku name unit tracksLots }} }}
@@ -57,6 +57,8 @@ class Resolution:
     warehouse: str = ""  # the root of the scanned location's tree; "" when not known
     lot: str = ""
     expires_on: str = ""
+    best_before_on: str = ""
+    lot_code: str = ""  # the server's reading of a GS1 label: its serial (AI 21) for a serial product, else its lot
     gs1: tuple[tuple[str, str, str], ...] = field(default=())  # (ai, title, value)
 
     def gs1_value(self, *ais: str) -> str:
@@ -64,7 +66,7 @@ class Resolution:
 
     @property
     def gs1_lot(self) -> str:
-        return self.lot or self.gs1_value("10")
+        return self.lot or self.lot_code or self.gs1_value("10")
 
     @property
     def gs1_quantity(self) -> Decimal | None:
@@ -130,6 +132,8 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
         warehouse=_root(location),
         lot=str(lot.get("code") or ""),
         expires_on=str(lot.get("expiresOn") or found.get("expiresOn") or ""),
+        best_before_on=str(found.get("bestBeforeOn") or ""),
+        lot_code=str(found.get("lotCode") or ""),
         gs1=tuple(
             (str(e.get("ai")), str(e.get("title") or ""), str(e.get("value") or "")) for e in found.get("gs1") or []
         ),

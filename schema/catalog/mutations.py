@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.catalog.types import Product, Unit
+from schema.catalog.types import Product, Tracking, Unit
 from schema.context import Info
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
@@ -22,7 +22,11 @@ class ProductFields:
     size: str | None = None
     material: str | None = None
     style: str | None = None
-    tracks_lots: bool | None = None
+    tracks_lots: bool | None = strawberry.field(default=None, description="Kept for older clients: prefer tracking.")
+    tracking: Tracking | None = strawberry.field(
+        default=None,
+        description="NONE, LOT or SERIAL (a serial is a lot of one unit); changes only while the product has no stock.",
+    )
     barcodes: list[str] | None = strawberry.field(
         default=None, description="Every barcode of the product; GTINs must have a valid check digit."
     )

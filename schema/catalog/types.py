@@ -11,13 +11,16 @@ from schema.nodes import Fetchable
 from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
-from server.catalog import models
+from server.catalog import models, service
 from server.catalog.barcodes import MAX_BARCODES_PER_PRODUCT
 from server.catalog.packagings import MAX_BARCODES_PER_PACKAGING, MAX_PACKAGINGS
 from server.catalog.units import MAX_UNITS_PER_CATEGORY
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
+
+
+Tracking = strawberry.enum(service.Tracking, name="Tracking", description="How a product's stock is told apart.")
 
 
 @strawberry.type
@@ -109,8 +112,12 @@ class Product(Fetchable, relay.Node):
     size: str | None
     material: str | None
     style: str | None
-    tracks_lots: bool
+    tracks_lots: bool = strawberry.field(description="True for LOT and SERIAL tracking.")
+    tracking: Tracking
     is_archived: bool
+    weight_kg: Decimal | None = strawberry.field(
+        description="Kilograms per base unit, for locations' weight limits; null: counts 0 there."
+    )
 
     @classmethod
     def from_model(cls, row: models.Product) -> Product:
@@ -126,7 +133,9 @@ class Product(Fetchable, relay.Node):
             material=row.material,
             style=row.style,
             tracks_lots=row.tracks_lots,
+            tracking=Tracking(service.Tracking.of(row)),
             is_archived=row.is_archived,
+            weight_kg=None if row.weight_kg is None else PyDecimal(row.weight_kg).normalize(),  # type: ignore[arg-type]
         )
 
     @strawberry.field(description=f"At most {MAX_BARCODES_PER_PRODUCT}: the catalog refuses more.")

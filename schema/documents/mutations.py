@@ -31,10 +31,19 @@ class DocumentLineInput:
     lot: str | None = None
     expires_on: datetime.date | None = None
     notes: str | None = None
+    to_location: str | None = strawberry.field(
+        default=None, description="A transfer's line: the bin the stock goes to (`location`: the bin it leaves)."
+    )
+    best_before_on: datetime.date | None = strawberry.field(default=None, description="The lot's best-before date.")
+    removal_on: datetime.date | None = strawberry.field(
+        default=None, description="The lot's removal date (defaults to expiresOn) for the lot a goods-in line creates."
+    )
+    alert_on: datetime.date | None = strawberry.field(default=None, description="The lot's alert date.")
 
     def line(self) -> LineInput:
         return LineInput(self.sku, self.quantity, self.unit, self.price, self.discount_percent, self.location,
-                         self.lot, self.expires_on, self.notes)  # fmt: skip
+                         self.lot, self.expires_on, self.notes, self.to_location, self.best_before_on,
+                         self.removal_on, self.alert_on)  # fmt: skip
 
 
 @strawberry.input

@@ -49,6 +49,7 @@ class DocumentLine:
     tax: Decimal
     gross: Decimal
     location: str | None
+    to_location: str | None = strawberry.field(description="A transfer's line: the bin the stock goes to.")
     lot: str | None
     expires_on: datetime.date | None
     notes: str
@@ -61,7 +62,7 @@ class DocumentLine:
             price=row.price, discount_percent=row.discount_percent, tax_code=row.tax_code,  # type: ignore[arg-type]
             tax_percent=row.tax_rate, net=row.net, tax=row.tax, gross=row.gross,  # type: ignore[arg-type]
             location=row.location.code if row.location else None, lot=row.lot_code, expires_on=row.expires_on,
-            notes=row.notes,
+            notes=row.notes, to_location=row.to_location.code if row.to_location else None,
         )  # fmt: skip
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import strawberry
 
 from schema.context import Info
+from schema.inventory.putaway import PutawaySuggestion
 from schema.inventory.types import Location, PeriodLock, StockMove, Warehouse
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
@@ -12,6 +14,9 @@ from schema.scanning.types import ScanInput
 from server.auth.permissions import Permission
 from server.inventory import ledger, locations, periods
 from server.inventory.ledger import Posting
+from server.inventory.lots import LotDates
+from server.inventory.moves import Move
+from server.inventory.putaway import suggest_after_receipt
 from server.scanning import ScanInfo
 
 
@@ -42,7 +47,20 @@ class ReceiveStockInput:
     accept_expired: bool = strawberry.field(
         default=False, description="Receive a lot already past its expiry (LOT_EXPIRED without this)."
     )
+    unit_cost: Decimal | None = strawberry.field(
+        default=None,
+        description="What one base unit cost. Without it: the warehouse's average cost of the product while it"
+        " holds some, else the product's last cost, else 0.",
+    )
+    best_before_on: date | None = strawberry.field(default=None, description="The lot's best-before date.")
+    removal_on: date | None = strawberry.field(
+        default=None, description="After this day the lot is not taken for sale unless named (defaults to expiresOn)."
+    )
+    alert_on: date | None = strawberry.field(default=None, description="When to look at what is left of the lot.")
     scan: ScanInput | None = None
+
+    def lot_dates(self) -> LotDates:
+        return LotDates(best_before_on=self.best_before_on, removal_on=self.removal_on, alert_on=self.alert_on)
 
 
 IssueReason = strawberry.enum(ledger.IssueReason, name="IssueReason")
@@ -96,10 +114,19 @@ class StockPayload(Payload):
         default_factory=list, description="The ledger entries written (one per lot; none when a count matched)."
     )
     replayed: bool = strawberry.field(default=False, description="True when this answers a repeated idempotency key.")
+    posted: strawberry.Private[list[Move]] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(cls, posting: Posting) -> StockPayload:
-        return cls(moves=[StockMove.from_move(m) for m in posting.moves], replayed=posting.replayed)
+        return cls(moves=[StockMove.from_move(m) for m in posting.moves], replayed=posting.replayed,
+                   posted=posting.moves)  # fmt: skip
+
+    @strawberry.field(
+        description="After a receipt into a location that is not for storage (a dock): the storage bin to move it to"
+        " (see putawaySuggestion). Null for other postings, a receipt straight into storage, or when nothing fits."
+    )
+    async def putaway(self) -> PutawaySuggestion | None:
+        return PutawaySuggestion.of(await suggest_after_receipt(self.posted))
 
 
 @strawberry.input
@@ -160,8 +187,8 @@ class InventoryMutation:
             StockPayload,
             lambda: ledger.receive(
                 input.sku, input.location_code, input.quantity, lot=input.lot, expires_on=input.expires_on,
-                accept_expired=input.accept_expired, actor_id=info.context.user_id,
-                idempotency_key=input.idempotency_key, scan=_scan(input.scan),
+                dates=input.lot_dates(), accept_expired=input.accept_expired, actor_id=info.context.user_id,
+                idempotency_key=input.idempotency_key, scan=_scan(input.scan), unit_cost=input.unit_cost,
             ),
             StockPayload.of,
         )  # fmt: skip

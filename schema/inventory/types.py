@@ -9,17 +9,22 @@ from strawberry import relay
 from schema.catalog.types import Product
 from schema.context import Info
 from schema.nodes import MAX_ID, Fetchable
+from schema.permissions import require
 from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.inventory import models
+from server.inventory.capacity import WEIGHT
 from server.inventory.check import ledger_checks_by_ids
 from server.inventory.locations import warehouses_by_ids
 from server.inventory.moves import Move, load_moves
 from server.inventory.stock import StockLevel as Level
 from server.inventory.stock import stock_levels_by_ids
+from server.numbers import QUANTITY, NumberKind
 
 LocationKind = strawberry.enum(models.LocationKind, name="LocationKind")
+LocationUsage = strawberry.enum(models.LocationUsage, name="LocationUsage", description="What a location is for.")
+Mixing = strawberry.enum(models.Mixing, name="Mixing", description="Which stock a location takes beside its own.")
 
 
 @strawberry.type
@@ -38,6 +43,10 @@ class Warehouse(Fetchable, relay.Node):
         return {w.id: cls.from_model(w) for w in await warehouses_by_ids(ids)}
 
 
+def _limit(value: object, kind: NumberKind) -> Any:
+    return None if value is None else kind.from_db(value).normalize()
+
+
 @strawberry.type
 class Location(Fetchable, relay.Node):
     view_permission = Permission.STOCK_VIEW
@@ -45,6 +54,13 @@ class Location(Fetchable, relay.Node):
     code: str
     name: str
     kind: LocationKind
+    usage: LocationUsage
+    sellable: bool = strawberry.field(description="False: stock here is on hand, never available to sell or reserve.")
+    max_units: Decimal | None = strawberry.field(description="Base units of all products it may hold; null: no limit.")
+    max_weight_kg: Decimal | None = strawberry.field(
+        description="Kilograms it may hold (products without a weight count 0); null: no limit."
+    )
+    mixing: Mixing
     parent_id: strawberry.Private[int | None]
     warehouse_id: strawberry.Private[int | None]
 
@@ -55,6 +71,11 @@ class Location(Fetchable, relay.Node):
             code=row.code,
             name=row.name,
             kind=LocationKind(row.kind),
+            usage=LocationUsage(row.usage),
+            sellable=row.sellable,
+            max_units=_limit(row.max_units, QUANTITY),
+            max_weight_kg=_limit(row.max_weight_kg, WEIGHT),
+            mixing=Mixing(row.mixing),
             parent_id=row.parent_id,  # type: ignore[attr-defined]
             warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
         )
@@ -78,11 +99,29 @@ class Lot(Fetchable, relay.Node):
     id: relay.NodeID[int]
     code: str
     expires_on: date | None
+    best_before_on: date | None
+    removal_on: date | None = strawberry.field(
+        description="After this day the lot is never suggested or reserved, and taken by name only with the"
+        " permission stock.take_expired."
+    )
+    alert_on: date | None
     product_id: strawberry.Private[int]
+    location_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, row: models.Lot) -> Lot:
-        return cls(id=row.id, code=row.code, expires_on=row.expires_on, product_id=row.product_id)  # type: ignore[attr-defined]
+        return cls(
+            id=row.id, code=row.code, expires_on=row.expires_on, best_before_on=row.best_before_on,
+            removal_on=row.removal_on or row.expires_on, alert_on=row.alert_on,
+            product_id=row.product_id, location_id=row.location_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+    @strawberry.field(description="For a serial: where its last move took it (a bin, or a customer); else null.")
+    async def location(self, info: Info) -> Location | None:
+        if self.location_id is None:
+            return None
+        row = await info.context.loaders.inventory.locations.load(self.location_id)
+        return Location.from_model(row) if row else None
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
@@ -153,6 +192,21 @@ class StockMove(Fetchable, relay.Node):
     effective_at: datetime = strawberry.field(
         description="When it happened: when the scan was read, or the document's business date."
     )
+    cost: strawberry.Private[tuple[Any, Any]]  # (unit cost, value): shown to costs.view only
+
+    @strawberry.field(
+        permission_classes=[require(Permission.COSTS_VIEW)],
+        description="What one unit cost, fixed when the move was booked (null: booked before valuation).",
+    )
+    def unit_cost(self) -> Decimal | None:
+        return self.cost[0]  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[require(Permission.COSTS_VIEW)],
+        description="The value the move carried: into or out of a warehouse, or the cost of goods of an issue.",
+    )
+    def value(self) -> Decimal | None:
+        return self.cost[1]  # type: ignore[no-any-return]
 
     @classmethod
     def from_move(cls, move: Move) -> StockMove:
@@ -167,6 +221,7 @@ class StockMove(Fetchable, relay.Node):
             reason=move.reason,
             created_at=move.created_at,
             effective_at=move.effective_at,
+            cost=(move.unit_cost, move.value),
         )
 
     @classmethod

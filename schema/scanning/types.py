@@ -35,7 +35,7 @@ class BarcodeResolution:
     product: Product | None
     location: Location | None
     lot: Lot | None
-    expires_on: date | None
+    expires_on: date | None = strawberry.field(description="The expiry: the known lot's, else the label's (AI 17).")
     gs1: list[Gs1Element]
     message: str | None = strawberry.field(description="Why the code is unknown, if it is.")
     packaging: Packaging | None = strawberry.field(
@@ -45,6 +45,15 @@ class BarcodeResolution:
         default=None,
         description="How many base units the scan stands for: the packaging level's quantity, times the count on a"
         " GS1 label (AI 30 or 37) when it carries one; null when the code says nothing of a quantity.",
+    )
+    lot_code: str | None = strawberry.field(
+        default=None,
+        description="The lot to receive into, as receiveStock's lot: the serial (AI 21) for a serial-tracked"
+        " product, else the lot (AI 10); the known lot's code when it exists.",
+    )
+    serial: str | None = strawberry.field(default=None, description="The serial number on a GS1 label (AI 21).")
+    best_before_on: date | None = strawberry.field(
+        default=None, description="The best-before date: the known lot's, else the label's (AI 15)."
     )
 
     @classmethod
@@ -62,6 +71,9 @@ class BarcodeResolution:
             message=found.message,
             packaging=Packaging.from_model(found.packaging) if found.packaging else None,
             quantity=found.quantity,  # type: ignore[arg-type]
+            lot_code=found.lot_code,
+            serial=found.serial,
+            best_before_on=found.best_before_on,
         )
 
 

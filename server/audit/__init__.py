@@ -1,3 +1,3 @@
-from server.audit.service import record
+from server.audit.service import entry, record
 
-__all__ = ["record"]
+__all__ = ["entry", "record"]

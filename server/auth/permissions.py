@@ -13,6 +13,7 @@ class Permission(StrEnum):
     STOCK_ISSUE = "stock.issue"
     STOCK_MOVE = "stock.move"
     STOCK_ADJUST = "stock.adjust"
+    STOCK_RESERVE = "stock.reserve"  # reserve and release stock for a document line (a sales order's)
     WAREHOUSE_MANAGE = "warehouse.manage"
     JOBS_RUN = "jobs.run"
     USERS_MANAGE = "users.manage"
@@ -25,6 +26,9 @@ class Permission(StrEnum):
     DOCUMENTS_WRITE = "documents.write"
     DOCUMENTS_APPROVE = "documents.approve"
     PERIODS_MANAGE = "periods.manage"  # close (and reopen) periods
+    COSTS_VIEW = "costs.view"  # unit costs and values of moves, stock value, the stock card
+    COSTS_MANAGE = "costs.manage"  # revaluations, a product's costing method
+    STOCK_TAKE_EXPIRED = "stock.take_expired"  # take a lot past its removal date by naming it
 
 
 _FLOOR = [
@@ -33,6 +37,7 @@ _FLOOR = [
     Permission.STOCK_RECEIVE,
     Permission.STOCK_ISSUE,
     Permission.STOCK_MOVE,
+    Permission.STOCK_RESERVE,
     Permission.PARTNERS_VIEW,
     Permission.PRICES_VIEW,
     Permission.DOCUMENTS_VIEW,
@@ -43,5 +48,6 @@ DEFAULT_ROLES: dict[str, list[Permission]] = {
     "admin": list(Permission),
     "manager": [p for p in Permission if p != Permission.USERS_MANAGE],
     "clerk": [*_FLOOR, Permission.STOCK_ADJUST],
-    "viewer": [p for p in Permission if p.value.endswith(".view")],
+    # Costs are sensitive: a viewer sees stock, not what it is worth.
+    "viewer": [p for p in Permission if p.value.endswith(".view") and p != Permission.COSTS_VIEW],
 }

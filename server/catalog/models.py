@@ -18,6 +18,9 @@ FACTOR_DIGITS, FACTOR_PLACES = 30, 15
 class Category(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
+    # Which stock leaves first, for products of the category without their own: fifo, fefo or closest
+    # (server/inventory/removal.py). Null: the location's, else the default.
+    removal_strategy = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = "category"
@@ -47,8 +50,16 @@ class Product(Model):
     material = fields.CharField(max_length=64, null=True)
     style = fields.CharField(max_length=64, null=True)
     tracks_lots = fields.BooleanField(default=False)
+    # Which stock leaves first: fifo, fefo or closest (server/inventory/removal.py). Null: the category's.
+    removal_strategy = fields.CharField(max_length=8, null=True)
+    # A serial product is tracked by lot too (tracks_lots is true): each of its lots is one unit, a serial.
+    tracks_serials = fields.BooleanField(default=False, db_default=False)  # rows written before it had none
+    # How its stock is valued: "average" (moving average per warehouse) or "fifo" (cost layers, oldest first).
+    costing_method = fields.CharField(max_length=8, default="average", db_default="average")
     is_archived = fields.BooleanField(default=False)
     archived_at = fields.DatetimeField(null=True)  # when it last stopped taking stock
+    # Kilograms per base unit, for the weight limits of locations: a product without one weighs nothing there.
+    weight_kg = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -36,6 +37,20 @@ from server.text import Text, shown, storable
 SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
 
 
+class Tracking(StrEnum):
+    """How a product's stock is told apart: not at all, by lot, or by serial (each lot one unit)."""
+
+    NONE = "none"
+    LOT = "lot"
+    SERIAL = "serial"
+
+    @classmethod
+    def of(cls, product: Product) -> Tracking:
+        if product.tracks_serials:
+            return cls.SERIAL
+        return cls.LOT if product.tracks_lots else cls.NONE
+
+
 @dataclass
 class ProductDetails:
     """The editable facts of a product; ``None`` leaves a fact as it is on update."""
@@ -49,6 +64,7 @@ class ProductDetails:
     material: str | None = None
     style: str | None = None
     tracks_lots: bool | None = None
+    tracking: str | None = None  # a Tracking: supersedes tracks_lots (a serial product tracks lots too)
     barcodes: list[str] | None = None
 
 
@@ -93,6 +109,21 @@ async def product_by_sku(sku: str, *, include_archived: bool = True) -> Product 
     return await find_products(include_archived=include_archived).get_or_none(sku=key)
 
 
+def _tracking(details: ProductDetails) -> dict[str, object]:
+    """The tracking columns ``details`` set: by ``tracking``, or by ``tracks_lots`` (true keeps serials as they are)."""
+    if details.tracking is None:
+        if details.tracks_lots is None:
+            return {}
+        return {"tracks_lots": bool(details.tracks_lots)}  # false ends serials too (see ``_apply``)
+    if details.tracking not in set(Tracking):
+        raise Invalid(f"Tracking is one of {', '.join(t.name for t in Tracking)}.", field="tracking")
+    tracking = Tracking(details.tracking)
+    if details.tracks_lots is not None and details.tracks_lots != (tracking != Tracking.NONE):
+        said = str(details.tracks_lots).lower()
+        raise Invalid(f"tracksLots says {said} but tracking says {tracking.name}: give one.", field="tracksLots")
+    return {"tracks_lots": tracking != Tracking.NONE, "tracks_serials": tracking == Tracking.SERIAL}
+
+
 def _clean_details(details: ProductDetails) -> dict[str, object]:
     """Every fact given, checked against its column; an empty optional fact clears it."""
     given: dict[str, object] = {}
@@ -107,8 +138,7 @@ def _clean_details(details: ProductDetails) -> dict[str, object]:
         given["category"] = CATEGORY_NAME.optional(details.category, "category")
     if details.brand is not None:
         given["brand"] = BRAND_NAME.optional(details.brand, "brand")
-    if details.tracks_lots is not None:
-        given["tracks_lots"] = bool(details.tracks_lots)
+    given.update(_tracking(details))
     if details.barcodes is not None:
         if len(details.barcodes) > MAX_BARCODES_PER_PRODUCT:
             raise Invalid(f"A product has at most {MAX_BARCODES_PER_PRODUCT} barcodes.", field="barcodes")
@@ -128,6 +158,8 @@ async def _apply(conn: BaseDBAsyncClient, product: Product, given: dict[str, obj
             product.brand_id = await _named(conn, Brand._meta.db_table, value)  # type: ignore[attr-defined, arg-type]
         elif name not in ("barcodes", "unit"):
             setattr(product, name, value)
+    if not product.tracks_lots:  # a serial is a lot: no lots, no serials
+        product.tracks_serials = False
 
 
 async def _replace_barcodes(
@@ -240,11 +272,14 @@ async def update_product(
     sku: str, details: ProductDetails, *, actor_id: int | None, idempotency_key: str | None = None
 ) -> Product:
     given = _clean_details(details)
+    tracking_field = "tracking" if details.tracking is not None else "tracksLots"
 
     async def run(write: Write) -> Product:
         product = await _locked(write.conn, sku)
         if given.get("tracks_lots", product.tracks_lots) != product.tracks_lots:
-            await _refuse_if_stocked(write.conn, product, "lot tracking", "tracksLots")
+            await _refuse_if_stocked(write.conn, product, "lot tracking", tracking_field)
+        elif given.get("tracks_serials", product.tracks_serials) != product.tracks_serials:
+            await _refuse_if_stocked(write.conn, product, "serial tracking", tracking_field)
         await _set_unit(write.conn, product, given)
         await _apply(write.conn, product, given)
         await product.save(using_db=write.conn)

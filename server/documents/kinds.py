@@ -52,6 +52,10 @@ class DocumentKind:
     purchase: bool = False  # prices from supplier price lists (True) or sales price lists
     reasons: tuple[str, ...] = ()  # allowed values of ``reason``; the first is the default
     lines_need_location: bool = False
+    lines_need_target: bool = False  # each line names where the stock goes (``to_location``): a transfer's
+    # Actions that take input the generic transition does not carry (what a transfer's receipt brought):
+    # their area runs them through ``service.transition`` with what they book, the generic one refuses them.
+    own_actions: frozenset[str] = frozenset()
     reversed_as: str | None = None  # the type of the document that reverses a posted one
     extra: dict[str, object] = field(default_factory=dict)
 

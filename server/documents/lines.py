@@ -17,6 +17,7 @@ from server.catalog import units
 from server.catalog.models import SKU, Product
 from server.documents.kinds import DocumentKind
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
+from server.inventory.lots import LotDates, refuse_dates_without_lot
 from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, LocationKind
 from server.money import prices, taxes
 from server.money.service import taxes_for
@@ -42,6 +43,10 @@ class LineInput:
     lot: str | None = None
     expires_on: date | None = None
     notes: str | None = None
+    to_location: str | None = None  # a transfer's: the bin the stock goes to
+    best_before_on: date | None = None  # the lot's other dates, for the lot an incoming line creates
+    removal_on: date | None = None
+    alert_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class CheckedLine:
     lot: str | None
     expires_on: date | None
     notes: str
+    to_location: str | None = None
+    best_before_on: date | None = None
+    removal_on: date | None = None
+    alert_on: date | None = None
 
 
 @dataclass
@@ -84,10 +93,11 @@ async def check_lines(
     if len(given) > MAX_LINES:
         raise Invalid(f"A document has at most {MAX_LINES} lines.", field="lines")
     problems: list[DomainError] = []
+    named = {code for line in given for code in (line.location, line.to_location) if code}
     products, locations = await rows_for(
         conn,
         {key for line in given if (key := SKU.key(line.sku))},
-        {key for line in given if line.location and (key := LOCATION_CODE.key(line.location))},
+        {key for code in named if (key := LOCATION_CODE.key(code))},
     )
     checked: list[CheckedLine] = []
     for index, line in enumerate(given):
@@ -129,25 +139,45 @@ async def _check_line(
     price = AMOUNT.parse(line.price, field=_at(index, "price")) if line.price is not None else None
     discount = PERCENTAGE.parse(line.discount_percent, field=_at(index, "discountPercent")) if (
         line.discount_percent is not None) else Decimal(0)  # fmt: skip
-    location = None
-    if line.location is not None and line.location.strip():
-        code = LOCATION_CODE.key(line.location)
-        found = locations.get(code) if code else None
-        if found is None:
-            raise NotFound(f"There is no location {shown(line.location)}.", field=_at(index, "location"))
-        if found.kind != LocationKind.INTERNAL:
-            raise Invalid(f"The location {found.code} cannot hold stock.", field=_at(index, "location"))
-        location = found.code
-    elif kind.lines_need_location:
+    location = _bin(line.location, locations, _at(index, "location"))
+    if location is None and kind.lines_need_location:
         raise Invalid("Say where the stock is: give the line a location.", field=_at(index, "location"))
+    to_location = _bin(line.to_location, locations, _at(index, "toLocation"))
+    if to_location is None and kind.lines_need_target:
+        raise Invalid("Say where the stock goes: give the line a toLocation.", field=_at(index, "toLocation"))
+    if to_location is not None and not kind.lines_need_target:
+        raise Invalid(f"The lines of a {kind.title.lower()} go nowhere else: leave toLocation out.",
+                      field=_at(index, "toLocation"))  # fmt: skip
+    if to_location is not None and to_location == location:
+        raise Invalid("The stock is already in that location.", field=_at(index, "toLocation"))
     lot = LOT_CODE.clean(line.lot, _at(index, "lot")) if line.lot is not None and line.lot.strip() else None
     if lot is not None and not product.tracks_lots:
         raise Invalid(f"The product {product.sku} is not tracked by lot.", field=_at(index, "lot"))
     if line.expires_on is not None and lot is None:
         raise Invalid("An expiry date belongs to a lot: give the lot.", field=_at(index, "expiresOn"))
+    dates = LotDates(None, line.best_before_on, line.removal_on, line.alert_on)
+    if lot is None and dates.given:
+        try:
+            refuse_dates_without_lot(dates)
+        except DomainError as error:
+            raise error.at(_at(index, str(error.field))) from None
     notes = (LINE_NOTES.optional(line.notes, _at(index, "notes")) or "") if line.notes is not None else ""
     return CheckedLine(product.sku, converted.quantity, converted.unit, converted.base_quantity, price, discount,
-                       location, lot, line.expires_on, notes)  # fmt: skip
+                       location, lot, line.expires_on, notes, to_location, dates.best_before_on, dates.removal_on,
+                       dates.alert_on)  # fmt: skip
+
+
+def _bin(given: str | None, locations: dict[str, Location], field: tuple[str | int, ...]) -> str | None:
+    """The code of the real location a line names, or None when it names none."""
+    if given is None or not given.strip():
+        return None
+    code = LOCATION_CODE.key(given)
+    found = locations.get(code) if code else None
+    if found is None:
+        raise NotFound(f"There is no location {shown(given)}.", field=field)
+    if found.kind != LocationKind.INTERNAL:
+        raise Invalid(f"The location {found.code} cannot hold stock.", field=field)
+    return found.code
 
 
 async def price_lines(

@@ -95,8 +95,16 @@ class DocumentLine(Model):
     location: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
         "storekeeper.Location", related_name="document_lines", null=True, on_delete=fields.RESTRICT
     )
+    # Where a transfer's line takes the stock (``location`` is where it comes from).
+    to_location: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="document_lines_to", null=True, on_delete=fields.RESTRICT
+    )
     lot_code = fields.CharField(max_length=64, null=True)
     expires_on = fields.DateField(null=True)
+    # The other dates of the lot an incoming line creates (see server/inventory/lots.py).
+    best_before_on = fields.DateField(null=True)
+    removal_on = fields.DateField(null=True)
+    alert_on = fields.DateField(null=True)
     notes = fields.TextField(default="")
 
     class Meta:

@@ -11,4 +11,4 @@ def load() -> None:
     if _loaded:
         return
     _loaded = True
-    from server.documents import stock  # noqa: F401  (registers stock.inbound and stock.outbound)
+    from server.documents import stock, transfers  # noqa: F401  (each registers its document types)

@@ -12,6 +12,8 @@ the last statement, so the counter row is held only for the commit.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,14 +28,14 @@ from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
 from server.documents import numbering, registry
 from server.documents.errors import ApprovalRequired, Stale
-from server.documents.kinds import DONE, DocumentKind, IllegalTransition, kind_of
+from server.documents.kinds import DONE, DocumentKind, IllegalTransition, Poster, kind_of
 from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines, rows_for
 from server.documents.models import ApprovalRule, Document, DocumentLine, DocumentLineLink
 from server.errors import Invalid, NotFound
 from server.money.service import company_currency, currency_places, rate_on, require_currency
 from server.partners.models import STORE_CODE, Party, Store
 from server.partners.service import require_party, require_store
-from server.text import Opaque, Text
+from server.text import Opaque, Text, shown
 
 NOTES = Text("notes", 10_000, multiline=True)
 MARK = Text("mark", 32)
@@ -60,6 +62,13 @@ class Header:
     marks: list[str] | None = None
 
 
+def _remembered(lines: tuple[CheckedLine, ...]) -> list[dict[str, Any]]:
+    """Lines as a request remembers them: one that goes nowhere else (no ``to_location``) keeps the
+    form it had before transfers, so the keys stored then still replay."""
+    return [{k: v for k, v in dataclasses.asdict(line).items() if k != "to_location" or v is not None}
+            for line in lines]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CreateDocument(Command):
     operation = "document.create"
@@ -67,6 +76,9 @@ class CreateDocument(Command):
     store: str
     header: dict[str, Any]
     lines: tuple[CheckedLine, ...]
+
+    def request(self) -> dict[str, Any]:
+        return {**super().request(), "lines": _remembered(self.lines)}
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,9 @@ class UpdateDocument(Command):
     version: int
     header: dict[str, Any]
     lines: tuple[CheckedLine, ...] | None
+
+    def request(self) -> dict[str, Any]:
+        return {**super().request(), "lines": _remembered(self.lines) if self.lines is not None else None}
 
 
 @dataclass(frozen=True)
@@ -138,7 +153,7 @@ async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[
                        store: Store) -> None:  # fmt: skip
     """Replace the document's lines with ``lines``, priced and taxed, and total the document."""
     products, locations = await rows_for(
-        conn, {line.sku for line in lines}, {line.location for line in lines if line.location}
+        conn, {line.sku for line in lines}, {c for line in lines for c in (line.location, line.to_location) if c}
     )
     priced, totals = await price_lines(
         lines, products, locations, party=party, currency=document.currency, on=document.business_date,
@@ -153,7 +168,9 @@ async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[
                 unit=p.checked.unit, base_quantity=p.checked.base_quantity, price=p.price,
                 discount_percent=p.checked.discount_percent, tax_code=p.tax_code, tax_rate=p.tax_percent,
                 net=p.net, tax=p.tax, gross=p.gross, location_id=p.location_id, lot_code=p.checked.lot,
-                expires_on=p.checked.expires_on, notes=p.checked.notes,
+                expires_on=p.checked.expires_on, notes=p.checked.notes, best_before_on=p.checked.best_before_on,
+                removal_on=p.checked.removal_on, alert_on=p.checked.alert_on,
+                to_location_id=locations[p.checked.to_location].id if p.checked.to_location else None,
             )
             for i, p in enumerate(priced)
         ],
@@ -281,11 +298,13 @@ async def update_document(
 
 async def _current_lines(conn: BaseDBAsyncClient, document: Document) -> list[CheckedLine]:
     rows = await DocumentLine.filter(document_id=document.id).using_db(conn).order_by("position").select_related(
-        "product", "location"
+        "product", "location", "to_location"
     )  # fmt: skip
     return [
         CheckedLine(row.product.sku, row.quantity, row.unit, row.base_quantity, row.price, row.discount_percent,
-                    row.location.code if row.location else None, row.lot_code, row.expires_on, row.notes)
+                    row.location.code if row.location else None, row.lot_code, row.expires_on, row.notes,
+                    row.to_location.code if row.to_location else None, row.best_before_on, row.removal_on,
+                    row.alert_on)
         for row in rows
     ]  # fmt: skip
 
@@ -311,10 +330,42 @@ async def act(
     return done.result  # type: ignore[no-any-return]
 
 
-async def _transition(write: Write, document: Document, action: str, *, can_approve: bool) -> Document:
+async def write_document(
+    command: Command,
+    document_id: int,
+    version: int | None,
+    run: Callable[[Write, Document], Awaitable[Document]],
+    *,
+    actor_id: int | None,
+    idempotency_key: str | None = None,
+) -> Document:
+    """A write of one document by an area (a transfer's receipt): ``run`` gets it locked (``STALE``
+    unless at ``version``), in one command with its audit entry; subscribers hear of it after the commit."""
+
+    async def locked_run(write: Write) -> Document:
+        return await run(write, await _locked(write.conn, document_id, version))
+
+    done = await _document_write(command, locked_run, actor_id, idempotency_key)
+    return done.result  # type: ignore[no-any-return]
+
+
+async def transition(write: Write, document: Document, action: str, effect: Poster) -> Document:
+    """Take one of the type's ``own_actions`` on a locked document: ``effect`` books what it does, as the
+    poster does for ``post``; the first action that books stock numbers the document."""
+    return await _transition(write, document, action, can_approve=False, effect=effect)
+
+
+async def _transition(
+    write: Write, document: Document, action: str, *, can_approve: bool, effect: Poster | None = None
+) -> Document:
     """Move a locked document along its type's transition table."""
     kind = kind_of(document.type)
     target = kind.target_of(document.state, action)
+    if action in kind.own_actions and effect is None:
+        raise IllegalTransition(
+            f"A {kind.title.lower()} takes {shown(action, 30)} through a mutation of its own, with what it needs.",
+            field="action",
+        )
     conn = write.conn
     store = await Store.get(id=document.store_id).using_db(conn)  # type: ignore[attr-defined]
     if action in (kind.confirm, kind.post) and not await DocumentLine.filter(document_id=document.id).using_db(
@@ -325,17 +376,20 @@ async def _transition(write: Write, document: Document, action: str, *, can_appr
         document.rate = await rate_on(document.currency, document.business_date)
         await _check_approval(conn, document, store, write.actor_id, can_approve=can_approve)
     posting = action == kind.post
-    if posting:
-        if kind.poster is not None:
+    books = posting or effect is not None
+    if books:
+        booker = kind.poster if posting else effect
+        if booker is not None:
             lines = await DocumentLine.filter(document_id=document.id).using_db(conn).order_by("position")
-            await kind.poster(write, document, list(lines))
-        document.posted_at = now()
+            await booker(write, document, list(lines))
+        if posting or document.posted_at is None:  # when its stock was first booked
+            document.posted_at = now()
         if document.rate is None:
             document.rate = await rate_on(document.currency, document.business_date)
     document.state = target
     document.version += 1
     document.updated_by_id = write.actor_id  # type: ignore[attr-defined]
-    if posting and document.number is None:
+    if books and document.number is None:
         series = await numbering.series_for(conn, store.id, kind.type, _default_pattern(kind))
         # Last: the counter row stays locked only until the commit that follows.
         document.number = await numbering.take_number(conn, series, store=store.code, document_type=kind.type,
@@ -406,7 +460,8 @@ async def reverse(document_id: int, *, actor_id: int | None, idempotency_key: st
 # What a reversing line keeps of the line it reverses: all but its identity and its document.
 _COPIED_LINE_FIELDS = (
     "position", "product_id", "quantity", "unit", "base_quantity", "price", "discount_percent", "tax_code",
-    "tax_rate", "net", "tax", "gross", "location_id", "lot_code", "expires_on", "notes",
+    "tax_rate", "net", "tax", "gross", "location_id", "lot_code", "expires_on", "notes", "to_location_id",
+    "best_before_on", "removal_on", "alert_on",
 )  # fmt: skip
 
 
@@ -445,7 +500,7 @@ def find_documents(
 async def lines_of(document_ids: list[int]) -> dict[int, list[DocumentLine]]:
     grouped: dict[int, list[DocumentLine]] = {i: [] for i in document_ids}
     rows = await DocumentLine.filter(document_id__in=document_ids).order_by("document_id", "position").select_related(
-        "product", "location"
+        "product", "location", "to_location"
     )  # fmt: skip
     for row in rows:
         grouped[row.document_id].append(row)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ exactly the lots and bins the original moves used.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -22,7 +23,8 @@ from server.documents.models import Document, DocumentLine, DocumentLineLink
 from server.errors import DomainError, Invalid, ManyErrors
 from server.inventory import quantities
 from server.inventory.errors import LotExpired
-from server.inventory.lookups import LotRef, Place, Product, existing_lot, lot_for_receipt, virtual
+from server.inventory.lookups import LotRef, Place, Product, existing_lot, lot_for_receipt, places_by_ids, virtual
+from server.inventory.lots import LotDates
 from server.inventory.models import LocationKind
 from server.inventory.posting import Entry, Source, Trail, post_all
 
@@ -35,6 +37,7 @@ COMES_FROM = {
     "gift": LocationKind.SUPPLIER,
     "sample": LocationKind.SUPPLIER,
     "other": LocationKind.INVENTORY_LOSS,
+    "return": LocationKind.CUSTOMER,  # what a customer brings back: the only way a sold serial comes back
 }
 GOES_TO = {
     "internal_use": LocationKind.INVENTORY_LOSS,
@@ -83,26 +86,20 @@ async def _products(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product
         return {}
     rows = await sql.fetch(
         conn,
-        f"SELECT id, sku, tracks_lots, is_archived FROM product WHERE id IN ({sql.placeholders(1, len(ids))})"
-        " ORDER BY id FOR SHARE",
-        *sorted(ids),
-    )
-    return {int(r["id"]): Product(int(r["id"]), r["sku"], bool(r["tracks_lots"]), bool(r["is_archived"])) for r in rows}
-
-
-async def _places(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:
-    if not ids:
-        return {}
-    rows = await sql.fetch(
-        conn,
-        f"SELECT id, code, kind, warehouse_id FROM location WHERE id IN ({sql.placeholders(1, len(ids))})"
-        " ORDER BY id FOR SHARE",
+        "SELECT id, sku, tracks_lots, is_archived, tracks_serials FROM product"
+        f" WHERE id IN ({sql.placeholders(1, len(ids))}) ORDER BY id FOR SHARE",
         *sorted(ids),
     )
     return {
-        int(r["id"]): Place(int(r["id"]), r["code"], r["kind"] == LocationKind.INTERNAL, r["warehouse_id"])
+        int(r["id"]): Product(
+            int(r["id"]), r["sku"], bool(r["tracks_lots"]), bool(r["is_archived"]), bool(r["tracks_serials"])
+        )
         for r in rows
     }
+
+
+async def _places(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:
+    return await places_by_ids(conn, ids)  # with their flags and limits, which postings check
 
 
 async def _entries(
@@ -128,7 +125,8 @@ async def _entries(
             continue
         source, target = (other_side, bin_) if incoming else (bin_, other_side)
         entries.append(Entry(product, source, target, line.base_quantity, lot, "receive" if incoming else "issue",
-                             reason, Source(document.type, document.id, line.id)))  # fmt: skip
+                             reason, Source(document.type, document.id, line.id),
+                             unit_cost=_unit_cost(line) if incoming else None))  # fmt: skip
     if problems:
         raise ManyErrors(problems)
     return entries
@@ -145,10 +143,18 @@ async def _lot(conn: BaseDBAsyncClient, product: Product, line: DocumentLine, *,
         return None  # going out: first expiring first
     if not incoming:
         return await existing_lot(conn, product, line.lot_code)
-    lot = await lot_for_receipt(conn, product, line.lot_code, line.expires_on)
+    dates = LotDates(line.expires_on, line.best_before_on, line.removal_on, line.alert_on)
+    lot = await lot_for_receipt(conn, product, line.lot_code, dates)
     if lot.expires_on is not None and lot.expires_on < today():
         raise LotExpired(f"The lot {lot.code} expired on {lot.expires_on}.")
     return lot
+
+
+def _unit_cost(line: DocumentLine) -> Decimal | None:
+    """What one base unit of an incoming line cost: its net amount (after discount, before tax) over its
+    base quantity; a line without a price leaves it to the valuation's rule."""
+    net = Decimal(line.net)
+    return (net / line.base_quantity).quantize(Decimal("0.0001")) if net > 0 and line.base_quantity > 0 else None
 
 
 async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines: list[DocumentLine]) -> list[Entry]:
@@ -160,7 +166,7 @@ async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines:
         return []
     rows = await sql.fetch(
         conn,
-        "SELECT document_line_id, product_id, quantity, from_location_id, to_location_id, lot_id, reason"
+        "SELECT document_line_id, product_id, quantity, from_location_id, to_location_id, lot_id, reason, unit_cost"
         f" FROM stock_move WHERE document_line_id IN ({sql.placeholders(1, len(original))}) ORDER BY id",
         *original.values(),
     )
@@ -184,6 +190,8 @@ async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines:
                 places[int(row["to_location_id"])], places[int(row["from_location_id"])],  # type: ignore[arg-type]
                 quantities.from_db(row["quantity"]), lot, "receive" if incoming else "issue", "reversal",
                 Source(document.type, document.id, line.id),
+                # what went out comes back at the cost it left with
+                unit_cost=quantities.from_db(row["unit_cost"]) if incoming and row["unit_cost"] is not None else None,
             ))  # fmt: skip
     return entries
 

@@ -1,11 +1,12 @@
 from server.idempotency.service import (
-    Claim,
     IdempotencyKeyReused,
     Replay,
-    claim,
+    Request,
+    probe,
     purge_expired,
-    remember,
+    store,
+    stored,
     validate_key,
 )
 
-__all__ = ["Claim", "IdempotencyKeyReused", "Replay", "claim", "purge_expired", "remember", "validate_key"]
+__all__ = ["IdempotencyKeyReused", "Replay", "Request", "probe", "purge_expired", "store", "stored", "validate_key"]

@@ -1,9 +1,13 @@
 """Idempotent writes, as Stripe does them: the pieces ``server.commands`` runs a write with.
 
-The record is claimed at the start of the write's own transaction: a concurrent request with
-the same key waits on the unique key until the first commits, then replays its stored result.
-If the write fails, the claim rolls back with it and a retry runs afresh. The same key sent
-with another operation or input is refused.
+The key is claimed when the write commits: its record, with the result, is inserted as the last
+statement of the write's own transaction. Nearly every request is a first attempt, and for it the
+key then costs no round trip of its own (see ``store``). A retry of a write that has committed
+finds the key taken at that insert; a retry racing a first attempt still in flight waits on the
+unique key until the first commits or rolls back. Either way the retry's own work rolls back and
+it replays the stored result. A retry that fails on its own (the stock it would take has gone
+meanwhile) asks ``probe`` whether the key was used, and replays then too. The same key sent with
+another operation or input is refused.
 """
 
 from __future__ import annotations
@@ -33,17 +37,25 @@ class IdempotencyKeyReused(Invalid):
 
 
 @dataclass(frozen=True)
-class Claim:
-    """The key is this write's: remember its result under ``record_id``."""
-
-    record_id: int
-
-
-@dataclass(frozen=True)
 class Replay:
     """The key was used before for this request: its stored result."""
 
     result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A keyed request: what its record stores and what a retry is compared with."""
+
+    key: str
+    operation: str
+    request: dict[str, Any]
+    user_id: int | None
+    # Other forms the same request was stored in by earlier versions: a key stored with one of them replays too.
+    stored_as: Sequence[dict[str, Any]] = ()
+
+    def digests(self) -> set[str]:
+        return {request_hash(self.operation, r) for r in (self.request, *self.stored_as)}
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
@@ -55,60 +67,82 @@ def validate_key(key: str) -> str:
     return KEY.clean(key, "idempotencyKey")
 
 
-async def claim(
-    conn: BaseDBAsyncClient,
-    key: str,
-    operation: str,
-    request: dict[str, Any],
-    *,
-    user_id: int | None,
-    stored_as: Sequence[dict[str, Any]] = (),
-) -> Claim | Replay:
-    """Claim ``key`` in the caller's transaction, or the result it stored first.
+_INSERT = (
+    "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at, response)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+)
 
-    ``stored_as``: other forms the same request was stored in by earlier versions; a key stored
-    with one of them replays too.
+
+async def store(
+    conn: BaseDBAsyncClient,
+    request: Request,
+    result: dict[str, Any] | None,
+    *,
+    with_writes: Sequence[tuple[str, tuple[Any, ...]]] = (),
+) -> bool:
+    """Insert the key's record with its result (None: a probe's placeholder), and ``with_writes``
+    in the same round trip; False, writing nothing of it, when the key is taken.
+
+    Runs in the caller's transaction: a first attempt still in flight with this key makes it wait
+    until that one commits (False) or rolls back (True).
     """
-    digest = request_hash(operation, request)
     created = now()
-    claimed = await sql.fetch_one(
+    rows = await sql.fetch_after(
         conn,
-        "INSERT INTO idempotency_record (key, user_id, operation, request_hash, created_at, expires_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-        key,
-        user_id or SYSTEM,
-        operation,
-        digest,
+        list(with_writes),
+        _INSERT,
+        request.key,
+        request.user_id or SYSTEM,
+        request.operation,
+        request_hash(request.operation, request.request),
         created,
         created + get_settings().idempotency_ttl,
+        None if result is None else orjson.dumps(result).decode(),
     )
-    if claimed is not None:
-        return Claim(int(claimed["id"]))
-    digests = {digest, *(request_hash(operation, earlier) for earlier in stored_as)}
-    stored = await sql.fetch_one(
+    return bool(rows)
+
+
+async def stored(conn: BaseDBAsyncClient, request: Request) -> Replay | None:
+    """The committed result stored under the key, or None when there is none (any more).
+
+    IdempotencyKeyReused when the key was used for another request.
+    """
+    row = await sql.fetch_one(
         conn,
         "SELECT operation, request_hash, response FROM idempotency_record WHERE user_id = $1 AND key = $2",
-        user_id or SYSTEM,
-        key,
+        request.user_id or SYSTEM,
+        request.key,
     )
-    if stored is None or stored["response"] is None:  # the first attempt was rolled back meanwhile
-        raise Invalid("A request with this idempotency key is still in progress; retry.", field="idempotencyKey")
-    if stored["operation"] != operation or stored["request_hash"] not in digests:
+    if row is None:
+        return None
+    if row["operation"] != request.operation or row["request_hash"] not in request.digests():
         raise IdempotencyKeyReused(
             "This idempotency key was already used for a different request.", field="idempotencyKey"
         )
-    response = stored["response"]
+    response = row["response"]
+    if response is None:  # only a probe writes no response, and it never commits
+        return None
     return Replay(orjson.loads(response) if isinstance(response, str | bytes) else response)
 
 
-async def remember(conn: BaseDBAsyncClient, claimed: Claim, result: dict[str, Any]) -> None:
-    """Store the result of the claimed write, in its transaction."""
-    await sql.execute(
-        conn,
-        "UPDATE idempotency_record SET response = $1 WHERE id = $2",
-        orjson.dumps(result).decode(),
-        claimed.record_id,
-    )
+class _Free(Exception):
+    """The probe found the key free: roll its placeholder back."""
+
+
+async def probe(request: Request) -> Replay | None:
+    """After a keyed write failed: the result stored under its key, if any, else None.
+
+    Claims the key with a placeholder in a transaction of its own, which waits for a first attempt
+    still in flight, and rolls the placeholder back: a failed write keeps no key, so its retry runs
+    afresh.
+    """
+    try:
+        async with in_transaction() as conn:
+            if await store(conn, request, None):
+                raise _Free
+            return await stored(conn, request)
+    except _Free:
+        return None
 
 
 async def purge_expired() -> int:

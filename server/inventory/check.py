@@ -19,6 +19,7 @@ from server import sql
 from server.clock import now
 from server.commands import Command, Effect, Write, execute
 from server.inventory import quantities
+from server.inventory.lookups import HOLDS_STOCK
 from server.inventory.models import NO_LOT, LedgerCheck, LocationKind
 
 _BATCH = 5000
@@ -112,8 +113,10 @@ def _balance_problems(
         on_hand = quantities.from_db(quant["on_hand"])
         expected = balances.get(key, Decimal(0))
         where = names.place(*key)
-        if names.kind(key[1]) != LocationKind.INTERNAL:
+        if names.kind(key[1]) not in HOLDS_STOCK:
             problems.append(f"{where}: a quant in a location that cannot hold stock")
+        elif names.kind(key[1]) != LocationKind.INTERNAL and quantities.from_db(quant["reserved"]) != 0:
+            problems.append(f"{where}: reserved in a location nothing is taken from for a demand")
         if on_hand != expected:
             problems.append(f"{where}: quant says {on_hand}, moves say {expected}")
         if on_hand < 0 or quantities.from_db(quant["reserved"]) < 0:
@@ -121,7 +124,7 @@ def _balance_problems(
     per_product: dict[int, Decimal] = defaultdict(Decimal)
     for key, balance in balances.items():
         per_product[key[0]] += balance
-        if key not in seen and balance != 0 and names.kind(key[1]) == LocationKind.INTERNAL:
+        if key not in seen and balance != 0 and names.kind(key[1]) in HOLDS_STOCK:
             problems.append(f"{names.place(*key)}: moves say {balance}, no quant")
     problems.extend(f"{names.product(p)}: moves do not sum to zero ({s})" for p, s in per_product.items() if s != 0)
     return problems
@@ -161,8 +164,9 @@ async def _archived_gain_problems(conn: BaseDBAsyncClient, names: _Names) -> lis
         " JOIN location AS source ON source.id = stock_move.from_location_id"
         " JOIN location AS target ON target.id = stock_move.to_location_id"
         " WHERE product.is_archived AND stock_move.created_at > product.archived_at"
-        " AND source.kind <> $1 AND target.kind = $2 ORDER BY stock_move.id LIMIT 100",
+        " AND source.kind NOT IN ($1, $2) AND target.kind = $3 ORDER BY stock_move.id LIMIT 100",
         LocationKind.INTERNAL.value,
+        LocationKind.TRANSIT.value,  # a transfer's stock arriving from transit is not new stock
         LocationKind.INTERNAL.value,
     )
     return [f"{names.product(r['product_id'])}: move #{r['id']} brought stock in after it was archived" for r in rows]

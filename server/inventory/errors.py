@@ -16,3 +16,11 @@ class InsufficientStock(DomainError):
 
 class LotExpired(DomainError):
     code = ErrorCode.LOT_EXPIRED
+
+
+class NotSellable(DomainError):
+    code = ErrorCode.NOT_SELLABLE
+
+
+class SerialInStock(DomainError):
+    code = ErrorCode.SERIAL_IN_STOCK

@@ -23,11 +23,14 @@ from server.clock import today
 from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import Invalid
 from server.inventory import quantities
-from server.inventory.errors import LotExpired
+from server.inventory.capacity import MixingRefused
+from server.inventory.errors import LotExpired, NotSellable
 from server.inventory.lookups import LotRef, existing_lot, lookup, lot_for_receipt, virtual
+from server.inventory.lots import LotDates, refuse_dates_without_lot
 from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, LocationKind
 from server.inventory.moves import Move, load_moves
 from server.inventory.posting import Entry, Trail, lock_one, post
+from server.numbers import AMOUNT
 from server.scanning import ScanInfo, record_scan
 from server.text import Code, storable
 
@@ -83,6 +86,19 @@ class ReceiveStock(StockCommand):
     lot: str | None
     expires_on: date | None
     accept_expired: bool = False
+    unit_cost: Decimal | None = field(default=None, kw_only=True)
+    best_before_on: date | None = field(default=None, kw_only=True)
+    removal_on: date | None = field(default=None, kw_only=True)
+    alert_on: date | None = field(default=None, kw_only=True)
+
+    def request(self) -> dict[str, Any]:
+        asked = super().request()
+        if asked["unit_cost"] is None:  # as a receipt without a cost was remembered before valuation
+            del asked["unit_cost"]
+        for name in ("best_before_on", "removal_on", "alert_on"):  # likewise before lots had these dates
+            if asked[name] is None:
+                del asked[name]
+        return asked
 
 
 @dataclass(frozen=True)
@@ -128,16 +144,25 @@ async def receive(
     lot: str | None = None,
     expires_on: date | None = None,
     accept_expired: bool = False,
+    unit_cost: object = None,
+    dates: LotDates = LotDates(),
     actor_id: int | None,
     idempotency_key: str,
     scan: ScanInfo | None = None,
 ) -> Posting:
-    """Stock arrives from a supplier into a bin; a lot already past its expiry only when asked to."""
+    """Stock arrives from a supplier into a bin; a lot already past its expiry only when asked to.
+
+    ``dates``: the lot's best-before, removal and alert dates (its expiry is ``expires_on``).
+
+    ``unit_cost``: what one unit cost; without it, the rule of ``server.inventory.valuation`` applies."""
     qty = quantities.parse(quantity)
-    if expires_on is not None and _lot(lot) is None:
-        raise Invalid("An expiry date belongs to a lot: give the lot it is printed with.", field="expiresOn")
+    cost = AMOUNT.parse(unit_cost, field="unitCost") if unit_cost is not None else None
+    dates = dataclasses.replace(dates, expires_on=expires_on)
+    if _lot(lot) is None:
+        refuse_dates_without_lot(dates)
     command = ReceiveStock(
         _code(SKU, sku), _code(LOCATION_CODE, location_code), qty, _lot(lot), expires_on, accept_expired,
+        unit_cost=cost, best_before_on=dates.best_before_on, removal_on=dates.removal_on, alert_on=dates.alert_on,
         as_before=(("sku", _typed(sku)), ("location", _typed(location_code)), ("quantity", qty), ("lot", _typed(lot)),
                    ("expires_on", expires_on)),
     )  # fmt: skip
@@ -147,11 +172,11 @@ async def receive(
             write.conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True
         )
         product.refuse_new_stock_if_archived()
-        lot_ref = await lot_for_receipt(write.conn, product, command.lot, expires_on) if command.lot else None
+        lot_ref = await lot_for_receipt(write.conn, product, command.lot, dates) if command.lot else None
         if lot_ref is not None:
             _refuse_expired(lot_ref, accept_expired=accept_expired)
         supplier = await virtual(write.conn, LocationKind.SUPPLIER)
-        return await post(write.conn, Entry(product, supplier, bin_, qty, lot_ref, "receive"), trail)
+        return await post(write.conn, Entry(product, supplier, bin_, qty, lot_ref, "receive", unit_cost=cost), trail)
 
     return await _post(command, run, actor_id, idempotency_key, scan)
 
@@ -177,6 +202,12 @@ async def issue(
 
     async def run(write: Write, trail: Trail) -> list[Move]:
         product, (bin_,) = await lookup(write.conn, sku, (location_code, "locationCode"), lot=command.lot)
+        if reason is IssueReason.SALE and not bin_.sellable:
+            raise NotSellable(
+                f"The stock in {bin_.code} is not for sale (quarantine, damaged, receiving ...): move it to a"
+                " sellable location first, or scrap it.",
+                field="locationCode",
+            )
         lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
         destination = await virtual(write.conn, _ISSUE_DESTINATION[reason])
         return await post(write.conn, Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value), trail)
@@ -212,7 +243,10 @@ async def move(
             lot=command.lot,
         )  # fmt: skip
         lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
-        return await post(write.conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
+        try:
+            return await post(write.conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
+        except MixingRefused as refused:
+            raise refused.at("toLocationCode") from None
 
     return await _post(command, run, actor_id, idempotency_key, scan)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum, StrEnum
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -12,6 +13,7 @@ from server import sql
 from server.codes import CodeOwner, claim
 from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
+from server.inventory.capacity import WEIGHT
 from server.inventory.models import (
     LOCATION_CODE,
     LOCATION_NAME,
@@ -19,8 +21,11 @@ from server.inventory.models import (
     WAREHOUSE_NAME,
     Location,
     LocationKind,
+    LocationUsage,
+    Mixing,
     Warehouse,
 )
+from server.numbers import QUANTITY
 from server.text import Code, shown, storable
 
 VIRTUAL_LOCATIONS: dict[LocationKind, tuple[str, str]] = {
@@ -66,9 +71,12 @@ async def ensure_virtual_locations() -> None:
                 name,
                 kind.value,
             )
-        # Each virtual location is a tree of its own: "/<id>/", so a subtree match finds it alone.
+        # Each virtual location is a tree of its own: "/<id>/", so a subtree match finds it alone. Nothing
+        # sells from one, not even the transit location, which holds the stock of transfers on the way.
         await sql.execute(
-            conn, "UPDATE location SET path = '/' || CAST(id AS VARCHAR(20)) || '/' WHERE warehouse_id IS NULL"
+            conn,
+            "UPDATE location SET path = '/' || CAST(id AS VARCHAR(20)) || '/', sellable = FALSE"
+            " WHERE warehouse_id IS NULL",
         )
 
 
@@ -143,8 +151,9 @@ async def create_location(
             raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
         await claim(write.conn, code, CodeOwner.LOCATION, field="code")
         location = await Location.create(
-            code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent, using_db=write.conn
-        )
+            code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent,
+            usage=parent.usage, sellable=parent.sellable, using_db=write.conn,
+        )  # fmt: skip
         location.path = f"{parent.path}{location.id}/"
         await location.save(update_fields=["path"], using_db=write.conn)
         return location
@@ -155,6 +164,95 @@ async def create_location(
         done = await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)
     except IntegrityError:
         raise AlreadyExists(f"The location code {code} is taken.", field="code") from None
+    return done.result
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # a setting ``update_location`` leaves as it is (None clears a limit)
+
+
+@dataclass(frozen=True)
+class LocationSettings:
+    """What ``update_location`` changes: each setting given, or ``KEEP``."""
+
+    name: str | _Keep = KEEP
+    usage: str | _Keep = KEEP
+    sellable: bool | _Keep = KEEP  # when KEEP and ``usage`` is given, the usage's default (only storage sells)
+    max_units: object = KEEP  # base units of all products together, or None: no limit
+    max_weight_kg: object = KEEP  # or None: no limit
+    mixing: str | _Keep = KEEP
+
+
+@dataclass(frozen=True)
+class UpdateLocation(Command):
+    operation = "location.update"
+    code: str
+    settings: dict[str, object]  # the checked settings given
+
+
+def _choice(kind: type[StrEnum], value: object, field: str) -> str:
+    try:
+        return kind(str(value)).value
+    except ValueError:
+        raise Invalid(f"{shown(str(value))} is not one of {', '.join(k.value for k in kind)}.", field=field) from None
+
+
+def _checked_settings(given: LocationSettings) -> dict[str, object]:
+    checked: dict[str, object] = {}
+    if given.name is not KEEP:
+        checked["name"] = LOCATION_NAME.clean(given.name, "name")
+    if given.usage is not KEEP:
+        checked["usage"] = _choice(LocationUsage, given.usage, "usage")
+        checked["sellable"] = checked["usage"] == LocationUsage.STORAGE
+    if given.sellable is not KEEP:
+        checked["sellable"] = bool(given.sellable)
+    if given.max_units is not KEEP:
+        checked["max_units"] = None if given.max_units is None else QUANTITY.parse(given.max_units, field="maxUnits",
+                                                                                   allow_zero=False)  # fmt: skip
+    if given.max_weight_kg is not KEEP:
+        weight = given.max_weight_kg
+        checked["max_weight_kg"] = None if weight is None else WEIGHT.parse(weight, field="maxWeightKg",
+                                                                              allow_zero=False)  # fmt: skip
+    if given.mixing is not KEEP:
+        checked["mixing"] = _choice(Mixing, given.mixing, "mixing")
+    return checked
+
+
+async def update_location(
+    code: str, settings: LocationSettings, *, actor_id: int | None, idempotency_key: str | None = None
+) -> Location:
+    """Rename a location, set what it is for (usage, sellable) and its limits (units, weight, mixing).
+
+    The row is locked FOR UPDATE: postings hold it FOR SHARE while they rely on its flags and limits,
+    so the change waits for those in flight and the postings after it see it. Limits apply to what
+    comes in from then on: a location already over a new limit keeps its stock and lets it out.
+    """
+    checked = _checked_settings(settings)
+    key = LOCATION_CODE.key(code)
+
+    async def run(write: Write) -> Location:
+        location = await Location.select_for_update().using_db(write.conn).get_or_none(code=key) if key else None
+        if location is None:
+            raise NotFound(f"There is no location {shown(code)}.", field="code")
+        if location.warehouse_id is None:  # type: ignore[attr-defined]
+            raise Invalid(f"{location.code} is one of the ledger's virtual locations: it has no settings.",
+                          field="code")  # fmt: skip
+        limits = {"max_units", "max_weight_kg", "mixing"} & checked.keys()
+        if location.kind != LocationKind.INTERNAL and limits:
+            raise Invalid(f"{location.code} holds no stock itself: limits belong to its zones and bins.",
+                          field=sorted(limits)[0])  # fmt: skip
+        for name, value in checked.items():
+            setattr(location, name, value)
+        if checked:
+            await location.save(update_fields=list(checked), using_db=write.conn)
+        return location
+
+    command = UpdateLocation(key or storable(code), checked)
+    done = await execute(command, row_effect(run, Location, "location"), actor_id=actor_id,
+                         idempotency_key=idempotency_key)  # fmt: skip
     return done.result
 
 

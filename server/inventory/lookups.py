@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -11,7 +12,9 @@ from server import sql
 from server.catalog.models import SKU
 from server.clock import now
 from server.errors import Invalid, NotFound
+from server.inventory.capacity import Limits
 from server.inventory.locations import VIRTUAL_LOCATIONS
+from server.inventory.lots import DATE_COLUMNS, LotDates
 from server.inventory.models import LOCATION_CODE, LOT_CODE, LocationKind
 from server.text import shown
 
@@ -22,6 +25,7 @@ class Product:
     sku: str
     tracks_lots: bool = False
     archived: bool = False
+    tracks_serials: bool = False  # each lot a serial: one unit, never in two places (server.inventory.serials)
 
     def refuse_new_stock_if_archived(self) -> None:
         if self.archived:
@@ -34,6 +38,8 @@ class Place:
     code: str
     holds_stock: bool
     warehouse_id: int | None = None  # None: a virtual location
+    sellable: bool = True  # False: stock here is on hand, never available to sell or reserve
+    limits: Limits | None = None  # None: no capacity or mixing limits (see server.inventory.capacity)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class LotRef:
     id: int
     code: str
     expires_on: date | None = None
+    removal_on: date | None = None  # taken by name after it only with stock.take_expired (server.inventory.lots)
 
 
 async def lookup(
@@ -55,7 +62,7 @@ async def lookup(
     The rows are read FOR SHARE: a change of the product's settings (lot tracking, archiving)
     locks its row FOR UPDATE, so it waits for the postings that relied on the old settings, and a
     posting that comes after it reads the new ones. Location rows are held the same way, so a
-    change of a location's settings (none can change yet; sellable flags will) must lock it too.
+    change of a location's settings (``update_location``: flags, limits) locks it FOR UPDATE too.
 
     A product tracked by lot must name its lot where ``lot_required`` (stock created or counted);
     one that is not may not name a lot at all, or a count could miss stock held in lots.
@@ -71,8 +78,8 @@ async def lookup(
         codes.append(code)
     rows = await sql.fetch(
         conn,
-        "SELECT product.id, product.sku, product.tracks_lots, product.is_archived,"
-        " location.id AS location_id, location.code, location.kind, location.warehouse_id"
+        "SELECT product.id, product.sku, product.tracks_lots, product.is_archived, product.tracks_serials,"
+        f" location.id AS location_id, location.code, location.kind, location.warehouse_id, {_SETTINGS}"
         f" FROM product, location WHERE product.sku = $1 AND location.code IN ({sql.placeholders(2, len(codes))})"
         " ORDER BY location.id FOR SHARE",
         sku_key,
@@ -88,15 +95,40 @@ async def lookup(
             raise Invalid(f"The location {code} cannot hold stock.", field=field)
     row = rows[0]
     product = Product(id=int(row["id"]), sku=row["sku"], tracks_lots=bool(row["tracks_lots"]),
-                      archived=bool(row["is_archived"]))  # fmt: skip
+                      archived=bool(row["is_archived"]), tracks_serials=bool(row["tracks_serials"]))  # fmt: skip
     if product.tracks_lots and lot_required and not lot:
         raise Invalid(f"The product {product.sku} is tracked by lot: give the lot.", field="lot")
     if not product.tracks_lots and lot:
         raise Invalid(f"The product {product.sku} is not tracked by lot.", field="lot")
-    return product, [
-        Place(id=int(found[c]["location_id"]), code=c, holds_stock=True, warehouse_id=found[c]["warehouse_id"])
-        for c in codes
-    ]
+    return product, [_place(found[c], int(found[c]["location_id"])) for c in codes]
+
+
+# Where quants are kept: real locations, and the transit location, where a transfer's stock is between
+# warehouses (it holds stock, but nobody names it in a posting or count, and it never sells).
+HOLDS_STOCK = frozenset({LocationKind.INTERNAL, LocationKind.TRANSIT})
+
+# What a posting needs of a location beyond its identity, read with it (no statement of its own).
+_SETTINGS = "location.sellable, location.max_units, location.max_weight_kg, location.mixing"
+
+
+def _place(row: dict[str, Any], location_id: int) -> Place:
+    return Place(
+        id=location_id, code=row["code"], holds_stock=row["kind"] in HOLDS_STOCK, warehouse_id=row["warehouse_id"],
+        sellable=bool(row["sellable"]) and row["kind"] == LocationKind.INTERNAL, limits=Limits.of_row(row),
+    )  # fmt: skip
+
+
+async def places_by_ids(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:
+    """Locations as postings need them (flags and limits too), held FOR SHARE as ``lookup`` holds them."""
+    if not ids:
+        return {}
+    rows = await sql.fetch(
+        conn,
+        f"SELECT location.id, location.code, location.kind, location.warehouse_id, {_SETTINGS} FROM location"
+        f" WHERE location.id IN ({sql.placeholders(1, len(ids))}) ORDER BY location.id FOR SHARE",
+        *sorted(ids),
+    )
+    return {int(row["id"]): _place(row, int(row["id"])) for row in rows}
 
 
 _virtual: dict[LocationKind, Place] = {}
@@ -109,7 +141,8 @@ async def virtual(conn: BaseDBAsyncClient, kind: LocationKind) -> Place:
         row = await sql.fetch_one(conn, "SELECT id FROM location WHERE code = $1", code)
         if row is None:
             raise RuntimeError(f"The virtual location {code} is missing: run `storekeeper migrate`.")
-        _virtual[kind] = Place(id=int(row["id"]), code=code, holds_stock=False)
+        # Nothing sells from a virtual location; the transit location holds stock (see HOLDS_STOCK).
+        _virtual[kind] = Place(id=int(row["id"]), code=code, holds_stock=kind in HOLDS_STOCK, sellable=False)
     return _virtual[kind]
 
 
@@ -118,33 +151,38 @@ def forget_cached_locations() -> None:
     _virtual.clear()
 
 
-async def lot_for_receipt(conn: BaseDBAsyncClient, product: Product, code: str, expires_on: date | None) -> LotRef:
-    """The lot stock arrives in, created on its first receipt; a lot keeps the expiry it came with."""
+async def lot_for_receipt(conn: BaseDBAsyncClient, product: Product, code: str, dates: LotDates) -> LotRef:
+    """The lot stock arrives in, created on its first receipt; a lot keeps the dates it came with."""
     code = LOT_CODE.clean(code, "lot")
     await sql.execute(
         conn,
-        "INSERT INTO lot (product_id, code, expires_on, created_at) VALUES ($1, $2, $3, $4)"
+        f"INSERT INTO lot (product_id, code, {', '.join(DATE_COLUMNS)}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         " ON CONFLICT (product_id, code) DO NOTHING",
-        product.id,
-        code,
-        expires_on,
-        now(),
-    )
-    row = await sql.fetch_one(
-        conn, "SELECT id, expires_on FROM lot WHERE product_id = $1 AND code = $2", product.id, code
-    )
+        product.id, code, *astuple(dates.for_new_lot()), now(),
+    )  # fmt: skip
+    row = await sql.fetch_one(conn, _LOT_BY_CODE, product.id, code)
     assert row is not None
-    stored = sql.as_date(row["expires_on"])
-    if expires_on is not None and stored != expires_on:
-        raise Invalid(f"The lot {code} is recorded with expiry {stored}, not {expires_on}.", field="expiresOn")
-    return LotRef(id=int(row["id"]), code=code, expires_on=stored)
+    stored = _dates(row)
+    for conflict in dates.conflicts(stored, code):
+        raise conflict
+    return LotRef(id=int(row["id"]), code=code, expires_on=stored.expires_on, removal_on=stored.removal_on)
+
+
+_LOT_BY_CODE = f"SELECT id, code, {', '.join(DATE_COLUMNS)} FROM lot WHERE product_id = $1 AND code = $2"
+
+
+def _dates(row: dict[str, Any]) -> LotDates:
+    """A lot's dates; one from before removal dates were kept is removed at its expiry."""
+    expires_on = sql.as_date(row["expires_on"])
+    removal_on = sql.as_date(row["removal_on"])
+    return LotDates(expires_on, sql.as_date(row["best_before_on"]), removal_on if removal_on else expires_on,
+                    sql.as_date(row["alert_on"]))  # fmt: skip
 
 
 async def existing_lot(conn: BaseDBAsyncClient, product: Product, code: str) -> LotRef:
     key = LOT_CODE.key(code)
-    row = await sql.fetch_one(
-        conn, "SELECT id, code, expires_on FROM lot WHERE product_id = $1 AND code = $2", product.id, key
-    ) if key else None  # fmt: skip
+    row = await sql.fetch_one(conn, _LOT_BY_CODE, product.id, key) if key else None
     if row is None:
         raise NotFound(f"There is no lot {shown(code)} of {product.sku}.", field="lot")
-    return LotRef(id=int(row["id"]), code=row["code"], expires_on=sql.as_date(row["expires_on"]))
+    stored = _dates(row)
+    return LotRef(id=int(row["id"]), code=row["code"], expires_on=stored.expires_on, removal_on=stored.removal_on)

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from server.auth.models import User
-from server.catalog.models import Product
+from server.catalog.models import Category, Product
 from server.text import LABEL_CODE, Code, Text, column_length
 
 QUANTITY_DIGITS, QUANTITY_PLACES = 18, 4
@@ -24,6 +24,24 @@ class LocationKind(StrEnum):
     SCRAP = "scrap"
     ASSEMBLY = "assembly"
     TRANSIT = "transit"
+
+
+class LocationUsage(StrEnum):
+    """What a real location is for: only storage sells by default (see ``sellable``)."""
+
+    STORAGE = "storage"
+    RECEIVING = "receiving"
+    QUALITY_CONTROL = "quality_control"
+    QUARANTINE = "quarantine"
+    DAMAGED = "damaged"
+
+
+class Mixing(StrEnum):
+    """Which stock a location takes beside what it holds."""
+
+    MIXED = "mixed"  # any products together
+    SAME_PRODUCT = "same_product"  # one product (any of its lots) at a time
+    EMPTY_ONLY = "empty_only"  # a posting only into an empty location
 
 
 class Warehouse(Model):
@@ -51,6 +69,16 @@ class Location(Model):
     )
     # Ids from the root down, "/3/8/21/": a subtree is a prefix match, without recursive queries.
     path = fields.CharField(max_length=255, default="/", db_index=True)
+    # Stock in a location that is not sellable is on hand but never available to sell or reserve.
+    sellable = fields.BooleanField(default=True, db_default=True)
+    # Which stock leaves first from here and below: fifo, fefo or closest (server/inventory/removal.py).
+    # Null: the parent's. A product's or its category's strategy comes first.
+    removal_strategy = fields.CharField(max_length=8, null=True)
+    usage = fields.CharEnumField(LocationUsage, max_length=16, default=LocationUsage.STORAGE, db_default="storage")
+    # Limits on what the location itself holds (not its sub-locations), checked on every posting into it.
+    max_units = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, null=True)
+    max_weight_kg = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
+    mixing = fields.CharEnumField(Mixing, max_length=16, default=Mixing.MIXED, db_default="mixed")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +90,14 @@ class Lot(Model):
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField("storekeeper.Product", related_name="lots")
     code = fields.CharField(max_length=64)
     expires_on = fields.DateField(null=True)
+    best_before_on = fields.DateField(null=True)
+    # After this day the lot is past its removal date: never suggested or reserved, and taken only with
+    # the permission stock.take_expired. Its expiry unless given, so a lot without either is never removed.
+    removal_on = fields.DateField(null=True)
+    alert_on = fields.DateField(null=True)  # when someone should look at what is left of it
+    # For a serial (a lot of a serial-tracked product): the location its last move went to, a bin or a
+    # virtual location such as the customer, written by every posting of it. Null for other lots.
+    location_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +123,8 @@ class StockMove(Model):
         "storekeeper.Lot", related_name="moves", null=True, on_delete=fields.RESTRICT
     )
     unit_cost = fields.DecimalField(max_digits=18, decimal_places=4, null=True)
+    # What the move carried, fixed when booked (server/inventory/valuation): NULL only before valuation.
+    value = fields.DecimalField(max_digits=30, decimal_places=4, null=True)
     kind = fields.CharField(max_length=16)  # receive | issue | move | adjust
     reason = fields.CharField(max_length=255, null=True)
     document_type = fields.CharField(max_length=32, null=True)
@@ -103,7 +141,9 @@ class StockMove(Model):
 
     class Meta:
         table = "stock_move"
-        indexes = (("product_id", "to_location_id"), ("product_id", "from_location_id"))
+        # document_id: a transfer's receipt reads its document's moves (an index of its own, not db_index:
+        # altering the column would rebuild the table on SQLite and drop the triggers of constraints.py).
+        indexes = (("product_id", "to_location_id"), ("product_id", "from_location_id"), ("document_id",))
         # CHECK quantity > 0 and from <> to: see server/inventory/constraints.py
 
 
@@ -123,6 +163,8 @@ class Quant(Model):
     lot_id = fields.IntField(default=NO_LOT)
     on_hand = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
     reserved = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
+    # When the oldest stock still here came in (its effective time), for FIFO. Null: before it was kept.
+    in_date = fields.DatetimeField(null=True)
 
     class Meta:
         table = "quant"
@@ -155,6 +197,33 @@ class LedgerCheck(Model):
 
     class Meta:
         table = "ledger_check"
+
+
+class PutawayRule(Model):
+    """Where received stock of a product, or of a category, goes in a warehouse: a zone or a bin.
+
+    Rules are tried by ``sequence`` (lowest first), a product's before its category's.
+    """
+
+    id = fields.IntField(primary_key=True)
+    warehouse: fields.ForeignKeyRelation[Warehouse] = fields.ForeignKeyField(
+        "storekeeper.Warehouse", related_name="putaway_rules", on_delete=fields.CASCADE
+    )
+    product: fields.ForeignKeyNullableRelation[Product] = fields.ForeignKeyField(
+        "storekeeper.Product", related_name="putaway_rules", null=True, on_delete=fields.CASCADE
+    )
+    category: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "storekeeper.Category", related_name="putaway_rules", null=True, on_delete=fields.CASCADE
+    )
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="putaway_rules", on_delete=fields.CASCADE
+    )
+    sequence = fields.IntField(default=10)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "putaway_rule"
+        indexes = (("warehouse_id", "product_id"), ("warehouse_id", "category_id"))
 
 
 # What a caller may send for each column (see server/text.py).

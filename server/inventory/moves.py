@@ -28,6 +28,8 @@ class Move:
     user_id: int | None
     created_at: datetime  # when it was booked
     effective_at: datetime  # when it happened
+    unit_cost: Decimal | None = None  # fixed when booked (None: booked before valuation)
+    value: Decimal | None = None
 
     @classmethod
     def from_model(cls, row: StockMove) -> Move:
@@ -47,6 +49,8 @@ class Move:
             user_id=row.user_id,  # type: ignore[attr-defined]
             created_at=row.created_at,
             effective_at=row.effective_at or row.created_at,
+            unit_cost=None if row.unit_cost is None else Decimal(row.unit_cost),
+            value=None if row.value is None else Decimal(row.value),
         )
 
 

@@ -20,6 +20,7 @@ from server.clock import now
 from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import DomainError, ErrorCode, NotFound
 from server.inventory.models import WAREHOUSE_CODE, PeriodLock, Warehouse
+from server.inventory.valuation.snapshots import forget_reopened
 from server.text import shown
 
 COMPANY = 0  # the lock row of the whole company (a NULL in a unique key would let twins in)
@@ -96,6 +97,8 @@ async def set_period_lock(warehouse: str | None, locked_until: date | None, *, a
             write.conn, "UPDATE period_lock SET locked_until = $1, updated_at = $2 WHERE warehouse_id = $3",
             locked_until, changed, warehouse_id,
         )  # fmt: skip
+        if warehouse_id == COMPANY:  # a valuation snapshot of a day reopened would go stale
+            await forget_reopened(write.conn, locked_until)
         return LockDate(warehouse_id, code, locked_until, changed)
 
     effect = Effect(run, lambda lock: Audited("period_lock", lock.warehouse_code or "company"))

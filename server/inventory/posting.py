@@ -16,13 +16,23 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.clock import now
-from server.errors import Invalid, ManyErrors
-from server.inventory import quantities
+from server.errors import DomainError, Field, Invalid, ManyErrors
+from server.inventory import capacity, lots, quantities, replan, serials
 from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
 from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
 from server.inventory.periods import refuse_if_locked
+from server.inventory.removal import (
+    MAX_LOTS_PER_POSTING,
+    allocate,
+    as_datetime,
+    default_strategy,
+    needs_strategy,
+    strategy_for,
+)
+from server.inventory.removal import takes_reserved as _takes_reserved
+from server.inventory.valuation.books import Books
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class Entry:
     kind: str  # receive | issue | move | adjust
     reason: str | None = None
     origin: Source | None = None
+    # From outside: what one unit cost (None: see server/inventory/valuation). Out of transit: the ship move's.
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class Quant:
     reserved: Decimal
     expires_on: date | None = None
     changed: bool = False
+    removal_on: date | None = None  # the lot's removal date (its expiry when it has none)
+    in_date: datetime | None = None  # when the oldest stock here came in (FIFO)
 
     @property
     def available(self) -> Decimal:
@@ -72,8 +86,7 @@ class Quant:
 
 
 Locked = dict[int, dict[int, Quant]]  # location id -> lot id -> quant
-# One move per lot a posting draws from; its answer lists them all, so their number is bounded.
-MAX_LOTS_PER_POSTING = 100
+__all__ = ["MAX_LOTS_PER_POSTING", "allocate"]  # moved to server.inventory.removal, still found here
 
 
 async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
@@ -81,13 +94,25 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
     lot_id = entry.lot.id if entry.lot else None
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]))
+    await _lot_rules(conn, [entry], trail, ["lot"])
     locked = dict(locked or {})
     for place in sorted((entry.source, entry.target), key=lambda p: p.id):
         if place.holds_stock and place.id not in locked:
             locked[place.id] = await lock_quants(conn, entry.product.id, place.id, lot_id)
-    moves = await _book(conn, entry, trail, locked, created_at)
+    books = Books.of([entry])  # locked when the first move is priced, after every quant it needs
+    moves = await _book(conn, entry, trail, locked, created_at, books)
+    await replan.after_posting(conn, {entry.product.id: locked})  # reserved never above on hand
+    for _, problem in await capacity.refusals(conn, [entry]):  # last: its lock is held until the commit
+        raise problem
     await _write_quants(conn, locked)
+    await books.close(conn)
     return moves
+
+
+async def _lot_rules(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail, at: list[Field]) -> None:
+    """Serials (one unit, never in two places) and lots past their removal date, before any quant is locked."""
+    await serials.refuse_impossible(conn, entries, at=at)
+    await lots.refuse_taking_expired(conn, entries, trail.actor_id, at=at)
 
 
 def _warehouses(entries: list[Entry]) -> set[int | None]:
@@ -105,6 +130,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     """
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries))
+    await _lot_rules(conn, entries, trail, [("lines", index, "lot") for index in range(len(entries))])
     wanted: dict[tuple[int, int], set[int]] = {}
     for entry in entries:
         for place, receives in ((entry.source, False), (entry.target, True)):
@@ -119,30 +145,48 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
         quants = await lock_quants(conn, product_id, location_id, None)
         locked.setdefault(product_id, {})[location_id] = quants
 
+    books = Books.of(entries)  # locked when the first move is priced, after the quants
     booked, short = [], []
     for index, entry in enumerate(entries):
         try:
-            booked.append(await _book(conn, entry, trail, locked[entry.product.id], created_at))
+            booked.append(await _book(conn, entry, trail, locked[entry.product.id], created_at, books))
         except InsufficientStock as error:
             short.append(error.at(("lines", index, "quantity")))
     if short:
         raise ManyErrors(short)
+    await replan.after_posting(conn, locked)  # reserved never above on hand
+    over = await capacity.refusals(conn, entries)  # last: its lock is held until the commit
+    if over:
+        raise ManyErrors([_on_line(problem, index) for index, problem in over])
     for by_location in locked.values():
         await _write_quants(conn, by_location)
+    await books.close(conn)
     return booked
 
 
+def _on_line(problem: DomainError, index: int) -> DomainError:
+    """A location's refusal, told on one of the lines that put stock into it."""
+    where = "location" if problem.field == "locationCode" else "quantity"
+    return type(problem)(problem.message, field=("lines", index, where))
+
+
 async def _book(
-    conn: BaseDBAsyncClient, entry: Entry, trail: Trail, locked: Locked, created_at: datetime
+    conn: BaseDBAsyncClient, entry: Entry, trail: Trail, locked: Locked, created_at: datetime, books: Books
 ) -> list[Move]:
     """Write the moves of ``entry`` and change the locked quants in memory (written by the caller)."""
     product, source, target = entry.product, entry.source, entry.target
     lot_id = entry.lot.id if entry.lot else None
     if source.holds_stock:
-        # A count states what is physically there, reserved or not.
-        portions = allocate(
-            locked[source.id], entry.quantity, lot_id, product.sku, source.code, respect_reserved=entry.kind != "adjust"
+        in_source = locked[source.id]
+        strategy = (
+            await strategy_for(conn, product.id, source.id)
+            if needs_strategy(in_source, lot_id)
+            else default_strategy(product.tracks_lots)
         )
+        portions = allocate(
+            in_source, entry.quantity, lot_id, product.sku, source.code, strategy=strategy,
+            respect_reserved=not _takes_reserved(entry.kind, entry.reason),
+        )  # fmt: skip
     else:
         portions = [(lot_id or NO_LOT, entry.quantity)]
 
@@ -150,6 +194,10 @@ async def _book(
     origin = entry.origin
     effective_at = trail.effective_at or created_at
     moves: list[Move] = []
+    if target.holds_stock:  # new quants before the cost buckets are locked: quants are always locked first
+        for portion_lot, _ in portions:
+            if portion_lot not in locked.setdefault(target.id, {}):
+                locked[target.id][portion_lot] = await _new_quant(conn, product.id, target.id, portion_lot)
     for portion_lot, portion_qty in portions:
         if source.holds_stock:
             locked[source.id][portion_lot].on_hand -= portion_qty
@@ -158,27 +206,34 @@ async def _book(
             quants = locked.setdefault(target.id, {})
             if portion_lot not in quants:
                 quants[portion_lot] = await _new_quant(conn, product.id, target.id, portion_lot)
+            arrived = locked[source.id][portion_lot].in_date if source.holds_stock else effective_at
+            _arrive(quants[portion_lot], arrived)
             quants[portion_lot].on_hand += portion_qty
             quants[portion_lot].changed = True
             if quants[portion_lot].on_hand >= quantities.MAX_QUANTITY:
                 raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
+        cost = await books.price(conn, entry, portion_qty)  # fixed here, in the move's own INSERT
         row = await sql.fetch_one(
             conn,
             "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
-            " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id,"
+            " unit_cost, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            " RETURNING id",
             product.id, portion_qty, source.id, target.id, portion_lot or None, entry.kind, entry.reason,
             trail.actor_id, trail.key, created_at, effective_at, origin and origin.document_type,
-            origin and origin.document_id, origin and origin.line_id,
+            origin and origin.document_id, origin and origin.line_id, cost.unit_cost, cost.value,
         )  # fmt: skip
         assert row is not None
+        books.booked(int(row["id"]))
+        if product.tracks_serials and portion_lot != NO_LOT:
+            await serials.record_whereabouts(conn, portion_lot, target.id)
         moves.append(
             Move(
                 id=int(row["id"]), product_id=product.id, sku=product.sku, quantity=portion_qty,
                 from_location_id=source.id, from_location_code=source.code, to_location_id=target.id,
                 to_location_code=target.code, lot_id=portion_lot or None, lot_code=lot_codes.get(portion_lot),
                 kind=entry.kind, reason=entry.reason, user_id=trail.actor_id, created_at=created_at,
-                effective_at=effective_at,
+                effective_at=effective_at, unit_cost=cost.unit_cost, value=cost.value,
             )
         )  # fmt: skip
     return moves
@@ -188,47 +243,20 @@ async def _write_quants(conn: BaseDBAsyncClient, locked: Locked) -> None:
     for quants in locked.values():
         for quant in quants.values():
             if quant.changed:
-                await sql.execute(conn, "UPDATE quant SET on_hand = $1 WHERE id = $2", quant.on_hand, quant.id)
+                await sql.execute(
+                    conn, "UPDATE quant SET on_hand = $1, in_date = $2 WHERE id = $3",
+                    quant.on_hand, quant.in_date, quant.id,
+                )  # fmt: skip
                 quant.changed = False
 
 
-def allocate(
-    quants: dict[int, Quant],
-    quantity: Decimal,
-    lot_id: int | None,
-    sku: str,
-    location_code: str,
-    *,
-    respect_reserved: bool = True,
-) -> list[tuple[int, Decimal]]:
-    """Which lots the quantity comes from: the one asked for, or first-expiring-first-out."""
-    if lot_id is not None:
-        candidates = [quants[lot_id]] if lot_id in quants else []
-    else:
-        candidates = sorted(quants.values(), key=lambda q: (q.expires_on is None, q.expires_on or date.max, q.lot_id))
-
-    def free(quant: Quant) -> Decimal:
-        return max(quant.available if respect_reserved else quant.on_hand, Decimal(0))
-
-    available = sum((free(q) for q in candidates), Decimal(0))
-    if available < quantity:
-        raise InsufficientStock(sku, location_code, available, quantity)
-    portions: list[tuple[int, Decimal]] = []
-    remaining = quantity
-    for quant in candidates:
-        take = min(free(quant), remaining)
-        if take > 0:
-            portions.append((quant.lot_id, take))
-            remaining -= take
-        if remaining == 0:
-            break
-    if len(portions) > MAX_LOTS_PER_POSTING:
-        raise Invalid(
-            f"This quantity would come from {len(portions)} lots of {sku} in {location_code}, more than"
-            f" {MAX_LOTS_PER_POSTING} at once: take it lot by lot (give the lot), or in smaller quantities.",
-            field="quantity",
-        )
-    return portions
+def _arrive(quant: Quant, arrived: datetime | None) -> None:
+    """Keep the quant's in_date the oldest arrival still here: an empty quant starts again (None: older
+    than anything, stock from before in_date was kept)."""
+    if quant.on_hand <= 0:
+        quant.in_date = arrived
+    elif quant.in_date is not None and (arrived is None or arrived < quant.in_date):
+        quant.in_date = arrived
 
 
 async def lock_quants(
@@ -236,7 +264,9 @@ async def lock_quants(
 ) -> dict[int, Quant]:
     """Lock the quants of a product in a location (one lot, or all of them), in lot order."""
     query = (
-        "SELECT id, lot_id, on_hand, reserved, (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on"
+        "SELECT id, lot_id, on_hand, reserved, in_date,"
+        " (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on,"
+        " (SELECT COALESCE(removal_on, expires_on) FROM lot WHERE lot.id = quant.lot_id) AS removal_on"
         " FROM quant WHERE product_id = $1 AND location_id = $2"
     )
     params: list[Any] = [product_id, location_id]
@@ -251,6 +281,8 @@ async def lock_quants(
             on_hand=quantities.from_db(r["on_hand"]),
             reserved=quantities.from_db(r["reserved"]),
             expires_on=sql.as_date(r["expires_on"]),
+            removal_on=sql.as_date(r["removal_on"]),
+            in_date=as_datetime(r["in_date"]),
         )
         for r in rows
     }

@@ -1,5 +1,5 @@
 """What a scanned code is: a product (by any of its barcodes or its SKU), a location, a lot,
-or a GS1 element string (GS1-128, DataMatrix) naming a GTIN with its lot and expiry."""
+or a GS1 element string (GS1-128, DataMatrix) naming a GTIN with its lot or serial and their dates."""
 
 from __future__ import annotations
 
@@ -59,6 +59,11 @@ class Resolution:
     lot: Lot | None = None
     gs1: list[Gs1Element] = field(default_factory=list)
     expires_on: date | None = None
+    # From a GS1 label: the lot to receive into (the serial, AI 21, for a serial-tracked product, else the
+    # lot, AI 10), the serial itself, and the best-before date (AI 15); the known lot's own dates win.
+    lot_code: str | None = None
+    serial: str | None = None
+    best_before_on: date | None = None
     message: str | None = None
 
 
@@ -177,8 +182,8 @@ async def resolve(code: str) -> Resolution:
     lot_code = LOT_CODE.key(code)
     lots = await Lot.filter(code=lot_code).select_related("product").limit(2) if lot_code else []
     if len(lots) == 1:
-        result.kind, result.lot, result.product = CodeKind.LOT, lots[0], lots[0].product
-        result.expires_on = lots[0].expires_on
+        result.kind, result.product = CodeKind.LOT, lots[0].product
+        _known_lot(result, lots[0])
         return result
     result.message = "Several products have a lot with this code." if lots else "Nothing is known by this code."
     return result
@@ -232,8 +237,11 @@ async def _by_gs1(result: Resolution) -> bool:
         return True
     result.gs1 = [Gs1Element(ai=e.ai.ai, title=e.ai.data_title, value=e.value) for e in message.element_strings]
     values = {e.ai: e for e in result.gs1}
-    expiry = next((e.date for e in message.element_strings if e.ai.ai == "17" and e.date), None)
-    result.expires_on = expiry
+    dated = {e.ai.ai: e.date for e in message.element_strings if e.date is not None}
+    result.expires_on, result.best_before_on = dated.get("17"), dated.get("15")
+    lot_on_label = LOT_CODE.key(values["10"].value) if "10" in values else None
+    result.serial = LOT_CODE.key(values["21"].value) if "21" in values else None
+    result.lot_code = lot_on_label or result.serial
     if "01" not in values and "02" not in values:
         result.message = "The GS1 code names no product (no GTIN)."
         return True
@@ -244,13 +252,21 @@ async def _by_gs1(result: Resolution) -> bool:
         result.message = error.message
         return True
     await _by_barcode(result, normalized, _count(values))
-    lot_code = LOT_CODE.key(values["10"].value) if "10" in values else None
-    if result.product is not None and lot_code is not None:
-        lot = await Lot.get_or_none(product_id=result.product.id, code=lot_code)
+    if result.product is not None and result.product.tracks_serials:
+        result.lot_code = result.serial  # a serial product's lots are its serials
+    if result.product is not None and result.lot_code is not None:
+        lot = await Lot.get_or_none(product_id=result.product.id, code=result.lot_code)
         if lot is not None:
-            result.kind, result.lot = CodeKind.LOT, lot
-            result.expires_on = lot.expires_on or expiry
+            result.kind = CodeKind.LOT
+            _known_lot(result, lot)
     return True
+
+
+def _known_lot(result: Resolution, lot: Lot) -> None:
+    """The lot a code names, with the dates it was received with (a label's dates only where it has none)."""
+    result.lot, result.lot_code = lot, lot.code
+    result.expires_on = lot.expires_on or result.expires_on
+    result.best_before_on = lot.best_before_on or result.best_before_on
 
 
 async def scans_by_ids(ids: list[int]) -> list[Scan]:

@@ -191,7 +191,7 @@ async def test_every_argument_takes_hostile_values_without_an_unexpected_error(
     token: str | None = admin.token
     if name == "login":
         token = data.draw(st.sampled_from([admin.token, None]), label="token")
-    elif name == "logout":  # ends the session it is sent with: not the suite's
+    elif name in ("logout", "renewSession"):  # they end the session they are sent with: not the suite's
         token = await auth.login(admin.username, PASSWORD)
     response = await production.post(operation(kind, name, field), variables, token)
     assert response.status_code in (200, 400), response.text
@@ -273,7 +273,8 @@ async def test_each_argument_alone_takes_every_hostile_value(
         for path in _leaves(spec.type, (arg,)):
             for value in SWEEP:
                 variables = _with(baseline, path, value)
-                token = await auth.login(admin.username, PASSWORD) if name == "logout" else admin.token
+                own_session = name in ("logout", "renewSession")
+                token = await auth.login(admin.username, PASSWORD) if own_session else admin.token
                 response = await production.post(query, variables, None if name == "login" else token)
                 assert response.status_code in (200, 400), (path, value, response.text[:500])
                 assert not unexpected(response.json()), (path, repr(value)[:80], response.text[:1000])

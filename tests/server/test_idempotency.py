@@ -122,3 +122,38 @@ async def test_a_key_stored_before_codes_were_case_free_still_replays(place: Pla
     assert again.replayed and [m.id for m in again.moves] == [m.id for m in first.moves]
     with pytest.raises(IdempotencyKeyReused):
         await ledger.receive(typed["sku"], typed["location"], "4", idempotency_key=key, actor_id=admin.user_id)
+
+
+async def test_a_retry_that_would_fail_on_its_own_replays_the_first_result(place: Place, admin: Actor) -> None:
+    """The key is claimed as the write commits: a retry runs until then, and the last unit it would
+    take is gone, taken by its own first attempt. It must answer that attempt, not INSUFFICIENT_STOCK."""
+    await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
+    key = str(uuid.uuid4())
+    first = await ledger.issue(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
+    again = await ledger.issue(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id)
+
+    assert (first.replayed, again.replayed) == (False, True)
+    assert [m.id for m in again.moves] == [m.id for m in first.moves]
+    assert await StockMove.filter(product__sku=place.sku, kind="issue").count() == 1
+    assert (await check_ledger()).ok
+
+
+async def test_the_last_unit_issued_many_times_at_once_with_one_key_goes_once(place: Place, admin: Actor) -> None:
+    await ledger.receive(place.sku, place.bin_a, "1", idempotency_key=str(uuid.uuid4()), actor_id=admin.user_id)
+    key = str(uuid.uuid4())
+    postings = await asyncio.gather(
+        *(ledger.issue(place.sku, place.bin_a, "1", idempotency_key=key, actor_id=admin.user_id) for _ in range(20))
+    )
+    assert sum(not p.replayed for p in postings) == 1
+    assert len({p.moves[0].id for p in postings}) == 1
+    assert await StockMove.filter(product__sku=place.sku, kind="issue").count() == 1
+    assert (await check_ledger()).ok
+
+
+async def test_a_key_reused_for_another_request_that_fails_on_its_own_is_still_called_reused(
+    place: Place, admin: Actor
+) -> None:
+    key = str(uuid.uuid4())
+    await ledger.receive(place.sku, place.bin_a, "3", idempotency_key=key, actor_id=admin.user_id)
+    with pytest.raises(IdempotencyKeyReused):  # it would also lack stock: the key is what is wrong
+        await ledger.issue(place.sku, place.bin_a, "30", idempotency_key=key, actor_id=admin.user_id)

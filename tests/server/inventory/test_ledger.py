@@ -253,9 +253,9 @@ async def test_stock_received_before_archiving_is_no_problem(place: Place, admin
 async def test_a_posting_drawing_from_more_lots_than_an_answer_lists_is_refused(
     place: Place, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.inventory import posting
+    from server.inventory import removal
 
-    monkeypatch.setattr(posting, "MAX_LOTS_PER_POSTING", 3)
+    monkeypatch.setattr(removal, "MAX_LOTS_PER_POSTING", 3)
     for n in range(4):
         await ledger.receive(place.lot_sku, place.bin_a, "1", lot=f"L{n}", expires_on=date(2031, 1, n + 1),
                              idempotency_key=key(), actor_id=admin.user_id)  # fmt: skip
