@@ -183,12 +183,15 @@ class Books:
             return Cost(cost, money(cost * quantity))
         if source == target:  # bin to bin: carries the cost, changes no value
             bucket = self.buckets[product_id, source]  # type: ignore[index]
-            cost = bucket.average() or bucket.unit_cost or ZERO
+            average = bucket.average()  # an average of 0 is an average: stock valued at nothing
+            cost = average if average is not None else bucket.unit_cost or ZERO
             return Cost(cost, money(cost * quantity))
         if source is None:
             bucket = self.buckets[product_id, target]  # type: ignore[index]
             given = entry.unit_cost
-            cost = given if given is not None else bucket.average() or await last_cost(conn, product_id) or ZERO
+            known = given if given is not None else bucket.average()
+            # an empty bucket: the product's last cost (one more statement)
+            cost = known if known is not None else await last_cost(conn, product_id) or ZERO
             value = money(cost * quantity)
             self._arrive(bucket, quantity, [(quantity, value)])
             return Cost(cost, value)
