@@ -215,9 +215,12 @@ async def test_mixing_same_product_and_empty_only_refuse_and_write_nothing(
 async def test_a_bin_without_limits_costs_no_statement_of_its_own(
     graphql: GraphQLClient, admin: Actor, place: Place, sql_log: SQLLog
 ) -> None:
-    assert (await _post(graphql, admin.token, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="1"))[
-        "errors"
-    ] == []
+    # The first receipt of the product in the warehouse reads its last cost: compare two that do not.
+    for _ in range(2):
+        sql_log.statements.clear()
+        assert (await _post(graphql, admin.token, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="1"))[
+            "errors"
+        ] == []
     plain = list(sql_log.statements)
     await _update(graphql, admin.token, place.bin_b, maxUnits="100")
     sql_log.statements.clear()
