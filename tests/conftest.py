@@ -187,7 +187,14 @@ class SQLLog(logging.Handler):
 
 
 @pytest.fixture
-def sql_log() -> Iterator[SQLLog]:
+def sql_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLLog]:
+    # Tests compare the statements of requests: a token cached once stays cached for the whole test,
+    # else a slow machine sees the 10-second principal cache expire between two requests and count
+    # one lookup more.
+    from server.auth import service as auth
+
+    monkeypatch.setattr(auth, "_PRINCIPAL_TTL_SECONDS", float("inf"))
+    monkeypatch.setattr(auth, "_principals", {})
     logger = logging.getLogger("tortoise.db_client")
     handler, level = SQLLog(), logger.level
     logger.addHandler(handler)
