@@ -39,7 +39,7 @@ from handheld.logic.count import CountFlow  # noqa: E402
 from handheld.logic.courier import REFUSED, Courier, Delivery  # noqa: E402
 from handheld.logic.issue import IssueFlow  # noqa: E402
 from handheld.logic.move import MoveFlow  # noqa: E402
-from handheld.logic.outbox import Entry, Outbox  # noqa: E402
+from handheld.logic.outbox import FIXED_ON, Entry, Outbox  # noqa: E402
 from handheld.logic.receive import ReceiveFlow  # noqa: E402
 from handheld.logic.resolution import display_code  # noqa: E402
 from handheld.logic.scan import BAD, WARN, ScanFlow, ScanResult  # noqa: E402
@@ -72,8 +72,6 @@ TITLES = {
     "lookup": "Look up", "receive": "Receive", "move": "Move / put away", "count": "Count a bin",
     "issue": "Issue / scrap", "waiting": "Waiting to send",
 }  # fmt: skip
-# Which task screen fixes a write the server refused.
-FIXED_ON = {"receiveStock": "receive", "moveStock": "move", "adjustStock": "count", "issueStock": "issue"}
 
 
 class HandheldApp(App):
@@ -393,9 +391,14 @@ class HandheldApp(App):
         if os.environ.get(LAYOUT_CHECK_ENV) != "1":
             return
 
-        def check(_dt: float) -> None:
+        def check(_dt: float, last_try: bool = False) -> None:
             name = self.shell.manager.current
             found = layout.problems(self.shell, text_fields_allowed=name == "login")
+            if found and not last_try:
+                # A screen shown for the first time on a busy machine may not be laid out yet (its buttons
+                # still at Kivy's default size): only what is still wrong a moment later is wrong.
+                Clock.schedule_once(lambda dt: check(dt, last_try=True), 1.0)
+                return
             Logger.info(f"Handheld: layout check {name}: {'; '.join(found) if found else 'ok'}")
 
         Clock.schedule_once(check, 0.5)

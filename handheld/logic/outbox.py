@@ -1,10 +1,11 @@
 """The outbox: writes (and scans) the server has not answered yet, kept on the device in order.
 
-Each entry holds the mutation's input with its idempotency key and the scan that caused it, and
-belongs to the user and server it was made for: the server scopes idempotency keys by user, and a
-move must not be booked under someone else's name. A write the server refused stays, with its
-reason, until the worker fixes it (a new key: a refused write leaves nothing on the server) or
-drops it.
+Each entry holds its operation (the mutation it is sent as, also after a restart: the move screen
+makes two kinds, an item move and a pallet move), the mutation's input with its idempotency key and
+the scan that caused it, and belongs to the user and server it was made for: the server scopes
+idempotency keys by user, and a move must not be booked under someone else's name. A write the
+server refused stays, with its reason, until the worker fixes it (a new key: a refused write leaves
+nothing on the server) or drops it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handheld.client import UserError
+from handheld.logic.commands import COUNT, ISSUE, MOVE, RECEIVE
 from handheld.logic.store import DeviceStore
 
 _STOCK_PAYLOAD = (
@@ -29,11 +31,18 @@ DOCUMENTS = {
     "adjustStock": "mutation Adjust($input: AdjustStockInput!) { adjustStock(input: $input) { %s } }",
 }
 DOCUMENTS = {operation: document % _STOCK_PAYLOAD for operation, document in DOCUMENTS.items()}
+# A pallet with all it holds: one move per product, lot and package, and where the pallet is now.
+DOCUMENTS["movePackage"] = (
+    "mutation MovePackage($input: MovePackageInput!) { movePackage(input: $input) {"
+    f" package {{ sscc location {{ code }} }} {_STOCK_PAYLOAD} }} }}"
+)
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"
 )
 WAITING, REFUSED = "waiting", "refused"
+# The task screen that fixes a refused write of each operation (a pallet's is the move screen's).
+FIXED_ON = {"receiveStock": RECEIVE, "moveStock": MOVE, "movePackage": MOVE, "adjustStock": COUNT, "issueStock": ISSUE}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ as the server takes it (a string of digits)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 PLACES = 4
 MAX_DIGITS = 12
@@ -52,3 +52,17 @@ class QuantityEntry:
         """``"12"``, ``"0.5"``: digits, as the server wants quantities."""
         value = self.value
         return "" if value is None else format(value.normalize(), "f")
+
+
+def format_quantity(value: Decimal) -> str:
+    """``Decimal("12.5000")`` → ``12.5``; whole numbers without a decimal point."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def shown_quantity(text: str) -> str:
+    """A quantity as the server writes it (``"48.0000"``) as the screens do (``"48"``); what is no number stays."""
+    try:
+        return format_quantity(Decimal(text))
+    except InvalidOperation:
+        return text

@@ -1,8 +1,8 @@
 """What a scanned code is, as the server says (``scanBarcode``: the scan lands in its scan log too).
 
-Every flow asks through here: the lookup screen, and the task screens that need a product, a bin
-or a GS1 label's lot, expiry and quantity. The server parses GS1; the handheld only reads the
-elements it returns.
+Every flow asks through here: the lookup screen, and the task screens that need a product, a bin,
+a GS1 label's lot, expiry and quantity, or a pallet's SSCC. The server parses GS1; the handheld only
+reads the elements it returns.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from handheld.logic.capture import GS
+from handheld.logic.quantity import shown_quantity
 
+# What a package's answer lists of what it holds (per product and lot): enough to name one or two.
+PACKAGE_LINES = 3
 # A bin's parents up to its warehouse (a warehouse > zone > aisle > bin tree, and two more levels).
 _PARENTS = "code " + "parent { code " * 5 + "}" * 5
 _RESOLUTION = f"""
@@ -21,6 +24,10 @@ _RESOLUTION = f"""
       location {{ name {_PARENTS} }}
       lot {{ code expiresOn product {{ sku name unit tracksLots }} }}
       gs1 {{ ai title value }}
+      package {{
+        sscc kind total parent {{ sscc kind }} location {{ name {_PARENTS} }}
+        contents(first: {PACKAGE_LINES}) {{ sku lotCode quantity }}
+      }}
 """
 # A lookup: the server keeps the scan in its scan log.
 SCAN = f"""
@@ -60,6 +67,16 @@ class Resolution:
     best_before_on: str = ""
     lot_code: str = ""  # the server's reading of a GS1 label: its serial (AI 21) for a serial product, else its lot
     gs1: tuple[tuple[str, str, str], ...] = field(default=())  # (ai, title, value)
+    # A package or pallet (kind PACKAGE): its SSCC, kind (lower case), the package it is on ("pallet 0..."),
+    # where it is (bin and warehouse), the base units it holds with the packages in it, and the first
+    # of its contents: (sku, lot, quantity).
+    sscc: str = ""
+    package_kind: str = ""
+    package_parent: str = ""
+    package_location: str = ""
+    package_warehouse: str = ""
+    package_total: str = ""
+    package_contents: tuple[tuple[str, str, str], ...] = field(default=())
 
     def gs1_value(self, *ais: str) -> str:
         return next((value for ai, _, value in self.gs1 if ai in ais), "")
@@ -76,6 +93,19 @@ class Resolution:
             return Decimal(text) if text else None
         except InvalidOperation:
             return None
+
+    @property
+    def package_holds(self) -> str:
+        """What a package holds, in a few words: "48 x MUG-WHITE", "60 units: 48 x MUG-WHITE, 12 x ..."."""
+        total = shown_quantity(self.package_total)
+        if not self.package_contents:
+            return "nothing" if total in ("", "0") else f"{total} units"
+        items = [f"{shown_quantity(quantity)} x {sku}" + (f" lot {lot}" if lot else "")
+                 for sku, lot, quantity in self.package_contents[: PACKAGE_LINES - 1]]  # fmt: skip
+        if len(self.package_contents) == 1:
+            return items[0]
+        more = ", ..." if len(self.package_contents) >= PACKAGE_LINES else ""
+        return f"{total} units: {', '.join(items)}{more}"
 
     @property
     def misread(self) -> bool:
@@ -116,6 +146,8 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
     product = found.get("product") or {}
     location = found.get("location") or {}
     lot = found.get("lot") or {}
+    package = found.get("package") or {}
+    parent = package.get("parent") or {}
     if not product and lot.get("product"):
         product = lot["product"]
     return Resolution(
@@ -136,6 +168,16 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
         lot_code=str(found.get("lotCode") or ""),
         gs1=tuple(
             (str(e.get("ai")), str(e.get("title") or ""), str(e.get("value") or "")) for e in found.get("gs1") or []
+        ),
+        sscc=str(package.get("sscc") or ""),
+        package_kind=str(package.get("kind") or "").lower(),
+        package_parent=f"{str(parent.get('kind') or 'package').lower()} {parent['sscc']}" if parent.get("sscc") else "",
+        package_location=str((package.get("location") or {}).get("code") or ""),
+        package_warehouse=_root(package.get("location") or {}),
+        package_total=str(package.get("total") or ""),
+        package_contents=tuple(
+            (str(c.get("sku") or ""), str(c.get("lotCode") or ""), str(c.get("quantity") or ""))
+            for c in package.get("contents") or []
         ),
     )
 

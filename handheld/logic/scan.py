@@ -16,6 +16,7 @@ from typing import Any
 from handheld.client import ClientError, GraphQLError, NotSignedIn, Unreachable
 from handheld.logic.cache import LookupCache
 from handheld.logic.courier import Courier
+from handheld.logic.quantity import format_quantity
 from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
 
 STOCK = """
@@ -27,7 +28,7 @@ query Stock($sku: String, $locationCode: String, $warehouseCode: String, $first:
 }
 """
 GOOD, BAD, WARN, QUIET = "good", "bad", "warn", "quiet"
-FOUND = ("PRODUCT", "LOCATION", "LOT")
+FOUND = ("PRODUCT", "LOCATION", "LOT", "PACKAGE")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,10 @@ class ScanResult:
 
     def summary(self) -> str:
         """One line for the log: ``PRODUCT SKU-1 Name (2 rows, 30 available) code '...'``."""
-        if self.kind in FOUND:
+        if self.kind == "PACKAGE":
+            holds = dict(self.details).get("Holds", "")
+            line = f"PACKAGE {self.title} {self.subtitle} (holds {holds})"
+        elif self.kind in FOUND:
             head = f"{self.title} {self.subtitle}".strip()
             stock = f"{len(self.rows)} {'row' if len(self.rows) == 1 else 'rows'}"
             line = f"{self.kind} {head} ({stock}, {format_quantity(self.total_available)} available)"
@@ -119,12 +123,6 @@ class ScanResult:
         details = tuple((str(label), str(value)) for label, value in raw.get("details") or [])
         known = {f.name for f in fields(cls)}  # an answer kept by an older version may differ
         return cls(**{**{k: v for k, v in raw.items() if k in known}, "rows": rows, "details": details})
-
-
-def format_quantity(value: Decimal) -> str:
-    """``Decimal("12.5000")`` → ``12.5``; whole numbers without a decimal point."""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "0") else text
 
 
 def _decimal(value: Any) -> Decimal:
@@ -198,6 +196,8 @@ class ScanFlow:
             return self._location(found)
         if found.kind == "LOT" and found.lot:
             return self._lot(found)
+        if found.kind == "PACKAGE" and found.sscc:
+            return self._package(found)
         if found.misread:
             title, message = "Misread: scan again", found.message
         elif found.kind == "UNKNOWN":
@@ -244,6 +244,21 @@ class ScanFlow:
             rows=tuple(_row(node, node["locationCode"]) for node in rows),
             more_rows=more, feedback=GOOD, warehouse=self.warehouse,
             message="" if rows else f"None of this lot in {self.warehouse or 'stock'}.",
+        )  # fmt: skip
+
+    def _package(self, found: Resolution) -> ScanResult:
+        """A pallet (or case): where it is and what it holds, from the resolution itself (no stock query)."""
+        kind = (found.package_kind or "package").title()
+        details = [("Holds", found.package_holds)] + ([("On", found.package_parent)] if found.package_parent else [])
+        elsewhere = bool(self.warehouse and found.package_warehouse and found.package_warehouse != self.warehouse)
+        if elsewhere:
+            message = f"It is in warehouse {found.package_warehouse}; you are working in {self.warehouse}."
+        else:
+            message = "To move it with all it holds: the move screen (SK:MOVE)."
+        return ScanResult(
+            "PACKAGE", found.code, found.sscc, f"{kind} in {found.package_location}",
+            details=(*details, *_gs1(found)), message=message,
+            feedback=WARN if elsewhere else GOOD, warehouse=self.warehouse,
         )  # fmt: skip
 
     def _stock(

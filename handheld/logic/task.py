@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from handheld.client import ClientError, NotSignedIn, Unreachable
+from handheld.client import ClientError, NotSignedIn, Unreachable, UserError
 from handheld.logic.cache import LookupCache
 from handheld.logic.capture import Captured
 from handheld.logic.commands import CANCEL, CONFIRM, command
@@ -24,6 +24,10 @@ from handheld.logic.resolution import Resolution, clean_code, display_code, reso
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 
 RESOLUTIONS = "#resolutions"  # the cache's "warehouse" for task resolutions (they are not per warehouse)
+# What a task's resolution is kept under besides the code scanned, by kind. A package is kept too, so a
+# pallet seen before can be moved offline: the move names where it was seen, and the server refuses it
+# (STALE) if it has moved since.
+_CACHED_BY = {"PRODUCT": "sku", "LOCATION": "location", "LOT": "code", "PACKAGE": "sscc"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TaskFlow:
     operation = ""
     verb = ""
     zero_quantity = False  # a count may be 0; a receipt, move or issue may not
+    takes_packages = False  # only the move screen moves a pallet; the others say where to go with one
 
     def __init__(
         self, courier: Courier, *, warehouse: str, device: str | None = None, cache: LookupCache | None = None
@@ -102,12 +107,19 @@ class TaskFlow:
             return self._said(BAD, f"The server could not say what {display_code(code)} is: {error.message}")
         if found.misread:
             return self._said(BAD, f"Misread: scan again. ({found.message})")
+        if found.kind == "PACKAGE" and not self.takes_packages:
+            what = f"{found.package_kind or 'package'} {found.sscc}"
+            return self._said(BAD, f"That is the {what}: a pallet moves whole, on the move screen (SK:MOVE).")
         return self.apply(
             found, {"code": code, "symbology": captured.symbology, "device": self.device, "scannedAt": scanned_at}
         )
 
     def apply(self, found: Resolution, scan: dict[str, Any]) -> Outcome:
         raise NotImplementedError
+
+    def write_operation(self) -> str:
+        """The mutation the form's write is sent as: the flow's own, unless the form says otherwise."""
+        return self.operation
 
     def typed_quantity(self, text: str) -> Outcome:
         self.quantity.set(text)
@@ -138,19 +150,20 @@ class TaskFlow:
             return self._said(BAD, "Not yet: " + self.prompt)
         write, summary = self.write(), self.summary()
         try:
+            # A refused entry is fixed under its own operation: the form it was loaded into makes that one.
             if self.fixing is not None:
                 entry = self.courier.outbox.fix(self.fixing.id, write, summary)
                 delivery = next((d for d in self.courier.drain() if d.entry.id == entry.id), None)
                 delivery = delivery or Delivery(entry, "waiting")
             else:
-                delivery = self.courier.write(self.operation, write, summary)
+                delivery = self.courier.write(self.write_operation(), write, summary)
         except NotSignedIn:
             return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
         if delivery.state == REFUSED:
             reason = delivery.error.message if delivery.error else "refused"
             if self.fixing is None:  # the worker is here to fix it: the form keeps it, not the outbox
                 self.courier.outbox.drop(delivery.entry.id)
-            return self._said(BAD, f"Refused: {reason}")
+            return self._said(BAD, f"Refused: {reason}{self.after_refusal(delivery.error)}")
         self.reset()
         if delivery.state == SENT:
             again = " (it had been sent before)" if delivery.replayed else ""
@@ -158,6 +171,10 @@ class TaskFlow:
         waiting, _ = self.courier.outbox.counts()
         return Outcome(WARN, f"No connection: kept, and sent when the server is back ({waiting} waiting). "
                              f"{self.prompt}", done=delivery)  # fmt: skip
+
+    def after_refusal(self, error: UserError | None) -> str:
+        """What the form does about a refusal it keeps, as words to add to the reason ("": it stays as it was)."""
+        return ""
 
     def write(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -184,13 +201,12 @@ class TaskFlow:
             found = resolve(self.courier, code, log=False)
         except Unreachable:
             cached = self.cache.get(server, RESOLUTIONS, code) if self.cache else None
-            found = _resolution(cached.result, code) if cached is not None else None
-            if found is None:
+            kept = _resolution(cached.result, code) if cached is not None else None
+            if kept is None:
                 raise
-            return found
-        if self.cache is not None and found.kind in ("PRODUCT", "LOCATION", "LOT"):
-            self.cache.put(server, RESOLUTIONS, [code, found.sku if found.kind == "PRODUCT" else found.location],
-                           asdict(found))  # fmt: skip
+            return kept
+        if self.cache is not None and found.kind in _CACHED_BY:
+            self.cache.put(server, RESOLUTIONS, [code, getattr(found, _CACHED_BY[found.kind])], asdict(found))
         return found
 
     def _in_other_warehouse(self, found: Resolution) -> str:
@@ -205,7 +221,8 @@ def _resolution(raw: dict[str, Any], code: str) -> Resolution | None:
     try:
         values = {k: v for k, v in raw.items() if k in known}
         values.update(code=code, barcodes=tuple(raw.get("barcodes") or ()))
-        values["gs1"] = tuple((str(ai), str(title), str(value)) for ai, title, value in raw.get("gs1") or ())
+        for name in ("gs1", "package_contents"):
+            values[name] = tuple((str(a), str(b), str(c)) for a, b, c in raw.get(name) or ())
         return Resolution(**values)
     except (TypeError, ValueError):
         return None

@@ -5,6 +5,7 @@ screen's (``task.kv``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from kivy.lang import Builder
@@ -37,7 +38,7 @@ class CountScreen(TaskScreen):
             question.dismiss()
 
     def _ask(self, flow: CountFlow) -> None:
-        names = [f"{line.label} ({format_quantity(line.before or 0)} on the books)" for line in flow.asking]
+        names = [f"{line.label} ({format_quantity(line.before or Decimal(0))} on the books)" for line in flow.asking]
         more = f"\nand {len(names) - SHOWN} more" if len(names) > SHOWN else ""
         self._question = ConfirmDialog(
             question=f"Not counted in {flow.bin}: set to 0?", detail="\n".join(names[:SHOWN]) + more,

@@ -27,7 +27,7 @@ from handheld.screens import widgets  # noqa: F401  (BigButton)
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 READY_TITLE = "Ready to scan"
-READY_SUBTITLE = "Scan a product, bin or lot barcode."
+READY_SUBTITLE = "Scan a product, bin, lot or pallet barcode."
 MAX_ROWS_SHOWN = 50
 
 

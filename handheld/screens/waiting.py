@@ -11,12 +11,10 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from handheld.logic.outbox import REFUSED, Entry, Outbox
+from handheld.logic.outbox import FIXED_ON, REFUSED, Entry, Outbox
 from handheld.screens import widgets  # noqa: F401  (BigButton)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
-
-FIXABLE = ("receiveStock", "moveStock", "adjustStock", "issueStock")
 
 
 class EntryView(BoxLayout):
@@ -65,7 +63,7 @@ class WaitingScreen(Screen):
         for entry in entries:
             view = EntryView(
                 entry=entry, summary=entry.summary, detail=_detail(entry), refused=entry.state == REFUSED,
-                fixable=entry.state == REFUSED and entry.operation in FIXABLE,
+                fixable=entry.state == REFUSED and entry.operation in FIXED_ON,
             )  # fmt: skip
             for event in ("on_fix", "on_retry", "on_drop"):
                 view.bind(**{event: lambda v, event=event: self.dispatch(event, v.entry)})

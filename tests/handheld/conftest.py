@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
+import string
 import subprocess
 import threading
 import time
@@ -44,6 +46,17 @@ query StockOf($sku: String) {
 CREATE_LOCATION = """
 mutation L($input: CreateLocationInput!) { createLocation(input: $input) { location { code } errors { code } } }
 """
+CREATE_PACKAGE = """
+mutation C($input: CreatePackageInput!) { createPackage(input: $input) { package { sscc } errors { code message } } }
+"""
+PACK_STOCK = """
+mutation P($input: PackStockInput!) { packStock(input: $input) { package { total } errors { code message } } }
+"""
+PACKAGE = """
+query Package($sscc: String!) {
+  package(sscc: $sscc) { location { code } total children { sscc location { code } } }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class DemoServer:
     username: str
     password: str
     log: Path
+    env: dict[str, str]  # what its ``storekeeper`` commands run with (``check-ledger``), in ``log``'s folder
 
 
 @dataclass(frozen=True)
@@ -73,8 +87,9 @@ def _demo_env(workdir: Path) -> dict[str, str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """``storekeeper migrate``, ``seed-demo`` and ``serve`` on a free port, in a temp directory."""
     workdir = tmp_path_factory.mktemp("handheld-server")
-    with serving(_demo_env(workdir), workdir) as live:
-        yield DemoServer(live.url, DEMO_USERNAME, DEMO_PASSWORD, live.log)
+    env = _demo_env(workdir)
+    with serving(env, workdir) as live:
+        yield DemoServer(live.url, DEMO_USERNAME, DEMO_PASSWORD, live.log, env)
 
 
 class RestartableServer:
@@ -280,3 +295,45 @@ def new_bin(client: GraphQLClient, *stock: tuple[str, int, str | None]) -> str:
         receipt.update({"lot": lot, "expiresOn": "2030-01-31"} if lot else {})
         assert client.execute(DOCUMENTS["receiveStock"], {"input": receipt})["receiveStock"]["errors"] == []
     return code
+
+
+def new_sscc() -> str:
+    """A fresh SSCC: extension digit 0, 16 random digits and the GS1 check digit (weights 3, 1, ... from the right)."""
+    body = "0" + "".join(random.choice(string.digits) for _ in range(16))
+    weighted = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body)))
+    return body + str(-weighted % 10)
+
+
+@dataclass(frozen=True)
+class Pallet:
+    sscc: str
+    bin: str
+    cases: list[str]
+
+
+def new_pallet(client: GraphQLClient, sku: str = "MUG-WHITE", *, cases: int = 4, per_case: int = 12) -> Pallet:
+    """A pallet in a bin of its own, with ``cases`` cases of ``per_case`` ``sku`` on it (received, then packed)."""
+    bin_ = new_bin(client, (sku, cases * per_case, None))
+    pallet = new_sscc()
+    made = client.execute(CREATE_PACKAGE, {"input": {"sscc": pallet, "kind": "PALLET", "locationCode": bin_}})
+    assert made["createPackage"]["errors"] == []
+    on_it = []
+    for _ in range(cases):
+        case = new_sscc()
+        made = client.execute(
+            CREATE_PACKAGE, {"input": {"sscc": case, "kind": "CASE", "locationCode": bin_, "parentSscc": pallet}}
+        )
+        assert made["createPackage"]["errors"] == []
+        lines = [{"sku": sku, "quantity": str(per_case)}]
+        packed = client.execute(
+            PACK_STOCK, {"input": {"sscc": case, "lines": lines, "idempotencyKey": str(uuid.uuid4())}}
+        )
+        assert packed["packStock"]["errors"] == []
+        on_it.append(case)
+    return Pallet(pallet, bin_, on_it)
+
+
+def check_ledger(env: dict[str, str], workdir: Path) -> None:
+    """``storekeeper check-ledger`` on a test server's database: quants agree with the moves."""
+    done = run_storekeeper(["check-ledger"], env, workdir, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from handheld.client import GraphQLClient
-from tests.handheld.conftest import new_bin, on_hand, token_works
+from tests.handheld.conftest import new_bin, new_pallet, on_hand, token_works
 from tests.live_server import stop
 
 if TYPE_CHECKING:
@@ -216,6 +216,12 @@ def _handset(handsets: list[Handset], display: str, tmp_path: Path, url: str, pa
     return handset.start()
 
 
+def _every_layout_check_passed(app: Handset) -> None:
+    """The app checked each screen it showed (text that fits, touch targets of 56dp, no text field)."""
+    checks = [line for line in app.out.since(0) if "layout check" in line]
+    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
+
+
 def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
@@ -248,8 +254,7 @@ def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
     misread = app.answer("4006381333932")
     assert "Misread: scan again" in misread
     app.out.wait_for("feedback bad", since=mark)  # red, and the other sound
-    checks = [line for line in app.out.since(0) if "layout check" in line]
-    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
+    _every_layout_check_passed(app)
 
 
 def test_a_session_survives_a_restart_and_signing_out_ends_it_on_the_server(
@@ -324,8 +329,7 @@ def test_receipts_made_while_the_server_is_away_arrive_once_it_is_back_and_a_mov
         assert (on_hand(client, "COFFEE-1KG", "WH1-A-02", lot), on_hand(client, "COFFEE-1KG", "WH1-A-01", lot)) == (
             Decimal(5), Decimal(3)
         )  # fmt: skip
-    checks = [line for line in app.out.since(0) if "layout check" in line]
-    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
+    _every_layout_check_passed(app)
 
 
 def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_counted_on_the_server(
@@ -348,5 +352,25 @@ def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_co
     assert f"Done: {bin_} counted, 2 lines, 2 with a difference" in done
     with GraphQLClient(server.url, token=app.stored("token")) as client:
         assert (on_hand(client, "MUG-WHITE", bin_), on_hand(client, "TSHIRT-RED-M", bin_)) == (Decimal(7), Decimal(0))
-    checks = [line for line in app.out.since(0) if "layout check" in line]
-    assert checks and all(line.endswith(": ok") for line in checks), "\n".join(checks)
+    _every_layout_check_passed(app)
+
+
+def test_a_pallet_scanned_on_the_move_screen_then_a_bin_moves_all_it_holds(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
+) -> None:
+    app = _handset(handsets, display, tmp_path, server.url, server.password)
+    app.xdotool("key", "Return")
+    app.out.wait_for("ready to scan")
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        pallet, target = new_pallet(client), new_bin(client)  # 4 cases of 12 MUG-WHITE
+
+    app.answer("SK:MOVE", wait="layout check move")
+    shown = app.answer(pallet.sscc, wait="move says")
+    assert "move says good: Scan the bin to put the pallet in." in shown
+    app.answer(target.lower(), wait="move says good")
+    moved = app.answer("SK:CONFIRM", wait="move says")
+
+    assert f"move says good: Done: Move pallet {pallet.sscc} (48 units) from {pallet.bin} to {target}" in moved
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        assert (on_hand(client, "MUG-WHITE", pallet.bin), on_hand(client, "MUG-WHITE", target)) == (0, 48)
+    _every_layout_check_passed(app)

@@ -63,15 +63,16 @@ def test_writes_made_while_the_server_is_away_are_sent_in_order_once_it_is_back(
 
 
 class LosesTheAnswer(httpx.BaseTransport):
-    """Delivers requests to the server; the first stock write's answer is lost on the way back."""
+    """Delivers requests to the server; the answer to the first that names ``operation`` is lost on the way back."""
 
-    def __init__(self) -> None:
+    def __init__(self, operation: bytes = b"receiveStock") -> None:
         self.inner = httpx.HTTPTransport()
+        self.operation = operation
         self.lost = False
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
-        if not self.lost and b"receiveStock" in request.content:
+        if not self.lost and self.operation in request.content:
             self.lost = True
             response.read()
             response.close()
