@@ -284,35 +284,39 @@ def measure_server(name: str, url: str, args: argparse.Namespace, env: dict[str,
 
 # --- the raw asyncpg baseline ------------------------------------------------------------------
 # The statements the server sends for a receive without lot, cost or scan into a bin that already
-# holds the product, in its order (logged from ledger.receive on 2026-11-23): BEGIN, the product and
-# bin lookup (server/inventory/lookups.py; the supplier location's id is cached in the server), the
-# period locks (periods.py), the quants (posting.py), the cost bucket and the product's last cost
-# (valuation/books.py), the move, waiting reservations (replan.py), the quant and the bucket, then
-# the audit entry and the idempotency record in one statement (server/commands.py), COMMIT.
+# holds the product, in its order (logged from ledger.receive on 2026-11-23, and asserted by
+# tests/server/inventory/test_ledger.py): BEGIN, the product and bin lookup with the period lock
+# dates (server/inventory/lookups.py; the supplier location's id is cached in the server), the quants
+# (posting.py), the cost bucket with whether demands wait for the product (valuation/books.py), the
+# move, then the quant, the bucket, the audit entry and the idempotency record in one statement
+# (server/commands.py, Write.deferred), COMMIT. The product's last cost is read only for an empty bucket.
 
 LOOKUP = (
     "SELECT product.id, product.sku, product.tracks_lots, product.is_archived, product.tracks_serials,"
     " location.id AS location_id, location.code, location.kind, location.warehouse_id, location.sellable,"
-    " location.max_units, location.max_weight_kg, location.mixing"
+    " location.max_units, location.max_weight_kg, location.mixing,"
+    " (SELECT locked_until FROM period_lock WHERE warehouse_id = 0 FOR SHARE) AS company_locked_until,"
+    " (SELECT locked_until FROM period_lock WHERE warehouse_id = location.warehouse_id FOR SHARE)"
+    " AS warehouse_locked_until"
     " FROM product, location WHERE product.sku = $1 AND location.code IN ($2) ORDER BY location.id FOR SHARE"
 )
-PERIOD_LOCKS = (
-    "SELECT warehouse_id, locked_until FROM period_lock WHERE warehouse_id IN ($1, $2) ORDER BY warehouse_id FOR SHARE"
-)
 LOCK_QUANTS = (
-    "SELECT id, lot_id, on_hand, reserved, in_date, (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id)"
-    " AS expires_on, (SELECT COALESCE(removal_on, expires_on) FROM lot WHERE lot.id = quant.lot_id) AS removal_on"
-    " FROM quant WHERE product_id = $1 AND location_id = $2 ORDER BY lot_id FOR UPDATE"
+    "SELECT id, product_id, location_id, lot_id, package_id, on_hand, reserved, in_date,"
+    " (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on,"
+    " (SELECT COALESCE(removal_on, expires_on) FROM lot WHERE lot.id = quant.lot_id) AS removal_on FROM quant"
+    " WHERE product_id = $1 AND location_id = $2 AND package_id = 0 ORDER BY lot_id FOR UPDATE"
 )
 NEW_QUANT = (
-    "INSERT INTO quant (product_id, location_id, lot_id, on_hand, reserved) VALUES ($1, $2, $3, 0, 0)"
-    " ON CONFLICT (product_id, location_id, lot_id) DO NOTHING RETURNING id"
+    "INSERT INTO quant (product_id, location_id, lot_id, package_id, on_hand, reserved) VALUES ($1, $2, $3, 0, 0, 0)"
+    " ON CONFLICT (product_id, location_id, lot_id, package_id) DO NOTHING RETURNING id"
 )
 BUCKET = (
     "INSERT INTO cost_bucket (product_id, warehouse_id, quantity, value) VALUES ($1, $2, 0, 0)"
     " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = cost_bucket.quantity"
     " RETURNING id, product_id, warehouse_id, quantity, value, unit_cost,"
-    " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method"
+    " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method,"
+    " EXISTS (SELECT 1 FROM stock_demand WHERE stock_demand.product_id = cost_bucket.product_id AND waiting)"
+    " AS waiting"
 )
 LAST_COST = (
     "SELECT unit_cost FROM cost_bucket WHERE product_id = $1 AND unit_cost IS NOT NULL"
@@ -321,15 +325,15 @@ LAST_COST = (
 INSERT_MOVE = (
     "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
     " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id,"
-    " unit_cost, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
+    " unit_cost, value, from_package_id, to_package_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id"
 )
-WAITING = "SELECT DISTINCT product_id FROM stock_demand WHERE product_id IN ($1) AND waiting"
-UPDATE_QUANT = "UPDATE quant SET on_hand = $1, in_date = $2 WHERE id = $3"
-UPDATE_BUCKET = "UPDATE cost_bucket SET quantity = $1, value = $2, unit_cost = $3, updated_at = $4 WHERE id = $5"
-AUDIT_AND_KEY = (
-    "WITH w0 AS (INSERT INTO audit_entry (actor_id, action, object_type, object_id, data, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6)) INSERT INTO idempotency_record (key, user_id, operation, request_hash,"
-    " created_at, expires_at, response) VALUES ($7, $8, $9, $10, $11, $12, $13)"
+WRITES_AUDIT_AND_KEY = (
+    "WITH w0 AS (UPDATE quant SET on_hand = $1, in_date = $2 WHERE id = $3),"
+    " w1 AS (UPDATE cost_bucket SET quantity = $4, value = $5, unit_cost = $6, updated_at = $7 WHERE id = $8),"
+    " w2 AS (INSERT INTO audit_entry (actor_id, action, object_type, object_id, data, created_at)"
+    " VALUES ($9, $10, $11, $12, $13, $14)) INSERT INTO idempotency_record (key, user_id, operation, request_hash,"
+    " created_at, expires_at, response) VALUES ($15, $16, $17, $18, $19, $20, $21)"
     " ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
 )
 BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -343,7 +347,6 @@ async def raw_receive(conn: asyncpg.Connection, sku: str, code: str, key: str, u
     async with conn.transaction():
         row = await conn.fetchrow(LOOKUP, sku, code)
         product_id, bin_id, warehouse_id = row["id"], row["location_id"], row["warehouse_id"]
-        await conn.fetch(PERIOD_LOCKS, 0, warehouse_id)
         quants = {r["lot_id"]: r for r in await conn.fetch(LOCK_QUANTS, product_id, bin_id)}
         if NO_LOT in quants:
             quant_id, on_hand = quants[NO_LOT]["id"], quants[NO_LOT]["on_hand"]
@@ -355,18 +358,14 @@ async def raw_receive(conn: asyncpg.Connection, sku: str, code: str, key: str, u
         unit_cost = bucket["unit_cost"] or await conn.fetchval(LAST_COST, product_id) or Decimal(0)
         move_id = await conn.fetchval(
             INSERT_MOVE, product_id, quantity, supplier_id, bin_id, None, "receive", None, user_id, key, created,
-            created, None, None, None, unit_cost, unit_cost * quantity,
-        )  # fmt: skip
-        await conn.fetch(WAITING, product_id)
-        await conn.execute(UPDATE_QUANT, on_hand + quantity, created, quant_id)
-        await conn.execute(
-            UPDATE_BUCKET, bucket["quantity"] + quantity, bucket["value"] + unit_cost * quantity, unit_cost, created,
-            bucket["id"],
+            created, None, None, None, unit_cost, unit_cost * quantity, 0, 0,
         )  # fmt: skip
         data = {**request, "moves": [move_id]}
         audit = orjson.dumps(data, default=str).decode()
         stored = await conn.fetchval(
-            AUDIT_AND_KEY, user_id, "stock.receive", "stock_move", str(move_id), audit, created, key, user_id,
+            WRITES_AUDIT_AND_KEY, on_hand + quantity, created, quant_id, bucket["quantity"] + quantity,
+            bucket["value"] + unit_cost * quantity, unit_cost, created, bucket["id"],
+            user_id, "stock.receive", "stock_move", str(move_id), audit, created, key, user_id,
             "stock.receive", hashlib.sha256(canonical).hexdigest(), created, created + timedelta(days=30),
             orjson.dumps({"move_ids": [move_id]}).decode(),
         )  # fmt: skip

@@ -19,7 +19,9 @@ from schema.documents.mutations import DocumentsMutation
 from schema.documents.queries import DocumentsQuery
 from schema.documents.subscriptions import DocumentsSubscription
 from schema.documents.transfers import TransfersMutation, TransfersQuery
+from schema.inputs import build_inputs_by_plan
 from schema.inventory.mutations import InventoryMutation
+from schema.inventory.packages import PackagesMutation, PackagesQuery
 from schema.inventory.putaway import PutawayMutation, PutawayQuery
 from schema.inventory.queries import InventoryQuery
 from schema.inventory.reservations import ReservationsMutation, ReservationsQuery
@@ -46,7 +48,7 @@ from server.settings import get_settings
 @strawberry.type
 class Query(
     AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
-    TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery,
+    TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -60,6 +62,7 @@ class Mutation(
     DocumentsMutation,
     TransfersMutation,
     InventoryMutation,
+    PackagesMutation,
     JobsMutation,
     MoneyMutation,
     PartnersMutation,
@@ -107,13 +110,15 @@ def build_schema() -> strawberry.Schema:
         DocumentCache,
         ProductionErrors,
     ]
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
     )
+    build_inputs_by_plan(schema)
+    return schema
 
 
 def export_sdl() -> str:

@@ -134,6 +134,10 @@ def operation_cost(
 ) -> OperationCost | None:
     """The cost of the operation that would run, or None when graphql-core will refuse to run it
     anyway (no such operation, variables of the wrong type)."""
+    key = (id(document), operation_name, max_page_size)
+    known = _costs_of_documents.get(key)
+    if known is not None and known[0] is document:
+        return known[1]
     operation = get_operation_ast(document, operation_name)
     root = schema.get_root_type(operation.operation) if operation is not None else None
     if operation is None or root is None:
@@ -143,7 +147,18 @@ def operation_cost(
         total = walk.selections(root, operation.selection_set, None)
     except _Unrunnable:
         return None
-    return OperationCost(total, walk.fields_walked)
+    cost = OperationCost(total, walk.fields_walked)
+    if walk.variables is None:  # no page size came from a variable: the same for every request of the document
+        if len(_costs_of_documents) >= _KNOWN_DOCUMENTS:
+            _costs_of_documents.pop(next(iter(_costs_of_documents)))
+        _costs_of_documents[key] = (document, cost)
+    return cost
+
+
+# Costs that depend on the document alone, by the parsed document (schema/query_cache.py hands the same
+# object to every request of a query) and kept with it, so an id reused by another object never matches.
+_KNOWN_DOCUMENTS = 512
+_costs_of_documents: dict[tuple[int, str | None, int], tuple[DocumentNode, OperationCost]] = {}
 
 
 class _Walk:

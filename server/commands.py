@@ -62,12 +62,15 @@ class Audited:
 
 @dataclass
 class Write:
-    """What an effect works with: the transaction, who asked, and what to do after the commit."""
+    """What an effect works with: the transaction, who asked, what to write last and what to do after the commit."""
 
     conn: BaseDBAsyncClient
     actor_id: int | None
     idempotency_key: str | None
     hooks: list[Callable[[], object]] = field(default_factory=list)
+    # Writes the effect leaves for the command's last statement (its audit entry and key): independent
+    # of each other and read by nothing after them in the transaction, they cost no round trip of their own.
+    deferred: list[sql.Statement] = field(default_factory=list)
 
     def after_commit(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once the transaction has committed (never for a rolled-back or replayed write)."""
@@ -158,19 +161,19 @@ async def _once(
         write = Write(conn, actor_id, keyed.key if keyed else None)
         result = await effect.run(write)
         entry = effect.audited(result) if effect.audited is not None else None
-        audited = []
+        last = write.deferred
         if entry is not None:
             data = entry.data if entry.data is not None else command.request()
-            audited.append(
+            last.append(
                 audit.entry(actor_id=actor_id, action=command.operation, object_type=entry.object_type,
                             object_id=entry.object_id, data=data)
             )  # fmt: skip
         if keyed is None:
-            for statement, params in audited:
+            for statement, params in last:
                 await sql.execute(conn, statement, *params)
         else:
             assert effect.remember is not None
-            if not await idempotency.store(conn, keyed, effect.remember(result), with_writes=audited):
+            if not await idempotency.store(conn, keyed, effect.remember(result), with_writes=last):
                 raise _KeyTaken
     for hook in write.hooks:
         hook()

@@ -6,6 +6,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 
 from server.settings import Settings
 
@@ -28,12 +29,13 @@ MODEL_MODULES = [
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
-    url = settings.database_url
+    connection: str | dict[str, Any] = settings.database_url
     if settings.dialect == "postgres":
-        separator = "&" if "?" in url else "?"
-        url = f"{url}{separator}maxsize={settings.database_pool_size}"
+        separator = "&" if "?" in settings.database_url else "?"
+        connection = expand_db_url(f"{settings.database_url}{separator}maxsize={settings.database_pool_size}")
+        connection["credentials"]["reset"] = _keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "storekeeper": {
                 "models": MODEL_MODULES,
@@ -44,6 +46,18 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _keep_session(connection: object) -> None:
+    """What the pool does to a PostgreSQL connection that comes back, once asyncpg has rolled back any
+    transaction left open on it: nothing more.
+
+    asyncpg's default sends a reset (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL): one more round
+    trip after every transaction and every query outside one, a tenth of a receipt's (docs/performance.md).
+    It undoes session state Storekeeper never sets: its locks and settings are the transaction's own
+    (pg_advisory_xact_lock, SET TRANSACTION), and it neither listens nor keeps cursors past a transaction.
+    Whoever adds session state (SET, LISTEN, a session advisory lock) must reset it here.
+    """
 
 
 # For the ``tortoise`` CLI (makemigrations); the server builds its own from its settings.

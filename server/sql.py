@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 _PLACEHOLDER = re.compile(r"\$\d+")
+Statement = tuple[str, tuple[Any, ...]]  # a write without RETURNING and its parameters
 _ROW_LOCK = re.compile(r" FOR (?:UPDATE|SHARE)\b")
 
 
@@ -55,9 +56,15 @@ def _shifted(sql: str, by: int) -> str:
     return _PLACEHOLDER.sub(lambda m: f"${int(m.group()[1:]) + by}", sql)
 
 
-async def fetch_after(
-    conn: BaseDBAsyncClient, writes: list[tuple[str, tuple[Any, ...]]], sql: str, *params: Any
-) -> list[dict[str, Any]]:
+async def write_or_defer(conn: BaseDBAsyncClient, statement: Statement, deferred: list[Statement] | None) -> None:
+    """Run ``statement`` now, or keep it in ``deferred`` for the caller's last statement (``fetch_after``)."""
+    if deferred is None:
+        await execute(conn, statement[0], *statement[1])
+    else:
+        deferred.append(statement)
+
+
+async def fetch_after(conn: BaseDBAsyncClient, writes: list[Statement], sql: str, *params: Any) -> list[dict[str, Any]]:
     """Run the data-changing ``writes`` (INSERT/UPDATE/DELETE without RETURNING), then ``sql``.
 
     On PostgreSQL all of it goes as one statement, the writes as data-modifying CTEs: one round
@@ -69,15 +76,20 @@ async def fetch_after(
         for write, write_params in writes:
             await execute(conn, write, *write_params)
         return await fetch(conn, sql, *params)
+    shapes = tuple((write, len(write_params)) for write, write_params in writes)
+    values = [value for _, write_params in writes for value in write_params]
+    return await fetch(conn, _combined(shapes, sql), *values, *params)
+
+
+@lru_cache(maxsize=256)
+def _combined(writes: tuple[tuple[str, int], ...], sql: str) -> str:
+    """The statement of ``fetch_after``: the writes (each with its number of parameters) as CTEs, then ``sql``."""
     ctes: list[str] = []
-    values: list[Any] = []
     offset = 0
-    for index, (write, write_params) in enumerate(writes):
+    for index, (write, count) in enumerate(writes):
         ctes.append(f"w{index} AS ({_shifted(write, offset)})")
-        values.extend(write_params)
-        offset += len(write_params)
-    combined = (f"WITH {', '.join(ctes)} " if ctes else "") + _shifted(sql, offset)
-    return await fetch(conn, combined, *values, *params)
+        offset += count
+    return (f"WITH {', '.join(ctes)} " if ctes else "") + _shifted(sql, offset)
 
 
 async def lock_name(conn: BaseDBAsyncClient, name: str) -> None:

@@ -30,10 +30,17 @@ class ProductFields:
     barcodes: list[str] | None = strawberry.field(
         default=None, description="Every barcode of the product; GTINs must have a valid check digit."
     )
+    weight_kg: Decimal | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Kilograms per base unit, for locations' weight limits. Left out: unchanged; null: none.",
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
     def details(self) -> service.ProductDetails:
-        return service.ProductDetails(**{k: getattr(self, k) for k in service.ProductDetails.__dataclass_fields__})
+        given = {k: getattr(self, k) for k in service.ProductDetails.__dataclass_fields__}
+        if given["weight_kg"] is strawberry.UNSET:  # null clears the weight: only leaving it out keeps it
+            given["weight_kg"] = service.KEEP
+        return service.ProductDetails(**given)
 
 
 @strawberry.input

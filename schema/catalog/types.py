@@ -8,6 +8,7 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.nodes import Fetchable
+from schema.permissions import require
 from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
@@ -18,6 +19,7 @@ from server.catalog.units import MAX_UNITS_PER_CATEGORY
 
 if TYPE_CHECKING:
     from schema.inventory.types import StockLevel
+    from schema.inventory.valuation import CostingMethod
 
 
 Tracking = strawberry.enum(service.Tracking, name="Tracking", description="How a product's stock is told apart.")
@@ -118,6 +120,7 @@ class Product(Fetchable, relay.Node):
     weight_kg: Decimal | None = strawberry.field(
         description="Kilograms per base unit, for locations' weight limits; null: counts 0 there."
     )
+    costing: strawberry.Private[str]
 
     @classmethod
     def from_model(cls, row: models.Product) -> Product:
@@ -136,7 +139,17 @@ class Product(Fetchable, relay.Node):
             tracking=Tracking(service.Tracking.of(row)),
             is_archived=row.is_archived,
             weight_kg=None if row.weight_kg is None else PyDecimal(row.weight_kg).normalize(),  # type: ignore[arg-type]
+            costing=row.costing_method,
         )
+
+    @strawberry.field(
+        permission_classes=[require(Permission.COSTS_VIEW)],
+        description="How its stock is valued: AVERAGE per warehouse, or FIFO layers (set with setCostingMethod).",
+    )
+    def costing_method(self) -> Annotated[CostingMethod, strawberry.lazy("schema.inventory.valuation")] | None:
+        from schema.inventory.valuation import CostingMethod
+
+        return CostingMethod(self.costing)
 
     @strawberry.field(description=f"At most {MAX_BARCODES_PER_PRODUCT}: the catalog refuses more.")
     async def barcodes(self, info: Info) -> list[Barcode]:

@@ -7,7 +7,7 @@ import strawberry
 
 from schema.context import Info
 from schema.inventory.putaway import PutawaySuggestion
-from schema.inventory.types import Location, PeriodLock, StockMove, Warehouse
+from schema.inventory.types import Location, LocationUsage, Mixing, PeriodLock, StockMove, Warehouse
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
 from schema.scanning.types import ScanInput
@@ -33,7 +33,25 @@ class CreateLocationInput:
     code: str = strawberry.field(description="Unique across all warehouses; what the bin label says.")
     name: str
     parent_code: str | None = strawberry.field(default=None, description="Defaults to the warehouse itself.")
+    usage: LocationUsage | None = strawberry.field(
+        default=None, description="Null: the parent's. Also sets `sellable` to its default unless given: only STORAGE"
+        " sells.",
+    )  # fmt: skip
+    sellable: bool | None = strawberry.field(default=None, description="Null: the parent's (or the usage's default).")
+    max_units: Decimal | None = strawberry.field(
+        default=None, description="Base units of all products together it may hold; null: no limit."
+    )
+    max_weight_kg: Decimal | None = strawberry.field(
+        default=None, description="Kilograms it may hold (products without a weight count 0); null: no limit."
+    )
+    mixing: Mixing | None = strawberry.field(default=None, description="Null: MIXED.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+    def settings(self) -> locations.LocationSettings:
+        """The settings given, checked by the service as ``updateLocation``'s are; null ones are left out."""
+        given = {"usage": self.usage, "sellable": self.sellable, "max_units": self.max_units,
+                 "max_weight_kg": self.max_weight_kg, "mixing": self.mixing}  # fmt: skip
+        return locations.LocationSettings(**{name: value for name, value in given.items() if value is not None})
 
 
 @strawberry.input
@@ -176,7 +194,7 @@ class InventoryMutation:
             LocationPayload,
             lambda: locations.create_location(
                 input.warehouse_code, input.code, input.name, parent_code=input.parent_code,
-                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+                settings=input.settings(), actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
             ),
             lambda row: LocationPayload(location=Location.from_model(row)),
         )  # fmt: skip

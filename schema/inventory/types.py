@@ -144,7 +144,14 @@ class StockLevel(Fetchable, relay.Node):
     expires_on: date | None
     on_hand: Decimal
     reserved: Decimal
-    available: Decimal = strawberry.field(description="On hand less reserved.")
+    available: Decimal = strawberry.field(
+        description="On hand less reserved: what can be sold or reserved. 0 where stock does not sell (see"
+        " `sellable`) and in a lot past its removal date."
+    )
+    sellable: bool = strawberry.field(
+        description="False: the location does not sell (receiving, quality control, quarantine, damaged) or is the"
+        " transit location; its stock is on hand, never available."
+    )
     product_id: strawberry.Private[int]
     location_id: strawberry.Private[int]
 
@@ -159,6 +166,7 @@ class StockLevel(Fetchable, relay.Node):
             on_hand=level.on_hand,  # type: ignore[arg-type]
             reserved=level.reserved,  # type: ignore[arg-type]
             available=level.available,  # type: ignore[arg-type]
+            sellable=level.sellable,
             product_id=level.product_id,
             location_id=level.location_id,
         )

@@ -19,7 +19,7 @@ from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.clock import today
 from server.errors import NotFound
-from server.inventory.valuation import method, revalue, value
+from server.inventory.valuation import card, method, revalue, value
 from server.inventory.valuation.books import AVERAGE, FIFO, ZERO
 from server.inventory.valuation.models import CostAdjustment as AdjustmentRow
 from server.text import shown
@@ -52,25 +52,34 @@ class StockValueLine:
                    value=line.value)  # type: ignore[arg-type]  # fmt: skip
 
 
-@strawberry.type(description="A move on a product's stock card, with what the scope held after it.")
+@strawberry.type(
+    description="A move on a product's stock card, or a revaluation of its stock (kind `revaluation`, quantity 0),"
+    " with what the scope held after it."
+)
 class StockCardLine:
     id: strawberry.Private[int]
-    move_id: strawberry.ID = strawberry.field(description="The StockMove's global id.")
-    effective_at: datetime
-    kind: str
+    move_id: strawberry.ID = strawberry.field(
+        description="The StockMove's global id; on a revaluation, the receipt whose cost it corrected."
+    )
+    effective_at: datetime = strawberry.field(description="When it happened; a revaluation: when it was made.")
+    kind: str = strawberry.field(description="The move's kind (receive, issue, move, adjust ...) or revaluation.")
     reason: str | None
-    from_location_code: str
-    to_location_code: str
+    from_location_code: str | None = strawberry.field(description="Null on a revaluation, which moves nothing.")
+    to_location_code: str | None = strawberry.field(description="Null on a revaluation, which moves nothing.")
     quantity: Decimal = strawberry.field(description="What the scope gained; negative: what it lost.")
-    unit_cost: Decimal | None
-    value: Decimal = strawberry.field(description="Signed like quantity.")
+    unit_cost: Decimal | None = strawberry.field(description="On a revaluation: the receipt's corrected unit cost.")
+    value: Decimal = strawberry.field(
+        description="Signed like quantity; on a revaluation, what it added to the stock's value (negative: took)."
+    )
     quantity_after: Decimal
-    value_after: Decimal = strawberry.field(description="The sum of the moves' values so far (revaluations aside).")
+    value_after: Decimal = strawberry.field(
+        description="The sum of the values so far, revaluations included: on the last line, the stock value."
+    )
 
     @classmethod
-    def of(cls, line: value.CardLine) -> StockCardLine:
+    def of(cls, line: card.CardLine) -> StockCardLine:
         return cls(
-            id=line.id, move_id=strawberry.ID(str(relay.GlobalID("StockMove", str(line.id)))),
+            id=line.id, move_id=strawberry.ID(str(relay.GlobalID("StockMove", str(line.move_id)))),
             effective_at=line.effective_at, kind=line.kind, reason=line.reason,
             from_location_code=line.from_location_code, to_location_code=line.to_location_code,
             quantity=line.quantity, unit_cost=line.unit_cost, value=line.value,  # type: ignore[arg-type]
@@ -150,8 +159,8 @@ class ValuationQuery:
 
     @strawberry.field(
         permission_classes=COSTS,
-        description="Every move of a product in booking order (of one warehouse, or all), with the running"
-        " quantity and value.",
+        description="Every move of a product in booking order (of one warehouse, or all), and every revaluation of"
+        " its stock after the last move booked before it, with the running quantity and value.",
     )
     async def stock_card(
         self, info: Info, sku: str, warehouse_code: str | None = None, first: int | None = None,
@@ -160,7 +169,7 @@ class ValuationQuery:
         window = page_window(info, first, after)
 
         async def fetch(after_id: int | None, limit: int) -> list[Any]:
-            return await value.stock_card(sku, warehouse_code=warehouse_code, after_id=after_id, limit=limit)
+            return await card.stock_card(sku, warehouse_code=warehouse_code, after_id=after_id, limit=limit)
 
         return await paginate_with(StockCardLineConnection, fetch, window, StockCardLine.of)
 

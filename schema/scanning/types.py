@@ -10,12 +10,14 @@ from strawberry import relay
 
 from schema.catalog.types import Packaging, Product
 from schema.context import Info
+from schema.inventory.package_types import Package
 from schema.inventory.types import Location, Lot, StockMove
 from schema.mutations import Payload
 from schema.nodes import MAX_ID, Fetchable
 from schema.scalars import Decimal
 from server import scanning
 from server.auth.permissions import Permission
+from server.inventory.package_contents import package_view
 from server.scanning import models
 
 CodeKind = strawberry.enum(scanning.CodeKind, name="CodeKind")
@@ -55,6 +57,9 @@ class BarcodeResolution:
     best_before_on: date | None = strawberry.field(
         default=None, description="The best-before date: the known lot's, else the label's (AI 15)."
     )
+    package: Package | None = strawberry.field(
+        default=None, description="The package or pallet whose SSCC it is (GS1 AI 00): movePackage moves it."
+    )
 
     @classmethod
     async def of(cls, found: scanning.Resolution) -> BarcodeResolution:
@@ -74,6 +79,7 @@ class BarcodeResolution:
             lot_code=found.lot_code,
             serial=found.serial,
             best_before_on=found.best_before_on,
+            package=Package.of(package_view(found.package)) if found.package else None,
         )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
+from decimal import Decimal
+from enum import Enum, StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -32,9 +33,25 @@ from server.clock import now
 from server.codes import CodeOwner, claim
 from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, DomainError, Invalid, NotFound
+from server.numbers import NumberKind
 from server.text import Text, shown, storable
 
 SEARCH = Text("search", max(PRODUCT_NAME.max_length, SKU.max_length))
+# Kilograms to the milligram: a product's weight per base unit, and the weight limits of locations that
+# count it (server/inventory/capacity.py).
+WEIGHT = NumberKind("weight", 6, Decimal(10) ** 9)
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # a fact ``update_product`` leaves as it is where None would clear it (the weight)
+
+
+def product_weight(value: object) -> Decimal | None:
+    """A product's weight per base unit as given (None: it has none), checked alike however it is set."""
+    return None if value is None else WEIGHT.parse(value, field="weightKg", allow_zero=False)
 
 
 class Tracking(StrEnum):
@@ -66,6 +83,7 @@ class ProductDetails:
     tracks_lots: bool | None = None
     tracking: str | None = None  # a Tracking: supersedes tracks_lots (a serial product tracks lots too)
     barcodes: list[str] | None = None
+    weight_kg: object = KEEP  # kilograms per base unit; None: no weight (see ``product_weight``)
 
 
 async def _named(conn: BaseDBAsyncClient, table: str, name: str | None) -> int | None:
@@ -146,6 +164,8 @@ def _clean_details(details: ProductDetails) -> dict[str, object]:
         if len({c.normalized for c in codes}) != len(codes):
             raise Invalid("The same barcode is given twice.", field="barcodes")
         given["barcodes"] = codes
+    if details.weight_kg is not KEEP:
+        given["weight_kg"] = product_weight(details.weight_kg)
     return given
 
 

@@ -62,7 +62,7 @@ async def _post(write: Write, document: Document, lines: list[DocumentLine], *, 
         entries = await _reversing_entries(conn, document, lines)
     else:
         entries = await _entries(conn, document, lines, incoming=incoming)
-    trail = Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=_effective(document))
+    trail = Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=moved_at(document))
     moved = await post_all(conn, entries, trail)
     changed = {move.product_id for moves in moved for move in moves}
     write.after_commit(lambda: _tell_subscribers(changed))
@@ -73,15 +73,19 @@ def _tell_subscribers(product_ids: set[int]) -> None:
         events.publish_stock_changed(product_id)
 
 
-def _effective(document: Document) -> datetime:
-    """When a document's stock moved: now for today's document, else the start of its business day."""
+def moved_at(document: Document) -> datetime:
+    """When a document's stock moved: now for today's document, else the start of its business day (UTC).
+
+    Every document that posts stock (goods in and out, transfers) dates its moves by it, so a document of
+    an earlier day lands in that day's valuation and period."""
     if document.business_date >= today():
         return now()
     return datetime.combine(document.business_date, time.min, UTC)
 
 
-async def _products(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
-    """The lines' products, held FOR SHARE as every posting does (see ``server.inventory.lookups``)."""
+async def products_for_posting(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
+    """The products a document's lines name, by id, as a posting needs them: held FOR SHARE in id order as
+    every posting holds them (see ``server.inventory.lookups``), so a change of their settings waits."""
     if not ids:
         return {}
     rows = await sql.fetch(
@@ -107,7 +111,7 @@ async def _entries(
 ) -> list[Entry]:
     reason = document.reason or "other"
     other_side = await virtual(conn, (COMES_FROM if incoming else GOES_TO)[reason])
-    products = await _products(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
+    products = await products_for_posting(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
     places = await _places(conn, {line.location_id for line in lines})  # type: ignore[attr-defined]
     entries: list[Entry] = []
     problems: list[DomainError] = []
@@ -170,7 +174,7 @@ async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines:
         f" FROM stock_move WHERE document_line_id IN ({sql.placeholders(1, len(original))}) ORDER BY id",
         *original.values(),
     )
-    products = await _products(conn, {int(r["product_id"]) for r in rows})
+    products = await products_for_posting(conn, {int(r["product_id"]) for r in rows})
     places = await _places(conn, {int(r[k]) for r in rows for k in ("from_location_id", "to_location_id")})
     lot_codes = {int(r["id"]): r["code"] for r in await sql.fetch(
         conn, "SELECT id, code FROM lot WHERE id IN (SELECT lot_id FROM stock_move WHERE document_id = $1)",

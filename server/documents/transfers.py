@@ -32,7 +32,7 @@ from server.documents import service
 from server.documents.kinds import CONFIRMED, DONE, DocumentKind, Transition, register, simple_flow
 from server.documents.lines import MAX_LINES
 from server.documents.models import Document, DocumentLine
-from server.documents.stock import _effective, _products
+from server.documents.stock import moved_at, products_for_posting
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.lookups import LotRef, Place, Product, existing_lot, places_by_ids, virtual
@@ -224,7 +224,7 @@ async def _post(write: Write, document: Document, lines: list[DocumentLine]) -> 
     lots = await _lots(write.conn, legs)
     entries = [Entry(leg.product, leg.source, leg.target, leg.line.base_quantity, lot, "move", "transfer",
                      leg.origin(document)) for leg, lot in zip(legs, lots, strict=True)]  # fmt: skip
-    await _book(write, entries, _effective(document))
+    await _book(write, entries, moved_at(document))
 
 
 async def _ship(write: Write, document: Document, lines: list[DocumentLine]) -> None:
@@ -235,7 +235,7 @@ async def _ship(write: Write, document: Document, lines: list[DocumentLine]) -> 
     transit = await virtual(write.conn, LocationKind.TRANSIT)
     entries = [Entry(leg.product, leg.source, transit, leg.line.base_quantity, lot, "move", SHIP,
                      leg.origin(document)) for leg, lot in zip(legs, lots, strict=True)]  # fmt: skip
-    await _book(write, entries, _effective(document))
+    await _book(write, entries, moved_at(document))
 
 
 async def _receive(write: Write, document: Document, lines: list[DocumentLine], arrivals: tuple[Arrival, ...]) -> bool:
@@ -316,7 +316,7 @@ def _take(on_the_way: dict[int, Decimal], quantity: Decimal) -> list[tuple[int, 
 
 async def _legs(conn: BaseDBAsyncClient, lines: list[DocumentLine]) -> list[Leg]:
     """The lines' products and bins, held FOR SHARE as every posting holds them."""
-    products = await _products(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
+    products = await products_for_posting(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
     places = await places_by_ids(
         conn,
         {place for line in lines for place in (line.location_id, line.to_location_id)},  # type: ignore[attr-defined]

@@ -145,12 +145,21 @@ async def _levels(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int | 
     for row in await sql.fetch(conn, query + " ORDER BY warehouse.code, location.code, quant.lot_id", *params):
         on_hand, reserved = quantities.from_db(row["on_hand"]), quantities.from_db(row["reserved"])
         removal_on = sql.as_date(row["removal_on"])
-        usable = bool(row["sellable"]) and not past_removal(removal_on, day)
         levels.append(BinAvailability(
             row["warehouse_code"], row["location_code"], row["lot_code"], removal_on, bool(row["sellable"]),
-            on_hand, reserved, max(on_hand - reserved, ZERO) if usable else ZERO,
+            on_hand, reserved,
+            available_to_sell(on_hand, reserved, sellable=bool(row["sellable"]), removal_on=removal_on, day=day),
         ))  # fmt: skip
     return levels
+
+
+def available_to_sell(on_hand: Decimal, reserved: Decimal, *, sellable: bool, removal_on: date | None,
+                      day: date) -> Decimal:  # fmt: skip
+    """What of a quant can be sold or reserved: on hand less reserved where stock sells (``sellable``: a real
+    location flagged so) in a lot not past its removal date on ``day``; else nothing. Stock levels read it too."""
+    if not sellable or past_removal(removal_on, day):
+        return ZERO
+    return max(on_hand - reserved, ZERO)
 
 
 async def _inbound_documents(

@@ -25,18 +25,16 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.catalog.models import SKU, Product
+from server.catalog.service import WEIGHT, product_weight
 from server.commands import Command, Write, execute, row_effect
 from server.errors import DomainError, ErrorCode, NotFound
 from server.inventory import quantities
 from server.inventory.models import Mixing
-from server.numbers import NumberKind
 from server.text import shown, storable
 
 if TYPE_CHECKING:
     from server.inventory.posting import Entry
 
-# Kilograms per base unit (a product's weight) and per location (its limit): to the milligram.
-WEIGHT = NumberKind("weight", 6, Decimal(10) ** 9)
 ZERO = Decimal(0)
 
 
@@ -178,7 +176,7 @@ async def set_product_weight(
     holds it FOR SHARE, so one in flight checks the old weight and commits first.
     """
     key = SKU.key(sku)
-    weight = None if weight_kg is None else WEIGHT.parse(weight_kg, field="weightKg", allow_zero=False)
+    weight = product_weight(weight_kg)
 
     async def run(write: Write) -> Product:
         row = await sql.fetch_one(write.conn, "SELECT id FROM product WHERE sku = $1 FOR UPDATE", key) if key else None

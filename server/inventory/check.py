@@ -21,6 +21,7 @@ from server.commands import Command, Effect, Write, execute
 from server.inventory import quantities
 from server.inventory.lookups import HOLDS_STOCK
 from server.inventory.models import NO_LOT, LedgerCheck, LocationKind
+from server.inventory.reservation_check import reservation_problems
 
 _BATCH = 5000
 
@@ -32,26 +33,31 @@ class LedgerReport:
     problems: list[str]
 
 
-async def _balances(conn: BaseDBAsyncClient) -> dict[tuple[int, int, int], Decimal]:
-    """Net quantity per (product, location, lot) over all moves."""
-    balances: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
+Key = tuple[int, int, int, int]  # (product, location, lot, package), 0 for no lot or no package
+
+
+async def _balances(conn: BaseDBAsyncClient) -> dict[Key, Decimal]:
+    """Net quantity per (product, location, lot, package) over all moves."""
+    balances: dict[Key, Decimal] = defaultdict(Decimal)
     if sql.dialect(conn) == "postgres":  # exact NUMERIC sums in the database
         rows = await sql.fetch(
             conn,
-            "SELECT product_id, location_id, lot_id, SUM(qty) AS qty FROM ("
-            " SELECT product_id, to_location_id AS location_id, COALESCE(lot_id, 0) AS lot_id, quantity AS qty"
-            " FROM stock_move UNION ALL"
-            " SELECT product_id, from_location_id, COALESCE(lot_id, 0), -quantity FROM stock_move"
-            ") AS legs GROUP BY product_id, location_id, lot_id",
+            "SELECT product_id, location_id, lot_id, package_id, SUM(qty) AS qty FROM ("
+            " SELECT product_id, to_location_id AS location_id, COALESCE(lot_id, 0) AS lot_id,"
+            " to_package_id AS package_id, quantity AS qty FROM stock_move UNION ALL"
+            " SELECT product_id, from_location_id, COALESCE(lot_id, 0), from_package_id, -quantity FROM stock_move"
+            ") AS legs GROUP BY product_id, location_id, lot_id, package_id",
         )
         for row in rows:
-            balances[(row["product_id"], row["location_id"], row["lot_id"])] = quantities.from_db(row["qty"])
+            key = (row["product_id"], row["location_id"], row["lot_id"], row["package_id"])
+            balances[key] = quantities.from_db(row["qty"])
         return balances
     last_id = 0  # SQLite keeps decimals as text: sum them as Decimal here, a batch at a time
     while True:
         rows = await sql.fetch(
             conn,
-            "SELECT id, product_id, from_location_id, to_location_id, lot_id, quantity FROM stock_move"
+            "SELECT id, product_id, from_location_id, to_location_id, lot_id, from_package_id, to_package_id, quantity"
+            " FROM stock_move"
             " WHERE id > $1 ORDER BY id LIMIT $2",
             last_id,
             _BATCH,
@@ -59,8 +65,8 @@ async def _balances(conn: BaseDBAsyncClient) -> dict[tuple[int, int, int], Decim
         for row in rows:
             qty = quantities.from_db(row["quantity"])
             lot = row["lot_id"] or NO_LOT
-            balances[(row["product_id"], row["to_location_id"], lot)] += qty
-            balances[(row["product_id"], row["from_location_id"], lot)] -= qty
+            balances[(row["product_id"], row["to_location_id"], lot, row["to_package_id"])] += qty
+            balances[(row["product_id"], row["from_location_id"], lot, row["from_package_id"])] -= qty
         if len(rows) < _BATCH:
             return balances
         last_id = rows[-1]["id"]
@@ -76,9 +82,13 @@ class _Names:
     def product(self, product_id: int) -> str:
         return self.skus.get(product_id, f"product #{product_id}")
 
-    def place(self, product_id: int, location_id: int, lot_id: int) -> str:
+    def place(self, product_id: int, location_id: int, lot_id: int, package_id: int = 0) -> str:
         code = self.locations.get(location_id, (f"location #{location_id}", ""))[0]
-        return f"{self.product(product_id)} in {code}" + (f", lot #{lot_id}" if lot_id else "")
+        return (
+            f"{self.product(product_id)} in {code}"
+            + (f", lot #{lot_id}" if lot_id else "")
+            + (f", package #{package_id}" if package_id else "")
+        )
 
     def kind(self, location_id: int) -> str | None:
         return self.locations[location_id][1] if location_id in self.locations else None
@@ -90,7 +100,9 @@ async def check_ledger() -> LedgerReport:
         if sql.dialect(conn) == "postgres":
             await sql.execute(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         balances = await _balances(conn)
-        quants = await sql.fetch(conn, "SELECT product_id, location_id, lot_id, on_hand, reserved FROM quant")
+        quants = await sql.fetch(
+            conn, "SELECT product_id, location_id, lot_id, package_id, on_hand, reserved FROM quant"
+        )
         products = await sql.fetch(conn, "SELECT id, sku, tracks_lots FROM product")
         locations = await sql.fetch(conn, "SELECT id, code, kind FROM location")
         names = _Names({r["id"]: r["sku"] for r in products}, {r["id"]: (r["code"], r["kind"]) for r in locations})
@@ -98,17 +110,17 @@ async def check_ledger() -> LedgerReport:
         problems += _tracking_problems(quants, {r["id"]: bool(r["tracks_lots"]) for r in products}, names)
         problems += await _lot_owner_problems(conn, names)
         problems += await _archived_gain_problems(conn, names)
+        problems += await _package_problems(conn, names)
+        problems += await reservation_problems(conn)
     return LedgerReport(ok=not problems, quants_checked=len(quants), problems=problems)
 
 
-def _balance_problems(
-    quants: list[dict[str, Any]], balances: dict[tuple[int, int, int], Decimal], names: _Names
-) -> list[str]:
+def _balance_problems(quants: list[dict[str, Any]], balances: dict[Key, Decimal], names: _Names) -> list[str]:
     """Quants equal the sum of their moves, only real locations hold them, and each product nets to zero."""
     problems: list[str] = []
-    seen: set[tuple[int, int, int]] = set()
+    seen: set[Key] = set()
     for quant in quants:
-        key = (quant["product_id"], quant["location_id"], quant["lot_id"])
+        key = (quant["product_id"], quant["location_id"], quant["lot_id"], quant["package_id"])
         seen.add(key)
         on_hand = quantities.from_db(quant["on_hand"])
         expected = balances.get(key, Decimal(0))
@@ -170,6 +182,29 @@ async def _archived_gain_problems(conn: BaseDBAsyncClient, names: _Names) -> lis
         LocationKind.INTERNAL.value,
     )
     return [f"{names.product(r['product_id'])}: move #{r['id']} brought stock in after it was archived" for r in rows]
+
+
+async def _package_problems(conn: BaseDBAsyncClient, names: _Names) -> list[str]:
+    """Stock in a package is where the package is, and a package nested in another is where that one is."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT quant.product_id, quant.location_id, quant.lot_id, quant.package_id, package.sscc,"
+        " package.location_id AS package_location_id FROM quant LEFT JOIN package ON package.id = quant.package_id"
+        " WHERE quant.package_id <> 0 AND CAST(quant.on_hand AS NUMERIC) <> 0"
+        " AND (package.id IS NULL OR package.location_id <> quant.location_id) ORDER BY quant.id LIMIT 100",
+    )
+    problems = [
+        f"{names.place(r['product_id'], r['location_id'], r['lot_id'], r['package_id'])}: "
+        + ("no such package" if r["sscc"] is None else f"the package {r['sscc']} is elsewhere")
+        for r in rows
+    ]
+    nested = await sql.fetch(
+        conn,
+        "SELECT package.sscc, parent.sscc AS parent_sscc FROM package JOIN package AS parent"
+        " ON parent.id = package.parent_id WHERE parent.location_id <> package.location_id"
+        " ORDER BY package.id LIMIT 100",
+    )
+    return problems + [f"package {r['sscc']}: not where {r['parent_sscc']}, the package it is in, is" for r in nested]
 
 
 @dataclass(frozen=True)

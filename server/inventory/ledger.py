@@ -176,7 +176,8 @@ async def receive(
         if lot_ref is not None:
             _refuse_expired(lot_ref, accept_expired=accept_expired)
         supplier = await virtual(write.conn, LocationKind.SUPPLIER)
-        return await post(write.conn, Entry(product, supplier, bin_, qty, lot_ref, "receive", unit_cost=cost), trail)
+        entry = Entry(product, supplier, bin_, qty, lot_ref, "receive", unit_cost=cost)
+        return await post(write.conn, entry, trail, deferred=write.deferred)
 
     return await _post(command, run, actor_id, idempotency_key, scan)
 
@@ -210,7 +211,8 @@ async def issue(
             )
         lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
         destination = await virtual(write.conn, _ISSUE_DESTINATION[reason])
-        return await post(write.conn, Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value), trail)
+        entry = Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value)
+        return await post(write.conn, entry, trail, deferred=write.deferred)
 
     return await _post(command, run, actor_id, idempotency_key, scan)
 
@@ -244,7 +246,9 @@ async def move(
         )  # fmt: skip
         lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
         try:
-            return await post(write.conn, Entry(product, source, target, qty, lot_ref, "move"), trail)
+            return await post(
+                write.conn, Entry(product, source, target, qty, lot_ref, "move"), trail, deferred=write.deferred
+            )
         except MixingRefused as refused:
             raise refused.at("toLocationCode") from None
 
@@ -283,7 +287,7 @@ async def adjust(
         loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
         source, target = (loss, bin_) if difference > 0 else (bin_, loss)
         entry = Entry(product, source, target, abs(difference), lot_ref, "adjust", "count")
-        return await post(conn, entry, trail, locked={bin_.id: {lot_id: quant}})
+        return await post(conn, entry, trail, locked={bin_.id: {lot_id: quant}}, deferred=write.deferred)
 
     return await _post(command, run, actor_id, idempotency_key, scan)
 
@@ -306,7 +310,8 @@ async def _post(
         effective_at = scan.scanned_at if scan is not None else None  # a scan is booked when it was scanned
         moves = await run(write, Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=effective_at))
         if scan is not None:
-            await record_scan(write.conn, scan, user_id=write.actor_id, move_id=moves[0].id if moves else None)
+            first = moves[0].id if moves else None
+            await record_scan(write.conn, scan, user_id=write.actor_id, move_id=first, deferred=write.deferred)
         changed = {m.product_id for m in moves}
         write.after_commit(lambda: _tell_subscribers(changed))
         return moves

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -94,6 +95,13 @@ class CreateLocation(Command):
     code: str
     name: str
     parent: str | None
+    settings: dict[str, object] = field(default_factory=dict)  # the checked settings given (usage, limits)
+
+    def request(self) -> dict[str, Any]:
+        request = super().request()
+        if not self.settings:  # as a request was remembered before a location could be made with settings
+            del request["settings"]
+        return request
 
 
 async def create_warehouse(
@@ -129,12 +137,17 @@ async def create_location(
     name: str,
     *,
     parent_code: str | None = None,
+    settings: LocationSettings | None = None,
     actor_id: int | None,
     idempotency_key: str | None = None,
 ) -> Location:
-    """A zone, aisle or bin: a real location that holds stock, placed in a warehouse's tree."""
+    """A zone, aisle or bin: a real location that holds stock, placed in a warehouse's tree.
+
+    ``settings`` (its name aside, which is ``name``) are checked as ``update_location`` checks them; a
+    usage or sellable flag not given is the parent's, limits not given are none."""
     code = _clean_code(LOCATION_CODE, code, "code")
     name = LOCATION_NAME.clean(name, "name")
+    checked = _checked_settings(replace(settings, name=KEEP)) if settings is not None else {}
     warehouse_key = WAREHOUSE_CODE.key(warehouse_code)
     parent_key = LOCATION_CODE.key(parent_code) if parent_code is not None else warehouse_key
 
@@ -150,15 +163,16 @@ async def create_location(
         if _depth(parent.path) >= MAX_DEPTH:
             raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
         await claim(write.conn, code, CodeOwner.LOCATION, field="code")
+        inherited = {"usage": parent.usage, "sellable": parent.sellable}
         location = await Location.create(
             code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent,
-            usage=parent.usage, sellable=parent.sellable, using_db=write.conn,
+            **{**inherited, **checked}, using_db=write.conn,
         )  # fmt: skip
         location.path = f"{parent.path}{location.id}/"
         await location.save(update_fields=["path"], using_db=write.conn)
         return location
 
-    command = CreateLocation(warehouse_key or storable(warehouse_code), code, name, parent_key)
+    command = CreateLocation(warehouse_key or storable(warehouse_code), code, name, parent_key, checked)
     effect = row_effect(run, Location, "location")
     try:
         done = await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)

@@ -40,6 +40,9 @@ class Place:
     warehouse_id: int | None = None  # None: a virtual location
     sellable: bool = True  # False: stock here is on hand, never available to sell or reserve
     limits: Limits | None = None  # None: no capacity or mixing limits (see server.inventory.capacity)
+    # The period lock dates read with the place, (warehouse id, locked until) with 0 for the company's,
+    # held as server.inventory.periods holds them: a posting reads no lock row of its own for them.
+    lock_dates: tuple[tuple[int, date | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ async def lookup(
     rows = await sql.fetch(
         conn,
         "SELECT product.id, product.sku, product.tracks_lots, product.is_archived, product.tracks_serials,"
-        f" location.id AS location_id, location.code, location.kind, location.warehouse_id, {_SETTINGS}"
+        f" location.id AS location_id, location.code, location.kind, location.warehouse_id, {_SETTINGS}, {_LOCK_DATES}"
         f" FROM product, location WHERE product.sku = $1 AND location.code IN ({sql.placeholders(2, len(codes))})"
         " ORDER BY location.id FOR SHARE",
         sku_key,
@@ -109,12 +112,23 @@ HOLDS_STOCK = frozenset({LocationKind.INTERNAL, LocationKind.TRANSIT})
 
 # What a posting needs of a location beyond its identity, read with it (no statement of its own).
 _SETTINGS = "location.sellable, location.max_units, location.max_weight_kg, location.mixing"
+# The lock dates of the company (row 0: periods.COMPANY) and of the location's warehouse, FOR SHARE as
+# periods.refuse_if_locked reads them, so a change of a lock date waits for the posting or is seen by it.
+_LOCK_DATES = (
+    "(SELECT locked_until FROM period_lock WHERE warehouse_id = 0 FOR SHARE) AS company_locked_until,"
+    " (SELECT locked_until FROM period_lock WHERE warehouse_id = location.warehouse_id FOR SHARE)"
+    " AS warehouse_locked_until"
+)
 
 
 def _place(row: dict[str, Any], location_id: int) -> Place:
+    lock_dates = [(0, sql.as_date(row["company_locked_until"]))]
+    if row["warehouse_id"] is not None:
+        lock_dates.append((int(row["warehouse_id"]), sql.as_date(row["warehouse_locked_until"])))
     return Place(
         id=location_id, code=row["code"], holds_stock=row["kind"] in HOLDS_STOCK, warehouse_id=row["warehouse_id"],
         sellable=bool(row["sellable"]) and row["kind"] == LocationKind.INTERNAL, limits=Limits.of_row(row),
+        lock_dates=tuple(lock_dates),
     )  # fmt: skip
 
 
@@ -124,7 +138,8 @@ async def places_by_ids(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Pla
         return {}
     rows = await sql.fetch(
         conn,
-        f"SELECT location.id, location.code, location.kind, location.warehouse_id, {_SETTINGS} FROM location"
+        f"SELECT location.id, location.code, location.kind, location.warehouse_id, {_SETTINGS}, {_LOCK_DATES}"
+        " FROM location"
         f" WHERE location.id IN ({sql.placeholders(1, len(ids))}) ORDER BY location.id FOR SHARE",
         *sorted(ids),
     )

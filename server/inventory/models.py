@@ -13,6 +13,7 @@ from server.text import LABEL_CODE, Code, Text, column_length
 
 QUANTITY_DIGITS, QUANTITY_PLACES = 18, 4
 NO_LOT = 0  # quants key "no lot" as 0: a NULL in a unique key lets duplicates in on PostgreSQL
+NO_PACKAGE = 0  # likewise "in no package": loose stock
 
 
 class LocationKind(StrEnum):
@@ -125,7 +126,7 @@ class StockMove(Model):
     unit_cost = fields.DecimalField(max_digits=18, decimal_places=4, null=True)
     # What the move carried, fixed when booked (server/inventory/valuation): NULL only before valuation.
     value = fields.DecimalField(max_digits=30, decimal_places=4, null=True)
-    kind = fields.CharField(max_length=16)  # receive | issue | move | adjust
+    kind = fields.CharField(max_length=16)  # receive | issue | move | adjust | pack | unpack
     reason = fields.CharField(max_length=255, null=True)
     document_type = fields.CharField(max_length=32, null=True)
     document_id = fields.BigIntField(null=True)
@@ -138,17 +139,20 @@ class StockMove(Model):
     # When it happened (a scan: when the handheld scanned it; a document: its business date). Always
     # written; NULL only in rows booked before 0004, which that migration fills from created_at.
     effective_at = fields.DatetimeField(null=True, db_index=True)
+    # The package the units left and the one they arrived in (NO_PACKAGE: loose), see server/inventory/packages.py.
+    from_package_id = fields.IntField(default=NO_PACKAGE, db_default=NO_PACKAGE)
+    to_package_id = fields.IntField(default=NO_PACKAGE, db_default=NO_PACKAGE)
 
     class Meta:
         table = "stock_move"
         # document_id: a transfer's receipt reads its document's moves (an index of its own, not db_index:
         # altering the column would rebuild the table on SQLite and drop the triggers of constraints.py).
         indexes = (("product_id", "to_location_id"), ("product_id", "from_location_id"), ("document_id",))
-        # CHECK quantity > 0 and from <> to: see server/inventory/constraints.py
+        # CHECK quantity > 0 and from <> to (but for pack and unpack): see server/inventory/constraints.py
 
 
 class Quant(Model):
-    """On-hand and reserved quantity of a product in a real location, per lot (0 = no lot).
+    """On-hand and reserved quantity of a product in a real location, per lot (0 = no lot) and package (0 = none).
 
     A cache of the moves, kept in the same transaction, which ``check_ledger`` proves.
     """
@@ -161,6 +165,9 @@ class Quant(Model):
         "storekeeper.Location", related_name="quants", on_delete=fields.RESTRICT
     )
     lot_id = fields.IntField(default=NO_LOT)
+    # The package holding the stock, at its location (server/inventory/packages.py). Postings of loose stock
+    # (receipts, issues, moves, counts) never take it out of a package: only an unpack does.
+    package_id = fields.IntField(default=NO_PACKAGE, db_default=NO_PACKAGE)
     on_hand = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
     reserved = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
     # When the oldest stock still here came in (its effective time), for FIFO. Null: before it was kept.
@@ -168,8 +175,38 @@ class Quant(Model):
 
     class Meta:
         table = "quant"
-        unique_together = (("product", "location", "lot_id"),)
+        unique_together = (("product", "location", "lot_id", "package_id"),)
+        indexes = (("package_id",),)  # what a package holds, for a package's move
         # CHECK on_hand >= 0 and reserved >= 0: see server/inventory/constraints.py
+
+
+class PackageKind(StrEnum):
+    BOX = "box"
+    CASE = "case"
+    PALLET = "pallet"
+    TOTE = "tote"
+
+
+class Package(Model):
+    """A box, case or pallet known by the SSCC on its label: what it holds are the quants that name it.
+
+    A package may sit in another (cases on a pallet): every package nested in one is at its location,
+    and so is all the stock they hold.
+    """
+
+    id = fields.IntField(primary_key=True)
+    sscc = fields.CharField(max_length=18, unique=True)  # 18 digits, the last a GS1 check digit
+    kind = fields.CharEnumField(PackageKind, max_length=16)
+    parent: fields.ForeignKeyNullableRelation[Package] = fields.ForeignKeyField(
+        "storekeeper.Package", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    location: fields.ForeignKeyRelation[Location] = fields.ForeignKeyField(
+        "storekeeper.Location", related_name="packages", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "package"
 
 
 class PeriodLock(Model):

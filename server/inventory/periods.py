@@ -9,7 +9,7 @@ before the lock is set or sees it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -38,21 +38,32 @@ class LockDate:
     updated_at: datetime | None
 
 
-async def refuse_if_locked(conn: BaseDBAsyncClient, effective: datetime, warehouse_ids: Iterable[int | None]) -> None:
+async def refuse_if_locked(
+    conn: BaseDBAsyncClient,
+    effective: datetime,
+    warehouse_ids: Iterable[int | None],
+    *,
+    known: Mapping[int, date | None] | None = None,
+) -> None:
     """PERIOD_LOCKED when ``effective`` falls on or before the lock date of the company or of one of
-    the warehouses the posting touches. Reads the lock rows FOR SHARE."""
+    the warehouses the posting touches. Reads the lock rows FOR SHARE, but for those in ``known``
+    (warehouse id -> lock date, read and held the same way with the posting's locations)."""
     ids = sorted({COMPANY, *(i for i in warehouse_ids if i is not None)})
-    rows = await sql.fetch(
-        conn,
-        f"SELECT warehouse_id, locked_until FROM period_lock WHERE warehouse_id IN ({sql.placeholders(1, len(ids))})"
-        " ORDER BY warehouse_id FOR SHARE",
-        *ids,
-    )
+    dates = {i: known[i] for i in ids if known and i in known}
+    missing = [i for i in ids if i not in dates]
+    if missing:
+        rows = await sql.fetch(
+            conn,
+            "SELECT warehouse_id, locked_until FROM period_lock"
+            f" WHERE warehouse_id IN ({sql.placeholders(1, len(missing))}) ORDER BY warehouse_id FOR SHARE",
+            *missing,
+        )
+        dates.update({int(row["warehouse_id"]): sql.as_date(row["locked_until"]) for row in rows})
     day = effective.date()
-    for row in rows:
-        locked_until = sql.as_date(row["locked_until"])
+    for warehouse_id in ids:
+        locked_until = dates.get(warehouse_id)
         if locked_until is not None and day <= locked_until:
-            whose = "the company" if int(row["warehouse_id"]) == COMPANY else "this warehouse"
+            whose = "the company" if warehouse_id == COMPANY else "this warehouse"
             raise PeriodLocked(
                 f"The period up to {locked_until} is closed for {whose}: a posting effective {day} is refused."
                 " Book the correction today (in the open period).",

@@ -1,6 +1,6 @@
 """Booking one entry into the ledger: lock the quants, allocate lots, write moves and quants.
 
-Quant rows are locked in (product, location, lot) order, so concurrent postings cannot
+Quant rows are locked in (product, location, lot, package) order, so concurrent postings cannot
 deadlock each other or sell the same unit twice; the quant table's CHECK constraint refuses a
 negative on-hand even if a bug slipped past the locking.
 """
@@ -20,7 +20,7 @@ from server.errors import DomainError, Field, Invalid, ManyErrors
 from server.inventory import capacity, lots, quantities, replan, serials
 from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
-from server.inventory.models import NO_LOT
+from server.inventory.models import NO_LOT, NO_PACKAGE
 from server.inventory.moves import Move
 from server.inventory.periods import refuse_if_locked
 from server.inventory.removal import (
@@ -32,7 +32,7 @@ from server.inventory.removal import (
     strategy_for,
 )
 from server.inventory.removal import takes_reserved as _takes_reserved
-from server.inventory.valuation.books import Books
+from server.inventory.valuation.books import Books, Cost
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Entry:
     target: Place
     quantity: Decimal
     lot: LotRef | None
-    kind: str  # receive | issue | move | adjust
+    kind: str  # receive | issue | move | adjust (and pack | unpack: server/inventory/package_booking.py)
     reason: str | None = None
     origin: Source | None = None
     # From outside: what one unit cost (None: see server/inventory/valuation). Out of transit: the ship move's.
@@ -79,6 +79,7 @@ class Quant:
     changed: bool = False
     removal_on: date | None = None  # the lot's removal date (its expiry when it has none)
     in_date: datetime | None = None  # when the oldest stock here came in (FIFO)
+    package_id: int = NO_PACKAGE  # loose stock: only package bookings (package_booking.py) lock others
 
     @property
     def available(self) -> Decimal:
@@ -89,11 +90,22 @@ Locked = dict[int, dict[int, Quant]]  # location id -> lot id -> quant
 __all__ = ["MAX_LOTS_PER_POSTING", "allocate"]  # moved to server.inventory.removal, still found here
 
 
-async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: Locked | None = None) -> list[Move]:
-    """Book ``entry`` on ``conn`` (the caller's transaction); one move per lot it touches."""
+async def post(
+    conn: BaseDBAsyncClient,
+    entry: Entry,
+    trail: Trail,
+    *,
+    locked: Locked | None = None,
+    deferred: list[sql.Statement] | None = None,
+) -> list[Move]:
+    """Book ``entry`` on ``conn`` (the caller's transaction); one move per lot it touches.
+
+    ``deferred``: where to leave the last writes (quants, cost buckets) for the caller's last statement
+    (``server.commands.Write.deferred``), when nothing after the posting reads them in the transaction.
+    """
     lot_id = entry.lot.id if entry.lot else None
     created_at = now()
-    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]))
+    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]), known=_lock_dates([entry]))
     await _lot_rules(conn, [entry], trail, ["lot"])
     locked = dict(locked or {})
     for place in sorted((entry.source, entry.target), key=lambda p: p.id):
@@ -101,11 +113,11 @@ async def post(conn: BaseDBAsyncClient, entry: Entry, trail: Trail, *, locked: L
             locked[place.id] = await lock_quants(conn, entry.product.id, place.id, lot_id)
     books = Books.of([entry])  # locked when the first move is priced, after every quant it needs
     moves = await _book(conn, entry, trail, locked, created_at, books)
-    await replan.after_posting(conn, {entry.product.id: locked})  # reserved never above on hand
+    await replan.after_posting(conn, {entry.product.id: locked}, waiting=books.waiting())  # reserved <= on hand
     for _, problem in await capacity.refusals(conn, [entry]):  # last: its lock is held until the commit
         raise problem
-    await _write_quants(conn, locked)
-    await books.close(conn)
+    await _write_quants(conn, locked, deferred)
+    await books.close(conn, deferred)
     return moves
 
 
@@ -119,6 +131,11 @@ def _warehouses(entries: list[Entry]) -> set[int | None]:
     return {place.warehouse_id for entry in entries for place in (entry.source, entry.target)}
 
 
+def _lock_dates(entries: list[Entry]) -> dict[int, date | None]:
+    """The period lock dates the entries' places were read with (see ``lookups.Place.lock_dates``)."""
+    return dict(pair for entry in entries for place in (entry.source, entry.target) for pair in place.lock_dates)
+
+
 async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) -> list[list[Move]]:
     """Book every entry in one go, or none: the moves of each entry, in order.
 
@@ -129,7 +146,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     since the caller's transaction rolls back.
     """
     created_at = now()
-    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries))
+    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries), known=_lock_dates(entries))
     await _lot_rules(conn, entries, trail, [("lines", index, "lot") for index in range(len(entries))])
     wanted: dict[tuple[int, int], set[int]] = {}
     for entry in entries:
@@ -154,7 +171,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
             short.append(error.at(("lines", index, "quantity")))
     if short:
         raise ManyErrors(short)
-    await replan.after_posting(conn, locked)  # reserved never above on hand
+    await replan.after_posting(conn, locked, waiting=books.waiting())  # reserved never above on hand
     over = await capacity.refusals(conn, entries)  # last: its lock is held until the commit
     if over:
         raise ManyErrors([_on_line(problem, index) for index, problem in over])
@@ -191,7 +208,6 @@ async def _book(
         portions = [(lot_id or NO_LOT, entry.quantity)]
 
     lot_codes = await _lot_codes(conn, [portion_lot for portion_lot, _ in portions], entry.lot)
-    origin = entry.origin
     effective_at = trail.effective_at or created_at
     moves: list[Move] = []
     if target.holds_stock:  # new quants before the cost buckets are locked: quants are always locked first
@@ -207,29 +223,19 @@ async def _book(
             if portion_lot not in quants:
                 quants[portion_lot] = await _new_quant(conn, product.id, target.id, portion_lot)
             arrived = locked[source.id][portion_lot].in_date if source.holds_stock else effective_at
-            _arrive(quants[portion_lot], arrived)
+            arrive(quants[portion_lot], arrived)
             quants[portion_lot].on_hand += portion_qty
             quants[portion_lot].changed = True
             if quants[portion_lot].on_hand >= quantities.MAX_QUANTITY:
                 raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
         cost = await books.price(conn, entry, portion_qty)  # fixed here, in the move's own INSERT
-        row = await sql.fetch_one(
-            conn,
-            "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
-            " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id,"
-            " unit_cost, value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-            " RETURNING id",
-            product.id, portion_qty, source.id, target.id, portion_lot or None, entry.kind, entry.reason,
-            trail.actor_id, trail.key, created_at, effective_at, origin and origin.document_type,
-            origin and origin.document_id, origin and origin.line_id, cost.unit_cost, cost.value,
-        )  # fmt: skip
-        assert row is not None
-        books.booked(int(row["id"]))
+        move_id = await insert_move(conn, entry, portion_lot, portion_qty, cost, trail, created_at)
+        books.booked(move_id)
         if product.tracks_serials and portion_lot != NO_LOT:
             await serials.record_whereabouts(conn, portion_lot, target.id)
         moves.append(
             Move(
-                id=int(row["id"]), product_id=product.id, sku=product.sku, quantity=portion_qty,
+                id=move_id, product_id=product.id, sku=product.sku, quantity=portion_qty,
                 from_location_id=source.id, from_location_code=source.code, to_location_id=target.id,
                 to_location_code=target.code, lot_id=portion_lot or None, lot_code=lot_codes.get(portion_lot),
                 kind=entry.kind, reason=entry.reason, user_id=trail.actor_id, created_at=created_at,
@@ -239,18 +245,44 @@ async def _book(
     return moves
 
 
-async def _write_quants(conn: BaseDBAsyncClient, locked: Locked) -> None:
+async def insert_move(
+    conn: BaseDBAsyncClient,
+    entry: Entry,
+    lot_id: int,
+    quantity: Decimal,
+    cost: Cost,
+    trail: Trail,
+    created_at: datetime,
+    *,
+    packages: tuple[int, int] = (NO_PACKAGE, NO_PACKAGE),
+) -> int:
+    """Write one move of ``entry``: ``quantity`` of its lot ``lot_id``, priced at ``cost``, from the package
+    ``packages[0]`` to ``packages[1]`` (loose stock: NO_PACKAGE). Its id."""
+    origin = entry.origin
+    row = await sql.fetch_one(
+        conn,
+        "INSERT INTO stock_move (product_id, quantity, from_location_id, to_location_id, lot_id, kind, reason,"
+        " user_id, idempotency_key, created_at, effective_at, document_type, document_id, document_line_id,"
+        " unit_cost, value, from_package_id, to_package_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+        " $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+        entry.product.id, quantity, entry.source.id, entry.target.id, lot_id or None, entry.kind, entry.reason,
+        trail.actor_id, trail.key, created_at, trail.effective_at or created_at, origin and origin.document_type,
+        origin and origin.document_id, origin and origin.line_id, cost.unit_cost, cost.value, *packages,
+    )  # fmt: skip
+    assert row is not None
+    return int(row["id"])
+
+
+async def _write_quants(conn: BaseDBAsyncClient, locked: Locked, deferred: list[sql.Statement] | None = None) -> None:
     for quants in locked.values():
         for quant in quants.values():
             if quant.changed:
-                await sql.execute(
-                    conn, "UPDATE quant SET on_hand = $1, in_date = $2 WHERE id = $3",
-                    quant.on_hand, quant.in_date, quant.id,
-                )  # fmt: skip
+                update = "UPDATE quant SET on_hand = $1, in_date = $2 WHERE id = $3"
+                await sql.write_or_defer(conn, (update, (quant.on_hand, quant.in_date, quant.id)), deferred)
                 quant.changed = False
 
 
-def _arrive(quant: Quant, arrived: datetime | None) -> None:
+def arrive(quant: Quant, arrived: datetime | None) -> None:
     """Keep the quant's in_date the oldest arrival still here: an empty quant starts again (None: older
     than anything, stock from before in_date was kept)."""
     if quant.on_hand <= 0:
@@ -259,32 +291,62 @@ def _arrive(quant: Quant, arrived: datetime | None) -> None:
         quant.in_date = arrived
 
 
-async def lock_quants(
-    conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int | None
-) -> dict[int, Quant]:
-    """Lock the quants of a product in a location (one lot, or all of them), in lot order."""
-    query = (
-        "SELECT id, lot_id, on_hand, reserved, in_date,"
-        " (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on,"
-        " (SELECT COALESCE(removal_on, expires_on) FROM lot WHERE lot.id = quant.lot_id) AS removal_on"
-        " FROM quant WHERE product_id = $1 AND location_id = $2"
+_QUANTS = (
+    "SELECT id, product_id, location_id, lot_id, package_id, on_hand, reserved, in_date,"
+    " (SELECT expires_on FROM lot WHERE lot.id = quant.lot_id) AS expires_on,"
+    " (SELECT COALESCE(removal_on, expires_on) FROM lot WHERE lot.id = quant.lot_id) AS removal_on FROM quant"
+)
+
+
+def _quant(r: dict[str, Any]) -> Quant:
+    return Quant(
+        id=int(r["id"]),
+        lot_id=int(r["lot_id"]),
+        on_hand=quantities.from_db(r["on_hand"]),
+        reserved=quantities.from_db(r["reserved"]),
+        expires_on=sql.as_date(r["expires_on"]),
+        removal_on=sql.as_date(r["removal_on"]),
+        in_date=as_datetime(r["in_date"]),
+        package_id=int(r["package_id"]),
     )
-    params: list[Any] = [product_id, location_id]
+
+
+async def lock_quants(
+    conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int | None, package_id: int = NO_PACKAGE
+) -> dict[int, Quant]:
+    """Lock the quants of a product in a location (one lot, or all of them) in one package (NO_PACKAGE: the
+    loose stock every posting but a package's books), in lot order."""
+    query = _QUANTS + " WHERE product_id = $1 AND location_id = $2 AND package_id = $3"
+    params: list[Any] = [product_id, location_id, package_id]
     if lot_id is not None:
-        query += " AND lot_id = $3"
+        query += " AND lot_id = $4"
         params.append(lot_id)
     rows = await sql.fetch(conn, query + " ORDER BY lot_id FOR UPDATE", *params)
+    return {int(r["lot_id"]): _quant(r) for r in rows}
+
+
+QuantKey = tuple[int, int, int, int]  # (product id, location id, lot id, package id): the lock order
+
+
+async def lock_package_quants(
+    conn: BaseDBAsyncClient, product_ids: list[int], location_ids: list[int], package_ids: list[int]
+) -> dict[QuantKey, Quant]:
+    """Lock the quants of these products in these locations and packages (NO_PACKAGE among them: loose
+    stock too), in (product, location, lot, package) order, for server.inventory.packages."""
+    products, places, packages = sorted(set(product_ids)), sorted(set(location_ids)), sorted(set(package_ids))
+    if not products or not places or not packages:
+        return {}
+    first_place, first_package = 1 + len(products), 1 + len(products) + len(places)
+    rows = await sql.fetch(
+        conn,
+        f"{_QUANTS} WHERE product_id IN ({sql.placeholders(1, len(products))})"
+        f" AND location_id IN ({sql.placeholders(first_place, len(places))})"
+        f" AND package_id IN ({sql.placeholders(first_package, len(packages))})"
+        " ORDER BY product_id, location_id, lot_id, package_id FOR UPDATE",
+        *products, *places, *packages,
+    )  # fmt: skip
     return {
-        int(r["lot_id"]): Quant(
-            id=int(r["id"]),
-            lot_id=int(r["lot_id"]),
-            on_hand=quantities.from_db(r["on_hand"]),
-            reserved=quantities.from_db(r["reserved"]),
-            expires_on=sql.as_date(r["expires_on"]),
-            removal_on=sql.as_date(r["removal_on"]),
-            in_date=as_datetime(r["in_date"]),
-        )
-        for r in rows
+        (int(r["product_id"]), int(r["location_id"]), int(r["lot_id"]), int(r["package_id"])): _quant(r) for r in rows
     }
 
 
@@ -298,17 +360,31 @@ async def lock_one(conn: BaseDBAsyncClient, product_id: int, location_id: int, l
     return (await lock_quants(conn, product_id, location_id, lot_id))[lot_id]
 
 
-async def _insert_quant(conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int) -> int | None:
+async def _insert_quant(
+    conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int, package_id: int = NO_PACKAGE
+) -> int | None:
     """INSERT ... ON CONFLICT, since get-or-create races; the new row's id, or None if it existed."""
     row = await sql.fetch_one(
         conn,
-        "INSERT INTO quant (product_id, location_id, lot_id, on_hand, reserved) VALUES ($1, $2, $3, 0, 0)"
-        " ON CONFLICT (product_id, location_id, lot_id) DO NOTHING RETURNING id",
+        "INSERT INTO quant (product_id, location_id, lot_id, package_id, on_hand, reserved)"
+        " VALUES ($1, $2, $3, $4, 0, 0) ON CONFLICT (product_id, location_id, lot_id, package_id) DO NOTHING"
+        " RETURNING id",
         product_id,
         location_id,
         lot_id,
+        package_id,
     )
     return None if row is None else int(row["id"])
+
+
+async def new_package_quant(conn: BaseDBAsyncClient, key: QuantKey) -> Quant:
+    """The first quant of ``key`` a package's booking puts stock into (unpacked stock: a loose quant, which a
+    receipt may have created first, as in ``_new_quant``)."""
+    product_id, location_id, lot_id, package_id = key
+    new_id = await _insert_quant(conn, product_id, location_id, lot_id, package_id)
+    if new_id is not None:
+        return Quant(id=new_id, lot_id=lot_id, on_hand=Decimal(0), reserved=Decimal(0), package_id=package_id)
+    return (await lock_quants(conn, product_id, location_id, lot_id, package_id))[lot_id]
 
 
 async def _new_quant(conn: BaseDBAsyncClient, product_id: int, location_id: int, lot_id: int) -> Quant:

@@ -11,7 +11,7 @@ piece of code decides who gets which stock:
   priority (then the newest demand) are cut first, and the demands cut wait for stock elsewhere
   in the warehouse, which they are then given where it is free.
 
-Lock order: quants first ((product, location, lot) order), then demand rows (id order). A posting
+Lock order: quants first ((product, location, lot, package) order), then demand rows (id order). A posting
 already holds some quants of the product when its hook runs, so it takes the warehouse's other
 quants with SKIP LOCKED: it never waits for them (no deadlock against a posting that holds them);
 stock it skips goes to waiting demands on the next arrival or reservation.
@@ -19,7 +19,7 @@ stock it skips goes to waiting demands on the next arrival or reservation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -70,14 +70,14 @@ async def warehouse_root(conn: BaseDBAsyncClient, warehouse_id: int) -> Warehous
 async def lock_warehouse_quants(
     conn: BaseDBAsyncClient, product_id: int, warehouse_id: int, *, skip_locked: bool = False
 ) -> list[int]:
-    """Lock the quants of a product in a warehouse in (location, lot) order; their ids.
+    """Lock the quants of a product in a warehouse in (location, lot, package) order; their ids.
 
     ``skip_locked``: leave out those another transaction holds instead of waiting for them.
     """
     lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
     query = (
         "SELECT id FROM quant WHERE product_id = $1"
-        " AND location_id IN (SELECT id FROM location WHERE warehouse_id = $2) ORDER BY location_id, lot_id"
+        " AND location_id IN (SELECT id FROM location WHERE warehouse_id = $2) ORDER BY location_id, lot_id, package_id"
     )
     if sql.dialect(conn) == "postgres":  # SQLite has no row locks: its writers run one at a time
         query += lock
@@ -280,12 +280,15 @@ def _demand(row: dict[str, Any]) -> DemandState:
 # ---- the posting hook ----
 
 
-async def after_posting(conn: BaseDBAsyncClient, locked: dict[int, Locked]) -> None:
+async def after_posting(
+    conn: BaseDBAsyncClient, locked: dict[int, Locked], *, waiting: Mapping[int, bool] | None = None
+) -> None:
     """Re-plan the reservations a posting touched, before its quants are written (``locked``: product id ->
     location id -> lot id -> quant, in memory, ``changed`` where the posting moved stock).
 
-    Costs one query when stock became free and nothing waits for it, none when nothing became free
-    and no reservation was hit.
+    ``waiting``: whether demands wait for a product, where the posting read it after locking its quants
+    (``Books.waiting``). Costs one query when stock became free and it is not known whether anything waits
+    for it, none when nothing became free and no reservation was hit.
     """
     changed = [
         (product_id, location_id, quant)
@@ -296,17 +299,18 @@ async def after_posting(conn: BaseDBAsyncClient, locked: dict[int, Locked]) -> N
     ]
     over = {(p, loc) for p, loc, q in changed if q.reserved > max(q.on_hand, ZERO)}
     roomy = {(p, loc) for p, loc, q in changed if q.on_hand > q.reserved}
-    waiting: set[int] = set()
-    if roomy:
-        products = sorted({p for p, _ in roomy})
+    known = waiting or {}
+    waits = {p for p, _ in roomy if known.get(p)}
+    unknown = sorted({p for p, _ in roomy if p not in known})
+    if unknown:
         rows = await sql.fetch(
             conn,
             "SELECT DISTINCT product_id FROM stock_demand"
-            f" WHERE product_id IN ({sql.placeholders(1, len(products))}) AND waiting",
-            *products,
+            f" WHERE product_id IN ({sql.placeholders(1, len(unknown))}) AND waiting",
+            *unknown,
         )
-        waiting = {int(r["product_id"]) for r in rows}
-    work = over | {(p, loc) for p, loc in roomy if p in waiting}
+        waits |= {int(r["product_id"]) for r in rows}
+    work = over | {(p, loc) for p, loc in roomy if p in waits}
     if not work:
         return
     location_ids = sorted({loc for _, loc in work})

@@ -2,7 +2,7 @@
 
 ``quant.reserved`` is the sum of the allocations on the quant and ``demand.reserved`` the sum of
 the demand's, both kept in the same transaction as the allocations and proven by
-``server.inventory.reservations.check_reservations``.
+``server.inventory.reservation_check.check_reservations``.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from server import sql
 from server.errors import DomainError, Field, Invalid, ManyErrors
 from server.inventory.errors import SerialInStock
 from server.inventory.locations import VIRTUAL_LOCATIONS
+from server.inventory.lookups import HOLDS_STOCK
 from server.inventory.models import LocationKind
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ async def refuse_impossible(conn: BaseDBAsyncClient, entries: list[Entry], *, at
         assert entry.lot is not None
         location_code, kind = where.get(entry.lot.id, (None, None))
         field = _on(at[index], "lot")
-        if kind == LocationKind.INTERNAL or entry.lot.id in seen:
+        if kind in HOLDS_STOCK or entry.lot.id in seen:  # in a bin, or on the road between warehouses
             problems.append(SerialInStock(
                 f"The serial {entry.lot.code} of {entry.product.sku} is already in stock"
                 + (f" in {location_code}." if entry.lot.id not in seen else " (named twice)."),

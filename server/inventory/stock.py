@@ -6,56 +6,83 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-
-from tortoise.expressions import Q
+from typing import Any
 
 from server import sql
 from server.catalog.models import SKU
+from server.clock import today
 from server.db import connection
 from server.errors import NotFound
 from server.inventory import quantities
-from server.inventory.models import LOCATION_CODE, NO_LOT, WAREHOUSE_CODE, Location, Lot, Quant, Warehouse
+from server.inventory.availability import available_to_sell
+from server.inventory.models import LOCATION_CODE, WAREHOUSE_CODE, LocationKind
 from server.text import shown
 
 
 @dataclass(frozen=True)
 class StockLevel:
+    """One quant as people read it: on hand and reserved, and what of it can be sold or reserved."""
+
     id: int
     product_id: int
     sku: str
     location_id: int
     location_code: str
+    location_kind: str
+    location_sellable: bool  # the location's own flag
     warehouse_id: int | None
     lot_id: int | None
     lot_code: str | None
     expires_on: date | None
+    removal_on: date | None  # the lot's removal date, else its expiry
     on_hand: Decimal
     reserved: Decimal
+    available: Decimal  # as of the day it was read
 
     @property
-    def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+    def sellable(self) -> bool:
+        return _sells(self.location_kind, self.location_sellable)
 
 
-async def _to_levels(quants: list[Quant]) -> list[StockLevel]:
-    lot_ids = {q.lot_id for q in quants if q.lot_id != NO_LOT}
-    lots = {lot.id: lot for lot in await Lot.filter(id__in=lot_ids)} if lot_ids else {}
-    return [
-        StockLevel(
-            id=q.id,
-            product_id=q.product.id,
-            sku=q.product.sku,
-            location_id=q.location.id,
-            location_code=q.location.code,
-            warehouse_id=q.location.warehouse_id,  # type: ignore[attr-defined]
-            lot_id=q.lot_id or None,
-            lot_code=lots[q.lot_id].code if q.lot_id in lots else None,
-            expires_on=lots[q.lot_id].expires_on if q.lot_id in lots else None,
-            on_hand=quantities.from_db(q.on_hand),
-            reserved=quantities.from_db(q.reserved),
-        )
-        for q in quants
-    ]
+def _sells(kind: str, sellable: bool) -> bool:
+    """Whether stock in a location sells at all: a real location flagged sellable; never a virtual one, not
+    even the transit location, which holds stock on its way between warehouses."""
+    return sellable and kind == LocationKind.INTERNAL
+
+
+# Every read of levels selects these, from ``quant`` or a subquery of it named ``q``.
+_COLUMNS = (
+    "SELECT q.id, q.product_id, product.sku, q.location_id, location.code AS location_code,"
+    " location.kind AS location_kind, location.sellable AS location_sellable, location.warehouse_id, q.lot_id,"
+    " lot.code AS lot_code, lot.expires_on, COALESCE(lot.removal_on, lot.expires_on) AS removal_on,"
+    " q.on_hand, q.reserved"
+)
+_JOINS = (
+    " JOIN product ON product.id = q.product_id JOIN location ON location.id = q.location_id"
+    " LEFT JOIN lot ON lot.id = q.lot_id"
+)
+# CAST: SQLite keeps decimals as text, and '0.0000' > 0 holds for text.
+_NOT_EMPTY = "(CAST(q.on_hand AS NUMERIC) > 0 OR CAST(q.reserved AS NUMERIC) > 0)"
+
+
+def _level(row: dict[str, Any], day: date) -> StockLevel:
+    """The one place a level is made: what is available follows ``availability``'s rule."""
+    on_hand, reserved = quantities.from_db(row["on_hand"]), quantities.from_db(row["reserved"])
+    removal_on = sql.as_date(row["removal_on"])
+    sellable = _sells(row["location_kind"], bool(row["location_sellable"]))
+    return StockLevel(
+        id=int(row["id"]), product_id=int(row["product_id"]), sku=row["sku"], location_id=int(row["location_id"]),
+        location_code=row["location_code"], location_kind=row["location_kind"],
+        location_sellable=bool(row["location_sellable"]), warehouse_id=row["warehouse_id"],
+        lot_id=row["lot_id"] or None, lot_code=row["lot_code"], expires_on=sql.as_date(row["expires_on"]),
+        removal_on=removal_on, on_hand=on_hand, reserved=reserved,
+        available=available_to_sell(on_hand, reserved, sellable=sellable, removal_on=removal_on, day=day),
+    )  # fmt: skip
+
+
+async def _levels(query: str, *params: object) -> list[StockLevel]:
+    day = today()
+    return [_level(row, day) for row in await sql.fetch(connection(), query, *params)]
 
 
 async def stock_levels(
@@ -68,28 +95,37 @@ async def stock_levels(
     include_empty: bool = False,
 ) -> list[StockLevel]:
     """Quants matching the filters, by id; a location includes the locations below it."""
-    query = Quant.all().select_related("product", "location").order_by("id")
+    conn = connection()
+    where: list[str] = []
+    params: list[object] = []
+
+    def param(value: object) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
     if sku is not None:
         if (sku_key := SKU.key(sku)) is None:
             return []
-        query = query.filter(product__sku=sku_key)
+        where.append(f"product.sku = {param(sku_key)}")
     if location_code is not None:
         key = LOCATION_CODE.key(location_code)
-        location = await Location.get_or_none(code=key) if key else None
+        location = await sql.fetch_one(conn, "SELECT id, path FROM location WHERE code = $1", key) if key else None
         if location is None:
             raise NotFound(f"There is no location {shown(location_code)}.", field="locationCode")
-        query = query.filter(Q(location__path__startswith=location.path) | Q(location_id=location.id))
+        # A path holds ids and slashes only: nothing in it is a LIKE wildcard.
+        where.append(f"(location.path LIKE {param(location['path'] + '%')} OR location.id = {param(location['id'])})")
     if warehouse_code is not None:
         key = WAREHOUSE_CODE.key(warehouse_code)
-        warehouse = await Warehouse.get_or_none(code=key) if key else None
+        warehouse = await sql.fetch_one(conn, "SELECT id FROM warehouse WHERE code = $1", key) if key else None
         if warehouse is None:
             raise NotFound(f"There is no warehouse {shown(warehouse_code)}.", field="warehouseCode")
-        query = query.filter(location__warehouse_id=warehouse.id)
+        where.append(f"location.warehouse_id = {param(warehouse['id'])}")
     if not include_empty:
-        query = query.filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
+        where.append(_NOT_EMPTY)
     if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await _to_levels(await query.limit(limit))
+        where.append(f"q.id > {param(after_id)}")
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return await _levels(f"{_COLUMNS} FROM quant AS q{_JOINS}{condition} ORDER BY q.id LIMIT {param(limit)}", *params)
 
 
 async def levels_by_product(product_ids: list[int], *, per_product: int) -> dict[int, list[StockLevel]]:
@@ -97,38 +133,15 @@ async def levels_by_product(product_ids: list[int], *, per_product: int) -> dict
     query for a page of products (for dataloaders): a product in thousands of bins sends ``per_product``."""
     if not product_ids or per_product <= 0:
         return {}
-    # CAST: SQLite keeps decimals as text, and '0.0000' > 0 holds for text.
-    rows = await sql.fetch(
-        connection(),
-        "SELECT q.id, q.product_id, product.sku, q.location_id, location.code AS location_code,"
-        " location.warehouse_id, q.lot_id, lot.code AS lot_code, lot.expires_on, q.on_hand, q.reserved"
-        " FROM (SELECT id, product_id, location_id, lot_id, on_hand, reserved,"
-        "  ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY id) AS position"
-        f"  FROM quant WHERE product_id IN ({sql.placeholders(1, len(product_ids))})"
-        "  AND (CAST(on_hand AS NUMERIC) > 0 OR CAST(reserved AS NUMERIC) > 0)) AS q"
-        " JOIN product ON product.id = q.product_id JOIN location ON location.id = q.location_id"
-        " LEFT JOIN lot ON lot.id = q.lot_id"
-        f" WHERE q.position <= ${len(product_ids) + 1} ORDER BY q.id",
-        *product_ids,
-        per_product,
+    quants = (
+        "(SELECT q.id, q.product_id, q.location_id, q.lot_id, q.on_hand, q.reserved,"
+        " ROW_NUMBER() OVER (PARTITION BY q.product_id ORDER BY q.id) AS position FROM quant AS q"
+        f" WHERE q.product_id IN ({sql.placeholders(1, len(product_ids))}) AND {_NOT_EMPTY}) AS q"
     )
+    query = f"{_COLUMNS} FROM {quants}{_JOINS} WHERE q.position <= ${len(product_ids) + 1} ORDER BY q.id"
     grouped: dict[int, list[StockLevel]] = defaultdict(list)
-    for row in rows:
-        grouped[row["product_id"]].append(
-            StockLevel(
-                id=row["id"],
-                product_id=row["product_id"],
-                sku=row["sku"],
-                location_id=row["location_id"],
-                location_code=row["location_code"],
-                warehouse_id=row["warehouse_id"],
-                lot_id=row["lot_id"] or None,
-                lot_code=row["lot_code"],
-                expires_on=sql.as_date(row["expires_on"]),
-                on_hand=quantities.from_db(row["on_hand"]),
-                reserved=quantities.from_db(row["reserved"]),
-            )
-        )
+    for level in await _levels(query, *product_ids, per_product):
+        grouped[level.product_id].append(level)
     return grouped
 
 
@@ -148,5 +161,7 @@ async def on_hand_by_product(product_ids: list[int]) -> dict[int, Decimal]:
 
 
 async def stock_levels_by_ids(ids: list[int]) -> dict[int, StockLevel]:
-    quants = await Quant.filter(id__in=ids).select_related("product", "location")
-    return {level.id: level for level in await _to_levels(quants)}
+    if not ids:
+        return {}
+    query = f"{_COLUMNS} FROM quant AS q{_JOINS} WHERE q.id IN ({sql.placeholders(1, len(ids))})"
+    return {level.id: level for level in await _levels(query, *ids)}

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import biip
 from biip import ParseError
+from biip.sscc import Sscc
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
@@ -20,7 +21,7 @@ from server.catalog.models import BARCODE, SKU, Barcode, Packaging, Product
 from server.clock import now
 from server.commands import Command, Effect, Write, execute
 from server.errors import Invalid
-from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot
+from server.inventory.models import LOCATION_CODE, LOT_CODE, Location, Lot, Package
 from server.inventory.quantities import STEP
 from server.scanning import gs1
 from server.scanning.models import DEVICE, LOGGED_CODE_LENGTH, SYMBOLOGY, Scan
@@ -36,6 +37,7 @@ class CodeKind(StrEnum):
     PRODUCT = "product"
     LOCATION = "location"
     LOT = "lot"
+    PACKAGE = "package"  # a package or pallet, by the SSCC on its label
     UNKNOWN = "unknown"
 
 
@@ -65,6 +67,7 @@ class Resolution:
     serial: str | None = None
     best_before_on: date | None = None
     message: str | None = None
+    package: Package | None = None  # the package whose SSCC it is (AI 00, or the 18 digits alone)
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,18 @@ def _scan_time(value: datetime) -> datetime:
     return value
 
 
-async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int | None, move_id: int | None) -> None:
-    """Keep the scan in the scan log, on ``conn`` (the transaction of the move it caused, if any)."""
-    await sql.execute(
-        conn,
-        "INSERT INTO scan (code, symbology, device, user_id, move_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+async def record_scan(
+    conn: BaseDBAsyncClient,
+    scan: ScanInfo,
+    *,
+    user_id: int | None,
+    move_id: int | None,
+    deferred: list[sql.Statement] | None = None,
+) -> None:
+    """Keep the scan in the scan log, on ``conn`` (the transaction of the move it caused, if any); left in
+    ``deferred`` for the command's last statement when given."""
+    insert = "INSERT INTO scan (code, symbology, device, user_id, move_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    params = (
         for_log(scan.code, LOGGED_CODE_LENGTH),
         scan.symbology or None,
         scan.device or None,
@@ -115,6 +125,7 @@ async def record_scan(conn: BaseDBAsyncClient, scan: ScanInfo, *, user_id: int |
         move_id,
         now(),
     )
+    await sql.write_or_defer(conn, (insert, params), deferred)
 
 
 def scan_log(*, device: str | None = None) -> QuerySet[Scan]:
@@ -161,6 +172,8 @@ async def resolve(code: str) -> Resolution:
         if (location := await Location.get_or_none(code=location_code)) is not None:
             result.kind, result.location = CodeKind.LOCATION, location
             return result
+    if await _by_sscc(result, code):
+        return result
     typed = unicodedata.normalize("NFKC", code) if not code.isascii() else code
     if looks_like_gtin(typed):
         try:
@@ -237,6 +250,8 @@ async def _by_gs1(result: Resolution) -> bool:
         return True
     result.gs1 = [Gs1Element(ai=e.ai.ai, title=e.ai.data_title, value=e.value) for e in message.element_strings]
     values = {e.ai: e for e in result.gs1}
+    if "00" in values and await _by_sscc(result, values["00"].value, on_label=True):
+        return True
     dated = {e.ai.ai: e.date for e in message.element_strings if e.date is not None}
     result.expires_on, result.best_before_on = dated.get("17"), dated.get("15")
     lot_on_label = LOT_CODE.key(values["10"].value) if "10" in values else None
@@ -260,6 +275,25 @@ async def _by_gs1(result: Resolution) -> bool:
             result.kind = CodeKind.LOT
             _known_lot(result, lot)
     return True
+
+
+async def _by_sscc(result: Resolution, code: str, *, on_label: bool = False) -> bool:
+    """An SSCC (GS1 AI 00, or its 18 digits alone) that labels a package; on a GS1 label, one that labels
+    none is said so, unless the label names a product too."""
+    if len(code) != 18 or not (code.isascii() and code.isdigit()):
+        return False
+    package = await Package.get_or_none(sscc=code)
+    if package is not None:
+        result.kind, result.package = CodeKind.PACKAGE, package
+        return True
+    if on_label and not any(element.ai in ("01", "02") for element in result.gs1):
+        try:
+            Sscc.parse(code)
+            result.message = "No package has this SSCC: register its label first (createPackage)."
+        except ParseError:
+            result.message = "This SSCC's last digit is not its check digit: scan it again, or type it."
+        return True
+    return False
 
 
 def _known_lot(result: Resolution, lot: Lot) -> None:

@@ -394,3 +394,23 @@ async def test_editing_a_draft_transfer_keeps_where_each_line_goes(
     moved = await _ok(graphql, UPDATE, "updateDocument", admin.token, id=draft["id"], version=2,
                       lines=[{**line, "toLocation": far_bin}])  # fmt: skip
     assert moved["lines"][0]["toLocation"] == far_bin
+
+
+async def test_a_serial_on_the_road_cannot_be_received_again_from_a_supplier(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str, far_bin: str
+) -> None:
+    sku, serial = unique("SER"), unique("SN")
+    create = "mutation P($input: CreateProductInput!) { createProduct(input: $input) { errors { code } } }"
+    assert (await graphql.run(create, {"input": {"sku": sku, "name": "Drill", "tracking": "SERIAL"}},
+                              token=admin.token))["createProduct"]["errors"] == []  # fmt: skip
+    await _receive_stock(place, admin, sku, place.bin_a, "1", lot=serial)
+    transfer = await _confirmed(graphql, admin.token, store,
+                                [{"sku": sku, "quantity": "1", "location": place.bin_a, "toLocation": far_bin,
+                                  "lot": serial}])  # fmt: skip
+    await _ok(graphql, SHIP, "shipTransfer", admin.token, id=transfer["id"], version=transfer["version"])
+
+    receipt = {"sku": sku, "locationCode": place.bin_b, "quantity": "1", "lot": serial, "idempotencyKey": _key()}
+    again = await graphql.run(RECEIVE_STOCK, {"input": receipt}, token=admin.token)
+    assert again["receiveStock"]["errors"] == [{"code": "SERIAL_IN_STOCK"}]
+    assert await _stock(graphql, admin.token, sku) == {TRANSIT: "1.0000"}
+    assert (await check_ledger()).ok

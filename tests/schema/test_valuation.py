@@ -168,8 +168,12 @@ async def test_value_at_a_past_date_is_the_sum_of_the_moves_before_it_also_after
     card = (await graphql.run(CARD, {"sku": place.sku, "first": 2}, token=admin.token))["stockCard"]
     assert [edge["node"]["value"] for edge in card["edges"]] == ["50.0000", "-20.0000"]
     rest = await graphql.run(CARD, {"sku": place.sku, "after": card["pageInfo"]["endCursor"]}, token=admin.token)
-    (last,) = rest["stockCard"]["edges"]
-    assert (last["node"]["quantityAfter"], last["node"]["valueAfter"]) == ("12.0000", "78.0000")
+    last, revaluation = (edge["node"] for edge in rest["stockCard"]["edges"])
+    assert (last["quantityAfter"], last["valueAfter"]) == ("12.0000", "78.0000")
+    # the revaluation is a line of its own, dated today: the running value ends at the stock value
+    assert (revaluation["kind"], revaluation["quantity"], revaluation["value"], revaluation["valueAfter"]) == (
+        "revaluation", "0.0000", "6.0000", "84.0000",
+    )  # fmt: skip
 
 
 async def test_a_revaluation_under_fifo_revalues_what_is_left_of_its_layer(

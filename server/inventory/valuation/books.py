@@ -87,6 +87,9 @@ class Bucket:
     unit_cost: Decimal | None  # the last average: kept when the bucket empties
     layers: list[Layer] | None = None  # FIFO: the open layers, oldest first, read when stock leaves
     changed: bool = False
+    # Whether demands wait for stock of the product, read with the bucket (so after the posting's quants
+    # were locked, as server.inventory.replan needs it): a posting's re-plan asks no query of its own.
+    demands_waiting: bool = False
 
     def average(self) -> Decimal | None:
         """The value of one unit while the bucket holds stock."""
@@ -228,29 +231,37 @@ class Books:
             self._pending.append(layer)
             self.new_layers.setdefault((bucket.product_id, bucket.warehouse_id), []).append(layer)
 
+    def waiting(self) -> dict[int, bool]:
+        """Whether demands wait for each product the locked buckets are of."""
+        found: dict[int, bool] = {}
+        for (product_id, _), bucket in self.buckets.items():
+            found[product_id] = found.get(product_id, False) or bucket.demands_waiting
+        return found
+
     def booked(self, move_id: int) -> None:
         """The move just priced was written as ``move_id``: its layers name it."""
         for layer in self._pending:
             layer.move_id = move_id
         self._pending = []
 
-    async def close(self, conn: BaseDBAsyncClient) -> None:
-        """Write back what changed: the buckets, and the FIFO layers."""
+    async def close(self, conn: BaseDBAsyncClient, deferred: list[sql.Statement] | None = None) -> None:
+        """Write back what changed: the buckets, and the FIFO layers (updates left in ``deferred`` when given,
+        see ``posting.post``)."""
         stamp = now()
         for bucket in self.buckets.values():
             if not bucket.changed:
                 continue
-            await sql.execute(
-                conn, "UPDATE cost_bucket SET quantity = $1, value = $2, unit_cost = $3, updated_at = $4 WHERE id = $5",
-                bucket.quantity, bucket.value, bucket.unit_cost, stamp, bucket.id,
-            )  # fmt: skip
+            update = "UPDATE cost_bucket SET quantity = $1, value = $2, unit_cost = $3, updated_at = $4 WHERE id = $5"
+            await sql.write_or_defer(
+                conn, (update, (bucket.quantity, bucket.value, bucket.unit_cost, stamp, bucket.id)), deferred
+            )
             bucket.changed = False
             for layer in bucket.layers or []:
                 if layer.changed and layer.id is not None:
-                    await sql.execute(
-                        conn, "UPDATE cost_layer SET quantity_left = $1, value_left = $2 WHERE id = $3",
-                        layer.quantity_left, layer.value_left, layer.id,
-                    )  # fmt: skip
+                    update = "UPDATE cost_layer SET quantity_left = $1, value_left = $2 WHERE id = $3"
+                    await sql.write_or_defer(
+                        conn, (update, (layer.quantity_left, layer.value_left, layer.id)), deferred
+                    )
                     layer.changed = False
         for (product_id, bucket_id), layers in self.new_layers.items():
             for layer in layers:
@@ -285,14 +296,16 @@ async def lock_buckets(conn: BaseDBAsyncClient, keys: list[Key]) -> dict[Key, Bu
         f"INSERT INTO cost_bucket (product_id, warehouse_id, quantity, value) VALUES {values}"
         " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = cost_bucket.quantity"
         " RETURNING id, product_id, warehouse_id, quantity, value, unit_cost,"
-        " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method",
+        " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method,"
+        " EXISTS (SELECT 1 FROM stock_demand WHERE stock_demand.product_id = cost_bucket.product_id AND waiting)"
+        " AS waiting",
         *(part for key in keys for part in key),
     )
     return {
         (int(r["product_id"]), int(r["warehouse_id"])): Bucket(
             id=int(r["id"]), product_id=int(r["product_id"]), warehouse_id=int(r["warehouse_id"]),
             method=r["method"] or AVERAGE, quantity=from_db(r["quantity"]), value=from_db(r["value"]),
-            unit_cost=None if r["unit_cost"] is None else from_db(r["unit_cost"]),
+            unit_cost=None if r["unit_cost"] is None else from_db(r["unit_cost"]), demands_waiting=bool(r["waiting"]),
         )
         for r in rows
     }  # fmt: skip

@@ -1,4 +1,4 @@
-"""Stock value at any past date, and the stock card, read from the ledger.
+"""Stock value at any past date, read from the ledger (the stock card is ``card``).
 
 The value of a bucket at the end of day D is what its moves brought in less what they took out,
 each at the value fixed on it, plus the revaluations made (dated when made) up to D. A period
@@ -25,7 +25,7 @@ from server.inventory.valuation.books import ZERO, from_db
 from server.inventory.valuation.models import TRANSIT_BUCKET
 from server.text import shown
 
-_INSIDE = f"('{LocationKind.INTERNAL.value}', '{LocationKind.TRANSIT.value}')"  # the kinds valued in a bucket
+INSIDE = f"('{LocationKind.INTERNAL.value}', '{LocationKind.TRANSIT.value}')"  # the kinds valued in a bucket
 Totals = dict[tuple[int, int], tuple[Decimal, Decimal]]  # (product, bucket) -> (quantity, value)
 
 
@@ -106,7 +106,7 @@ def _legs(scope: Scope, after: datetime | None, before: datetime, params: Params
         legs.append(
             f"SELECT m.product_id, COALESCE(l.warehouse_id, 0) AS bucket, {sign}m.quantity AS quantity,"
             f" {sign}COALESCE(m.value, 0) AS value FROM stock_move m JOIN location l ON l.id = m.{side}"
-            f" WHERE l.kind IN {_INSIDE}{_window('m.effective_at', after, before, params)}"
+            f" WHERE l.kind IN {INSIDE}{_window('m.effective_at', after, before, params)}"
             f"{_filters(scope, 'm.product_id', 'COALESCE(l.warehouse_id, 0)', params)}"
         )
     legs.append(
@@ -179,78 +179,3 @@ async def _rows(conn: BaseDBAsyncClient, table: str, column: str, ids: list[int]
     return await sql.fetch(
         conn, f"SELECT id, {column} FROM {table} WHERE id IN ({sql.placeholders(1, len(ids))})", *ids
     )
-
-
-@dataclass(frozen=True)
-class CardLine:
-    """One move on a product's stock card, with the quantity and value in scope after it."""
-
-    id: int  # the move's
-    effective_at: datetime
-    kind: str
-    reason: str | None
-    from_location_code: str
-    to_location_code: str
-    quantity: Decimal  # signed: what the scope gained (negative: lost)
-    unit_cost: Decimal | None
-    value: Decimal  # signed like quantity
-    quantity_after: Decimal
-    value_after: Decimal
-
-
-async def stock_card(
-    sku: str, *, warehouse_code: str | None = None, after_id: int | None = None, limit: int = 100
-) -> list[CardLine]:
-    """Every move of a product in booking order (of one warehouse, or all its buckets), each with the
-    running quantity and value after it. A move between two bins of the scope changes neither.
-    Revaluations change the value too but are not moves: see ``cost_adjustments``."""
-    scope = await scope_of(sku, warehouse_code)
-    conn = connection()
-
-    def inside(alias: str, params: Params) -> str:
-        only = "" if scope.warehouse_id is None else f" AND {alias}.warehouse_id = {params.at(scope.warehouse_id)}"
-        return f"({alias}.kind IN {_INSIDE}{only})"
-
-    running_quantity, running_value = ZERO, ZERO
-    if after_id is not None:  # what the scope held after the move the page starts after
-        for side, sign in (("to_location_id", ""), ("from_location_id", "-")):
-            params = Params()
-            query = (
-                f"SELECT {sign}m.quantity AS quantity, {sign}COALESCE(m.value, 0) AS value FROM stock_move m"
-                f" JOIN location l ON l.id = m.{side} WHERE m.product_id = {params.at(scope.product_id)}"
-                f" AND {inside('l', params)} AND m.id <= {params.at(after_id)}"
-            )
-            if sql.dialect(conn) == "postgres":  # exact NUMERIC sums; SQLite's are summed here as Decimal
-                query = f"SELECT SUM(quantity) AS quantity, SUM(value) AS value FROM ({query}) AS legs"
-            for row in await sql.fetch(conn, query, *params):
-                if row["quantity"] is not None:
-                    running_quantity += from_db(row["quantity"])
-                    running_value += from_db(row["value"])
-    params = Params()
-    query = (
-        "SELECT m.id, m.effective_at, m.created_at, m.kind, m.reason, m.quantity, m.unit_cost, m.value,"
-        f" f.code AS from_code, t.code AS to_code, CASE WHEN {inside('t', params)} THEN 1 ELSE 0 END AS arrives,"
-        f" CASE WHEN {inside('f', params)} THEN 1 ELSE 0 END AS leaves"
-        " FROM stock_move m JOIN location f ON f.id = m.from_location_id JOIN location t ON t.id = m.to_location_id"
-        f" WHERE m.product_id = {params.at(scope.product_id)} AND m.id > {params.at(after_id or 0)}"
-        f" AND ({inside('t', params)} OR {inside('f', params)}) ORDER BY m.id LIMIT {params.at(limit)}"
-    )
-    lines = []
-    for row in await sql.fetch(conn, query, *params):
-        direction = int(row["arrives"]) - int(row["leaves"])
-        quantity, value = from_db(row["quantity"]) * direction, from_db(row["value"] or 0) * direction
-        running_quantity += quantity
-        running_value += value
-        lines.append(CardLine(
-            id=int(row["id"]), effective_at=_when(row["effective_at"] or row["created_at"]), kind=row["kind"],
-            reason=row["reason"], from_location_code=row["from_code"], to_location_code=row["to_code"],
-            quantity=quantity, unit_cost=None if row["unit_cost"] is None else from_db(row["unit_cost"]),
-            value=value, quantity_after=running_quantity, value_after=running_value,
-        ))  # fmt: skip
-    return lines
-
-
-def _when(value: object) -> datetime:
-    """A timestamp as read by raw SQL (SQLite hands back ISO text)."""
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

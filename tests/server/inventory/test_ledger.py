@@ -18,7 +18,7 @@ from server.inventory.errors import InsufficientStock
 from server.inventory.ledger import IssueReason
 from server.inventory.models import StockMove
 from server.inventory.stock import stock_levels
-from tests.conftest import Actor, Place
+from tests.conftest import Actor, Place, SQLLog
 
 
 def key() -> str:
@@ -32,6 +32,25 @@ async def on_hand(sku: str, location: str) -> Decimal:
 async def assert_ledger_balanced() -> None:
     report = await check_ledger()
     assert report.ok, report.problems
+
+
+@pytest.mark.postgres
+async def test_a_receipt_into_a_bin_holding_the_product_sends_five_statements(
+    place: Place, admin: Actor, sql_log: SQLLog
+) -> None:
+    # The hot path (issue 7, point 10; bench/scan_to_commit.py): every statement is a round trip.
+    await ledger.receive(place.sku, place.bin_a, "1", unit_cost="2", actor_id=admin.user_id, idempotency_key=key())
+    sql_log.statements.clear()
+    await ledger.receive(place.sku, place.bin_a, "1", actor_id=admin.user_id, idempotency_key=key())
+    lookup, quants, bucket, move, last = sql_log.statements  # and BEGIN and COMMIT
+    assert "FROM product, location" in lookup and "FROM period_lock" in lookup  # with the lock dates
+    assert quants.startswith("SELECT") and "FROM quant" in quants and quants.endswith("FOR UPDATE")
+    assert "INSERT INTO cost_bucket" in bucket and "stock_demand" in bucket  # with whether demands wait
+    assert move.startswith("INSERT INTO stock_move")
+    for write in ("UPDATE quant", "UPDATE cost_bucket", "INSERT INTO audit_entry", "INSERT INTO idempotency_record"):
+        assert write in last
+    assert await on_hand(place.sku, place.bin_a) == Decimal(2)
+    await assert_ledger_balanced()
 
 
 async def test_every_kind_of_move_keeps_quants_equal_to_moves(place: Place, admin: Actor) -> None:
