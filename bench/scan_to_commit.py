@@ -311,12 +311,11 @@ NEW_QUANT = (
     " ON CONFLICT (product_id, location_id, lot_id, package_id) DO NOTHING RETURNING id"
 )
 BUCKET = (
-    "INSERT INTO cost_bucket (product_id, warehouse_id, quantity, value) VALUES ($1, $2, 0, 0)"
-    " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = cost_bucket.quantity"
-    " RETURNING id, product_id, warehouse_id, quantity, value, unit_cost,"
+    "SELECT id, product_id, warehouse_id, quantity, value, unit_cost,"
     " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method,"
     " EXISTS (SELECT 1 FROM stock_demand WHERE stock_demand.product_id = cost_bucket.product_id AND waiting)"
-    " AS waiting"
+    " AS waiting FROM cost_bucket WHERE (product_id, warehouse_id) IN (($1, $2))"
+    " ORDER BY product_id, warehouse_id FOR UPDATE"
 )
 LAST_COST = (
     "SELECT unit_cost FROM cost_bucket WHERE product_id = $1 AND unit_cost IS NOT NULL"
@@ -355,7 +354,9 @@ async def raw_receive(conn: asyncpg.Connection, sku: str, code: str, key: str, u
             quant = quant or (await conn.fetch(LOCK_QUANTS, product_id, bin_id))[0]
             quant_id, on_hand = quant["id"], Decimal(0)
         bucket = await conn.fetchrow(BUCKET, product_id, warehouse_id)
-        unit_cost = bucket["unit_cost"] or await conn.fetchval(LAST_COST, product_id) or Decimal(0)
+        unit_cost = bucket["unit_cost"]
+        if unit_cost is None:  # an average of zero is an average (as in the server)
+            unit_cost = await conn.fetchval(LAST_COST, product_id) or Decimal(0)
         move_id = await conn.fetchval(
             INSERT_MOVE, product_id, quantity, supplier_id, bin_id, None, "receive", None, user_id, key, created,
             created, None, None, None, unit_cost, unit_cost * quantity, 0, 0,

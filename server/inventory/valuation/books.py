@@ -282,25 +282,34 @@ def _product_id(entry: Valued) -> int:
 
 
 async def lock_buckets(conn: BaseDBAsyncClient, keys: list[Key]) -> dict[Key, Bucket]:
-    """Lock (creating where new) and read the buckets of ``keys``, in their order, in one statement.
+    """Lock and read the buckets of ``keys`` (creating the new ones), in their order.
 
-    An upsert whose update changes nothing takes the row lock and returns the row as it stands, so
-    two first postings into a new bucket cannot both start from zero. The product's costing method
-    comes with it: a change of method locks the product FOR UPDATE, which postings hold FOR SHARE.
+    The buckets usually exist: one ``SELECT ... FOR UPDATE`` locks them without writing a row
+    version. When one is new, an upsert of all the keys, whose update changes nothing, creates it
+    and takes every lock, so two first postings into a new bucket cannot both start from zero (two
+    such postings of several buckets may deadlock: ``server.commands`` runs the loser again). The
+    product's costing method comes with it: a change of method locks the product FOR UPDATE, which
+    postings hold FOR SHARE.
     """
     if not keys:
         return {}
-    values = ", ".join(f"(${2 * i + 1}, ${2 * i + 2}, 0, 0)" for i in range(len(keys)))
+    params = [part for key in keys for part in key]
+    pairs = ", ".join(f"(${2 * i + 1}, ${2 * i + 2})" for i in range(len(keys)))
     rows = await sql.fetch(
         conn,
-        f"INSERT INTO cost_bucket (product_id, warehouse_id, quantity, value) VALUES {values}"
-        " ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = cost_bucket.quantity"
-        " RETURNING id, product_id, warehouse_id, quantity, value, unit_cost,"
-        " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method,"
-        " EXISTS (SELECT 1 FROM stock_demand WHERE stock_demand.product_id = cost_bucket.product_id AND waiting)"
-        " AS waiting",
-        *(part for key in keys for part in key),
+        f"SELECT {_BUCKET_COLUMNS} FROM cost_bucket WHERE (product_id, warehouse_id) IN ({pairs})"
+        " ORDER BY product_id, warehouse_id FOR UPDATE",
+        *params,
     )
+    if len(rows) < len(keys):
+        values = ", ".join(f"(${2 * i + 1}, ${2 * i + 2}, 0, 0)" for i in range(len(keys)))
+        rows = await sql.fetch(
+            conn,
+            f"INSERT INTO cost_bucket (product_id, warehouse_id, quantity, value) VALUES {values}"
+            f" ON CONFLICT (product_id, warehouse_id) DO UPDATE SET quantity = cost_bucket.quantity"
+            f" RETURNING {_BUCKET_COLUMNS}",
+            *params,
+        )
     return {
         (int(r["product_id"]), int(r["warehouse_id"])): Bucket(
             id=int(r["id"]), product_id=int(r["product_id"]), warehouse_id=int(r["warehouse_id"]),
@@ -309,6 +318,14 @@ async def lock_buckets(conn: BaseDBAsyncClient, keys: list[Key]) -> dict[Key, Bu
         )
         for r in rows
     }  # fmt: skip
+
+
+_BUCKET_COLUMNS = (
+    "id, product_id, warehouse_id, quantity, value, unit_cost,"
+    " (SELECT costing_method FROM product WHERE product.id = cost_bucket.product_id) AS method,"
+    " EXISTS (SELECT 1 FROM stock_demand WHERE stock_demand.product_id = cost_bucket.product_id AND waiting)"
+    " AS waiting"
+)
 
 
 async def open_layers(conn: BaseDBAsyncClient, product_id: int, bucket: int) -> list[Layer]:

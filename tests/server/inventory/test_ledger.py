@@ -45,7 +45,7 @@ async def test_a_receipt_into_a_bin_holding_the_product_sends_five_statements(
     lookup, quants, bucket, move, last = sql_log.statements  # and BEGIN and COMMIT
     assert "FROM product, location" in lookup and "FROM period_lock" in lookup  # with the lock dates
     assert quants.startswith("SELECT") and "FROM quant" in quants and quants.endswith("FOR UPDATE")
-    assert "INSERT INTO cost_bucket" in bucket and "stock_demand" in bucket  # with whether demands wait
+    assert "FROM cost_bucket" in bucket and "stock_demand" in bucket and bucket.endswith("FOR UPDATE")  # demands?
     assert move.startswith("INSERT INTO stock_move")
     for write in ("UPDATE quant", "UPDATE cost_bucket", "INSERT INTO audit_entry", "INSERT INTO idempotency_record"):
         assert write in last

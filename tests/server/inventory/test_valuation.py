@@ -86,12 +86,16 @@ async def test_a_fifo_transfer_through_transit_keeps_its_value(place: Place, adm
 
 async def test_a_receive_adds_two_statements_for_its_bucket(place: Place, admin: Actor, sql_log: SQLLog) -> None:
     await ledger.receive(place.sku, place.bin_a, "1", unit_cost="1", actor_id=admin.user_id, idempotency_key=key())
+    first = [s for s in sql_log.statements if "cost_bucket" in s]
     sql_log.statements.clear()
     await ledger.receive(place.sku, place.bin_a, "1", actor_id=admin.user_id, idempotency_key=key())
     touching = [s for s in sql_log.statements if "cost_" in s]
-    assert len(touching) == 2, touching  # lock and read the bucket (one upsert), write it back
+    assert len(touching) == 2, touching  # lock and read the bucket, write it back
     # On PostgreSQL the write-back goes with the command's last statement (server.commands.Write.deferred).
-    assert "INSERT INTO cost_bucket" in touching[0] and "UPDATE cost_bucket" in touching[1]
+    assert touching[0].startswith("SELECT") and "FROM cost_bucket" in touching[0]
+    assert "UPDATE cost_bucket" in touching[1]
+    # The first receipt found no bucket and created it with an upsert, which also locks it.
+    assert "FROM cost_bucket" in first[0] and "INSERT INTO cost_bucket" in first[1], first
     await invariants()
 
 
