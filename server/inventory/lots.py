@@ -110,6 +110,22 @@ async def refuse_taking_expired(
     raise ManyErrors(problems)
 
 
+async def refuse_moving_expired(
+    conn: BaseDBAsyncClient, what: str, removal_on_by_lot: dict[int, date | None], actor_id: int | None, *, at: Field
+) -> None:
+    """A package holding a lot past its removal date moves only for an actor who may take expired
+    stock, as a move of that lot out of its bin would (``refuse_taking_expired``)."""
+    expired = sorted(lot_id for lot_id, removal_on in removal_on_by_lot.items() if past_removal(removal_on))
+    if not expired or await actor_may(conn, actor_id, Permission.STOCK_TAKE_EXPIRED):
+        return
+    codes = ", ".join(lot.code for lot in await Lot.filter(id__in=expired).using_db(conn).order_by("code"))
+    raise LotExpired(
+        f"The {what} holds stock past its removal date (lot {codes}): moving it needs the permission"
+        " stock.take_expired (or unpack and scrap that stock).",
+        field=at,
+    )
+
+
 async def actor_may(conn: BaseDBAsyncClient, actor_id: int | None, permission: Permission) -> bool:
     """Whether the user's role grants ``permission`` (read in the posting's transaction); nobody's does not."""
     if actor_id is None:

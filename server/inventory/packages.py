@@ -24,6 +24,7 @@ from server import events, sql
 from server.clock import now
 from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import AlreadyExists, DomainError, ErrorCode, Field, Invalid, NotFound
+from server.inventory import lots
 from server.inventory.lookups import Place, places_by_ids
 from server.inventory.models import LOCATION_CODE, LocationKind, PackageKind
 from server.inventory.moves import Move, load_moves
@@ -308,6 +309,8 @@ async def move_package(
                     key[3], key[3])
             for key, quant in locked.items() if key[1] == source.id and quant.on_hand > 0
         ]  # fmt: skip
+        removal_dates = {key[2]: q.removal_on for key, q in locked.items() if key[1] == source.id and q.on_hand > 0}
+        await lots.refuse_moving_expired(conn, named(root), removal_dates, write.actor_id, at="sscc")
         if len(portions) > MAX_MOVES_PER_PACKAGE_MOVE:
             raise Invalid(f"The {named(root)} holds more than {MAX_MOVES_PER_PACKAGE_MOVE} products, lots and"
                           " packages to move at once: take some packages off first.", field="sscc")  # fmt: skip

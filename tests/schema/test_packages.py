@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from server.catalog.service import ProductDetails, create_product
+from server.clock import today
 from server.inventory.check import check_ledger
 from server.inventory.locations import create_location, create_warehouse
 from server.inventory.models import StockMove
-from tests.conftest import Actor, GraphQLClient, Place, SQLLog, unique
+from tests.conftest import Actor, GraphQLClient, Place, SQLLog, make_actor, unique
 
 ERRORS = "errors { field code message }"
 PACKAGE = "sscc kind location { code } parent { sscc } children { sscc location { code } } total"
@@ -422,4 +424,29 @@ async def test_packing_a_product_of_another_bin_names_the_line(
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [
         (["input", "lines", "0", "quantity"], "INSUFFICIENT_STOCK")
     ]
+    await ledger_is_sound()
+
+
+async def test_a_pallet_holding_a_lot_past_its_removal_date_moves_only_with_the_permission(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    yesterday, next_year = (today() + timedelta(days=days) for days in (-1, 365))
+    received = await keyed(graphql, admin, RECEIVE, sku=place.lot_sku, locationCode=place.bin_a, quantity="5",
+                           lot="OLD", expiresOn=next_year.isoformat(), removalOn=yesterday.isoformat())  # fmt: skip
+    assert received["errors"] == []
+    pallet = sscc()
+    await call(graphql, admin, CREATE, sscc=pallet, kind="PALLET", locationCode=place.bin_a)
+    packed = await keyed(
+        graphql, admin, PACK, sscc=pallet, lines=[{"sku": place.lot_sku, "quantity": "5", "lot": "OLD"}]
+    )
+    assert packed["errors"] == []  # packing is no taking: the stock stays in its bin
+    clerk = await make_actor("clerk")
+
+    refused = await keyed(graphql, clerk, MOVE_PACKAGE, sscc=pallet, toLocationCode=place.bin_b)
+    moved = await keyed(graphql, admin, MOVE_PACKAGE, sscc=pallet, toLocationCode=place.bin_b)
+
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [(["input", "sscc"], "LOT_EXPIRED")]
+    assert "lot OLD" in refused["errors"][0]["message"] and "stock.take_expired" in refused["errors"][0]["message"]
+    assert moved["errors"] == [] and moved["package"]["location"] == {"code": place.bin_b}
+    assert await on_hand(graphql, admin, place.lot_sku) == {place.bin_b: Decimal(5)}
     await ledger_is_sound()
