@@ -9,6 +9,7 @@ from typing import Any
 
 from server import idempotency
 from server.inventory import check
+from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
 
@@ -46,6 +47,15 @@ async def check_ledger(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 @tracked
+async def snapshot_valuation(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Keep the valuation at the company's lock date, so a valuation at any later date reads only the
+    moves after it, however long the ledger grows. A day already kept stays as it is; no closed day,
+    nothing to keep."""
+    kept = await snapshots.take_snapshot()
+    return {"taken_on": kept.taken_on.isoformat(), "buckets": kept.buckets} if kept else {"taken_on": None}
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -64,6 +74,7 @@ async def sweep_lost_jobs(ctx: dict[str, Any]) -> dict[str, Any]:
 FUNCTIONS: dict[str, Job] = {
     "check_ledger": check_ledger,
     "purge_idempotency_keys": purge_idempotency_keys,
+    "snapshot_valuation": snapshot_valuation,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

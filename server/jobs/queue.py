@@ -7,6 +7,7 @@ from typing import Any, Protocol
 CHECK_LEDGER = "check_ledger"
 PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys"
 SWEEP_LOST_JOBS = "sweep_lost_jobs"
+SNAPSHOT_VALUATION = "snapshot_valuation"
 
 
 class JobQueue(Protocol):

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import msgpack
 
 from server.inventory.models import LedgerCheck
+from server.inventory.periods import set_period_lock
+from server.inventory.valuation.models import ValuationDay, ValuationSnapshot
 from server.jobs.models import JobRecord, JobStatus
 from server.settings import Settings
-from tests.conftest import skip_or_fail
-from workers.constants import CHECK_LEDGER
+from tests.conftest import Actor, GraphQLClient, Place, skip_or_fail
+from workers.constants import CHECK_LEDGER, SNAPSHOT_VALUATION
 from workers.queue import ArqQueue, InProcessQueue
+
+RECEIVE = "mutation R($input: ReceiveStockInput!) { receiveStock(input: $input) { errors { code message } } }"
 
 
 async def test_the_ledger_check_runs_in_process_once_per_job_id(settings: Settings) -> None:
@@ -107,3 +112,40 @@ async def test_the_sweeper_re_enqueues_a_job_redis_lost(settings: Settings) -> N
     finally:
         await queue.pool.delete(f"arq:result:{queue.arq_id(job_id)}", f"arq:job:{queue.arq_id(job_id)}")
         await queue.close()
+
+
+async def test_the_nightly_snapshot_keeps_the_closed_day_once(
+    settings: Settings, graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    long_ago = datetime(2003, 5, 1, 12, tzinfo=UTC)
+    scan = {"code": place.sku, "scannedAt": long_ago.isoformat()}  # effective then: before the closed day
+    receipt = {"sku": place.sku, "locationCode": place.bin_a, "quantity": "7", "unitCost": "3",
+               "idempotencyKey": str(uuid.uuid4()), "scan": scan}  # fmt: skip
+    data = await graphql.run(RECEIVE, {"input": receipt}, token=admin.token)
+    assert data["receiveStock"]["errors"] == []
+    queue = InProcessQueue()
+    closed = date(2003, 6, 30)
+    await set_period_lock(None, closed, actor_id=admin.user_id)
+    try:
+        for run in ("first", "again"):  # a rerun, as after a crash, keeps the same day
+            job_id = f"{SNAPSHOT_VALUATION}:{run}:{uuid.uuid4()}"
+            assert await queue.enqueue(SNAPSHOT_VALUATION, job_id=job_id) is True
+            await queue.wait()
+            record = await JobRecord.get(job_id=job_id)
+            assert (record.status, record.result["taken_on"]) == (JobStatus.DONE, "2003-06-30"), record.result
+
+        assert await ValuationDay.filter(taken_on=closed).count() == 1
+        kept = await ValuationSnapshot.filter(taken_on=closed, product__sku=place.sku).values_list("quantity", "value")
+        assert [(Decimal(quantity), Decimal(value)) for quantity, value in kept] == [(Decimal(7), Decimal(21))]
+    finally:
+        await set_period_lock(None, None, actor_id=admin.user_id)  # reopening drops the snapshot
+    assert await ValuationDay.filter(taken_on=closed).count() == 0
+
+
+async def test_the_nightly_snapshot_keeps_nothing_while_no_day_is_closed(settings: Settings) -> None:
+    queue = InProcessQueue()
+    job_id = f"{SNAPSHOT_VALUATION}:{uuid.uuid4()}"
+    await queue.enqueue(SNAPSHOT_VALUATION, job_id=job_id)
+    await queue.wait()
+    record = await JobRecord.get(job_id=job_id)
+    assert (record.status, record.result) == (JobStatus.DONE, {"taken_on": None})

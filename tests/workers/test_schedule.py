@@ -9,13 +9,17 @@ from server.inventory.models import LedgerCheck
 from server.jobs import service as job_records
 from server.jobs.models import JobRecord, JobStatus
 from server.settings import Settings
-from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS
+from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, SNAPSHOT_VALUATION
 from workers.queue import InProcessQueue
 from workers.schedule import job_id, next_run
 
 
-def test_the_ledger_check_is_due_at_three_and_the_purge_at_half_past_four() -> None:
+def test_the_snapshot_is_due_at_half_past_two_the_ledger_check_at_three_and_the_purge_at_half_past_four() -> None:
     assert next_run(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) == (
+        datetime(2026, 11, 22, 2, 30, tzinfo=UTC),
+        SNAPSHOT_VALUATION,
+    )
+    assert next_run(datetime(2026, 11, 22, 2, 30, tzinfo=UTC)) == (
         datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
         CHECK_LEDGER,
     )
@@ -24,8 +28,8 @@ def test_the_ledger_check_is_due_at_three_and_the_purge_at_half_past_four() -> N
         PURGE_IDEMPOTENCY_KEYS,
     )
     assert next_run(datetime(2026, 11, 22, 23, 0, tzinfo=UTC)) == (
-        datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
-        CHECK_LEDGER,
+        datetime(2026, 11, 23, 2, 30, tzinfo=UTC),
+        SNAPSHOT_VALUATION,
     )
 
 
