@@ -9,7 +9,13 @@ job) does not.
 
 from __future__ import annotations
 
-from server.jobs.queue import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, SNAPSHOT_VALUATION, SWEEP_LOST_JOBS
+from server.jobs.queue import (
+    CHECK_LEDGER,
+    PURGE_IDEMPOTENCY_KEYS,
+    RESERVATIONS_OFF_EXPIRED,
+    SNAPSHOT_VALUATION,
+    SWEEP_LOST_JOBS,
+)
 
 
 def queue_name(namespace: str) -> str:
@@ -33,6 +39,7 @@ def cron_name(namespace: str, name: str) -> str:
 __all__ = [
     "CHECK_LEDGER",
     "PURGE_IDEMPOTENCY_KEYS",
+    "RESERVATIONS_OFF_EXPIRED",
     "SNAPSHOT_VALUATION",
     "SWEEP_LOST_JOBS",
     "arq_job_id",

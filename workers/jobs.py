@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from server import idempotency
-from server.inventory import check
+from server.inventory import check, reservations
 from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
@@ -56,6 +56,13 @@ async def snapshot_valuation(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 @tracked
+async def reservations_off_expired(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Reservations held on lots that passed their removal date at midnight move to stock that may be
+    reserved; a rerun finds nothing left to move."""
+    return {"replanned": await reservations.move_reservations_off_expired()}
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -75,6 +82,7 @@ FUNCTIONS: dict[str, Job] = {
     "check_ledger": check_ledger,
     "purge_idempotency_keys": purge_idempotency_keys,
     "snapshot_valuation": snapshot_valuation,
+    "reservations_off_expired": reservations_off_expired,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

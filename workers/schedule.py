@@ -13,12 +13,13 @@ from datetime import UTC, datetime, time, timedelta
 
 from server.clock import now
 from server.mail.service import DELIVER_MAIL
-from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, SNAPSHOT_VALUATION
+from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, RESERVATIONS_OFF_EXPIRED, SNAPSHOT_VALUATION
 from workers.queue import InProcessQueue
 
 log = logging.getLogger(__name__)
 
 DAILY: dict[str, time] = {
+    RESERVATIONS_OFF_EXPIRED: time(0, 5, tzinfo=UTC),  # a lot past its removal date since midnight
     SNAPSHOT_VALUATION: time(2, 30, tzinfo=UTC),
     CHECK_LEDGER: time(3, 0, tzinfo=UTC),
     PURGE_IDEMPOTENCY_KEYS: time(4, 30, tzinfo=UTC),

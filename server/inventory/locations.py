@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -26,6 +27,7 @@ from server.inventory.models import (
     Mixing,
     Warehouse,
 )
+from server.inventory.replan import move_off_ineligible
 from server.numbers import QUANTITY
 from server.text import Code, shown, storable
 
@@ -258,16 +260,32 @@ async def update_location(
         if location.kind != LocationKind.INTERNAL and limits:
             raise Invalid(f"{location.code} holds no stock itself: limits belong to its zones and bins.",
                           field=sorted(limits)[0])  # fmt: skip
+        was_sellable = location.sellable
         for name, value in checked.items():
             setattr(location, name, value)
         if checked:
             await location.save(update_fields=list(checked), using_db=write.conn)
+        if was_sellable != location.sellable:
+            await _replan_reservations_in(write.conn, location)
         return location
 
     command = UpdateLocation(key or storable(code), checked)
     done = await execute(command, row_effect(run, Location, "location"), actor_id=actor_id,
                          idempotency_key=idempotency_key)  # fmt: skip
     return done.result
+
+
+async def _replan_reservations_in(conn: BaseDBAsyncClient, location: Location) -> None:
+    """A location's stock stopped or started selling: reservations on stock that no longer sells
+    move to stock elsewhere in the warehouse, and stock that now sells serves the waiting ones."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT DISTINCT product_id FROM quant WHERE location_id = $1"
+        " AND (CAST(on_hand AS NUMERIC) > 0 OR CAST(reserved AS NUMERIC) > 0) ORDER BY product_id",
+        location.id,
+    )
+    for row in rows:
+        await move_off_ineligible(conn, int(row["product_id"]), location.warehouse_id)  # type: ignore[attr-defined]
 
 
 def find_warehouses() -> QuerySet[Warehouse]:

@@ -116,10 +116,12 @@ class Plan:
         *,
         demand_ids: Iterable[int] = (),
         held: dict[int, Quant] | None = None,
+        ineligible_too: bool = False,
     ) -> Plan:
         """Read the plan's quants (``held``: the posting's in-memory quants, newer than their rows),
         the allocations on them, and lock the demands it may change: ``demand_ids``, those with
-        allocations on over-reserved quants, and the waiting demands of the product in the warehouse."""
+        allocations on over-reserved quants (``ineligible_too``: or on stock that may no longer be
+        reserved), and the waiting demands of the product in the warehouse."""
         warehouse = await warehouse_root(conn, warehouse_id)
         strategy = await strategy_for(conn, product_id, warehouse.root_id)
         candidates = await candidates_by_quant_ids(conn, quant_ids)
@@ -136,10 +138,13 @@ class Plan:
                 *quant_ids,
             )
             allocations = {(int(r["demand_id"]), int(r["quant_id"])): quantities.from_db(r["quantity"]) for r in rows}
-        over = {c.quant_id for c in candidates if c.reserved > max(c.on_hand, ZERO)}
-        wanted = {*demand_ids, *(demand for demand, quant in allocations if quant in over)}
+        day = today()
+        hit = {c.quant_id for c in candidates if c.reserved > max(c.on_hand, ZERO)}
+        if ineligible_too:
+            hit |= {c.quant_id for c in candidates if c.reserved > 0 and not c.eligible(None, day)}
+        wanted = {*demand_ids, *(demand for demand, quant in allocations if quant in hit)}
         demands = await _lock_demands(conn, product_id, warehouse_id, sorted(wanted))
-        return cls(warehouse, strategy, candidates, allocations, demands, today())
+        return cls(warehouse, strategy, candidates, allocations, demands, day)
 
     # ---- what changes ----
 
@@ -202,6 +207,16 @@ class Plan:
                 share = min(self.allocations[(demand.id, candidate.quant_id)], excess)
                 self._shift(demand, candidate, -share)
                 excess -= share
+
+    def cut_ineligible(self) -> None:
+        """Free every allocation on stock that may no longer be reserved: a location made unsellable,
+        a lot past its removal date."""
+        for candidate in self.order:
+            if candidate.eligible(None, self.day):
+                continue
+            for (demand_id, quant_id), quantity in list(self.allocations.items()):
+                if quant_id == candidate.quant_id and quantity > 0 and demand_id in self.demands:
+                    self._shift(self.demands[demand_id], candidate, -quantity)
 
     def serve_waiting(self) -> None:
         """Give free stock to the demands short of what they want, the highest priority (then oldest) first."""
@@ -335,3 +350,15 @@ async def after_posting(
         for quant_id, candidate in plan.quants.items():
             if quant_id in held:
                 held[quant_id].reserved = candidate.reserved
+
+
+async def move_off_ineligible(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int) -> None:
+    """Move the product's reservations in the warehouse off stock that may no longer be reserved (a
+    location made unsellable, a lot past its removal date) onto stock that may, in the strategy's
+    order, and serve the waiting demands from free stock (a location made sellable); what finds none
+    waits. Waits for the quants' locks: call it before locking any quant."""
+    quant_ids = await lock_warehouse_quants(conn, product_id, warehouse_id)
+    plan = await Plan.load(conn, product_id, warehouse_id, quant_ids, ineligible_too=True)
+    plan.cut_ineligible()
+    plan.serve_waiting()
+    await plan.flush(conn)

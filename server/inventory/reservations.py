@@ -30,7 +30,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.catalog.models import SKU
-from server.clock import now
+from server.clock import now, today
 from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
 from server.errors import Invalid, NotFound
@@ -39,7 +39,7 @@ from server.inventory.errors import InsufficientStock, LotExpired
 from server.inventory.lookups import LotRef, Place, Product, existing_lot
 from server.inventory.models import LOT_CODE, NO_LOT, WAREHOUSE_CODE
 from server.inventory.removal import past_removal
-from server.inventory.replan import DemandState, Plan, lock_warehouse_quants
+from server.inventory.replan import DemandState, Plan, lock_warehouse_quants, move_off_ineligible
 from server.inventory.reservation_models import Demand
 from server.text import Code, column_length, shown, storable
 
@@ -387,3 +387,33 @@ def _same_demand(demand: DemandState, product: Product, warehouse_id: int, lot: 
         raise Invalid("This line reserves another product or warehouse: release it first.", field="sku")
     if demand.lot_id != (lot.id if lot else NO_LOT):
         raise Invalid("This line reserves another lot: release it first.", field="lot")
+
+
+@dataclass(frozen=True)
+class MoveOffExpired(Command):
+    operation = "stock.reservations_off_expired"
+    product_id: int
+    warehouse_id: int
+
+
+async def move_reservations_off_expired() -> int:
+    """Move the reservations held on lots past their removal date onto stock that may be reserved,
+    one product and warehouse per transaction (the nightly job); how many pairs it re-planned. A
+    rerun finds nothing left to move."""
+    rows = await sql.fetch(
+        connection(),
+        "SELECT DISTINCT quant.product_id, location.warehouse_id FROM quant"
+        " JOIN location ON location.id = quant.location_id JOIN lot ON lot.id = quant.lot_id"
+        " WHERE CAST(quant.reserved AS NUMERIC) > 0 AND COALESCE(lot.removal_on, lot.expires_on) < $1"
+        " ORDER BY quant.product_id, location.warehouse_id",
+        today(),
+    )
+    for row in rows:
+        command = MoveOffExpired(int(row["product_id"]), int(row["warehouse_id"]))
+
+        async def run(write: Write, command: MoveOffExpired = command) -> int:
+            await move_off_ineligible(write.conn, command.product_id, command.warehouse_id)
+            return command.product_id
+
+        await execute(command, Effect(run, lambda product_id: Audited("product", str(product_id))), actor_id=None)
+    return len(rows)

@@ -8,6 +8,7 @@ CHECK_LEDGER = "check_ledger"
 PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys"
 SWEEP_LOST_JOBS = "sweep_lost_jobs"
 SNAPSHOT_VALUATION = "snapshot_valuation"
+RESERVATIONS_OFF_EXPIRED = "reservations_off_expired"
 
 
 class JobQueue(Protocol):

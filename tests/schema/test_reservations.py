@@ -436,3 +436,61 @@ async def test_a_viewer_cannot_reserve(graphql: GraphQLClient, viewer: Actor, pl
         viewer.token,
     )
     assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# ---- stock that stops selling ----
+
+UPDATE_LOCATION = f"""mutation U($input: UpdateLocationInput!) {{
+  updateLocation(input: $input) {{ location {{ code sellable }} {ERRORS} }} }}"""
+
+
+async def test_a_bin_made_unsellable_hands_its_reservations_to_a_bin_that_sells_and_back(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    await receive(graphql, admin, place.sku, place.bin_a, "5")
+    await receive(graphql, admin, place.sku, place.bin_b, "3")
+    line = new_line()
+    await reserve(graphql, admin, line, place.sku, place.warehouse, "5")
+    assert held(await shown(graphql, admin, line)) == {place.bin_a: "5.0000"}
+
+    closed = await call(graphql, admin, UPDATE_LOCATION, "updateLocation", code=place.bin_a, sellable=False)
+    assert closed["errors"] == [] and closed["location"] == {"code": place.bin_a, "sellable": False}
+    await assert_invariants()
+    reservation = await shown(graphql, admin, line)
+    assert held(reservation) == {place.bin_b: "3.0000"}  # all that sells; the rest waits
+    assert reservation is not None and (reservation["reserved"], reservation["waiting"]) == ("3.0000", "2.0000")
+    bins = {b["locationCode"]: b for b in (await available(graphql, admin, place.sku))["bins"]}
+    assert (bins[place.bin_a]["onHand"], bins[place.bin_a]["reserved"]) == ("5.0000", "0.0000")
+
+    reopened = await call(graphql, admin, UPDATE_LOCATION, "updateLocation", code=place.bin_a, sellable=True)
+    assert reopened["errors"] == []
+    await assert_invariants()
+    reservation = await shown(graphql, admin, line)
+    assert held(reservation) == {place.bin_a: "2.0000", place.bin_b: "3.0000"}
+    assert reservation is not None and (reservation["reserved"], reservation["waiting"]) == ("5.0000", "0.0000")
+
+
+async def test_the_nightly_job_moves_reservations_off_a_lot_that_passed_its_removal_date(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    from server.inventory.models import Lot
+    from server.inventory.reservations import move_reservations_off_expired
+
+    today = datetime.date.today()
+    first, later = unique("L"), unique("L")
+    await receive(graphql, admin, place.lot_sku, place.bin_a, "4", lot=first, removalOn=today.isoformat())
+    await receive(graphql, admin, place.lot_sku, place.bin_b, "4", lot=later,
+                  removalOn=(today + datetime.timedelta(days=30)).isoformat())  # fmt: skip
+    line = new_line()
+    await reserve(graphql, admin, line, place.lot_sku, place.warehouse, "3")
+    assert held(await shown(graphql, admin, line)) == {place.bin_a: "3.0000"}  # still good today
+
+    await Lot.filter(code=first).update(removal_on=today - datetime.timedelta(days=1))  # a day has passed
+    assert await move_reservations_off_expired() >= 1
+
+    await assert_invariants()
+    reservation = await shown(graphql, admin, line)
+    assert reservation is not None and reservation["held"] == [
+        {"locationCode": place.bin_b, "lotCode": later, "quantity": "3.0000"}
+    ]
+    assert await move_reservations_off_expired() == 0  # a rerun finds nothing left to move

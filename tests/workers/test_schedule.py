@@ -9,12 +9,12 @@ from server.inventory.models import LedgerCheck
 from server.jobs import service as job_records
 from server.jobs.models import JobRecord, JobStatus
 from server.settings import Settings
-from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, SNAPSHOT_VALUATION
+from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, RESERVATIONS_OFF_EXPIRED, SNAPSHOT_VALUATION
 from workers.queue import InProcessQueue
 from workers.schedule import job_id, next_run
 
 
-def test_the_snapshot_is_due_at_half_past_two_the_ledger_check_at_three_and_the_purge_at_half_past_four() -> None:
+def test_the_daily_jobs_are_due_in_their_order_after_midnight() -> None:
     assert next_run(datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) == (
         datetime(2026, 11, 22, 2, 30, tzinfo=UTC),
         SNAPSHOT_VALUATION,
@@ -28,8 +28,8 @@ def test_the_snapshot_is_due_at_half_past_two_the_ledger_check_at_three_and_the_
         PURGE_IDEMPOTENCY_KEYS,
     )
     assert next_run(datetime(2026, 11, 22, 23, 0, tzinfo=UTC)) == (
-        datetime(2026, 11, 23, 2, 30, tzinfo=UTC),
-        SNAPSHOT_VALUATION,
+        datetime(2026, 11, 23, 0, 5, tzinfo=UTC),
+        RESERVATIONS_OFF_EXPIRED,
     )
 
 
