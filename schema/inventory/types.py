@@ -152,6 +152,9 @@ class StockLevel(Fetchable, relay.Node):
         description="False: the location does not sell (receiving, quality control, quarantine, damaged) or is the"
         " transit location; its stock is on hand, never available."
     )
+    package_sscc: str | None = strawberry.field(
+        description="The SSCC of the package (pallet, case, box) this stock is in; null for loose stock."
+    )
     product_id: strawberry.Private[int]
     location_id: strawberry.Private[int]
 
@@ -167,6 +170,7 @@ class StockLevel(Fetchable, relay.Node):
             reserved=level.reserved,  # type: ignore[arg-type]
             available=level.available,  # type: ignore[arg-type]
             sellable=level.sellable,
+            package_sscc=level.package_sscc,
             product_id=level.product_id,
             location_id=level.location_id,
         )

@@ -35,6 +35,7 @@ class StockLevel:
     lot_code: str | None
     expires_on: date | None
     removal_on: date | None  # the lot's removal date, else its expiry
+    package_sscc: str | None  # None: loose stock
     on_hand: Decimal
     reserved: Decimal
     available: Decimal  # as of the day it was read
@@ -55,11 +56,11 @@ _COLUMNS = (
     "SELECT q.id, q.product_id, product.sku, q.location_id, location.code AS location_code,"
     " location.kind AS location_kind, location.sellable AS location_sellable, location.warehouse_id, q.lot_id,"
     " lot.code AS lot_code, lot.expires_on, COALESCE(lot.removal_on, lot.expires_on) AS removal_on,"
-    " q.on_hand, q.reserved"
+    " package.sscc AS package_sscc, q.on_hand, q.reserved"
 )
 _JOINS = (
     " JOIN product ON product.id = q.product_id JOIN location ON location.id = q.location_id"
-    " LEFT JOIN lot ON lot.id = q.lot_id"
+    " LEFT JOIN lot ON lot.id = q.lot_id LEFT JOIN package ON package.id = q.package_id"
 )
 # CAST: SQLite keeps decimals as text, and '0.0000' > 0 holds for text.
 _NOT_EMPTY = "(CAST(q.on_hand AS NUMERIC) > 0 OR CAST(q.reserved AS NUMERIC) > 0)"
@@ -75,7 +76,7 @@ def _level(row: dict[str, Any], day: date) -> StockLevel:
         location_code=row["location_code"], location_kind=row["location_kind"],
         location_sellable=bool(row["location_sellable"]), warehouse_id=row["warehouse_id"],
         lot_id=row["lot_id"] or None, lot_code=row["lot_code"], expires_on=sql.as_date(row["expires_on"]),
-        removal_on=removal_on, on_hand=on_hand, reserved=reserved,
+        removal_on=removal_on, package_sscc=row["package_sscc"], on_hand=on_hand, reserved=reserved,
         available=available_to_sell(on_hand, reserved, sellable=sellable, removal_on=removal_on, day=day),
     )  # fmt: skip
 
@@ -134,7 +135,7 @@ async def levels_by_product(product_ids: list[int], *, per_product: int) -> dict
     if not product_ids or per_product <= 0:
         return {}
     quants = (
-        "(SELECT q.id, q.product_id, q.location_id, q.lot_id, q.on_hand, q.reserved,"
+        "(SELECT q.id, q.product_id, q.location_id, q.lot_id, q.package_id, q.on_hand, q.reserved,"
         " ROW_NUMBER() OVER (PARTITION BY q.product_id ORDER BY q.id) AS position FROM quant AS q"
         f" WHERE q.product_id IN ({sql.placeholders(1, len(product_ids))}) AND {_NOT_EMPTY}) AS q"
     )

@@ -450,3 +450,22 @@ async def test_a_pallet_holding_a_lot_past_its_removal_date_moves_only_with_the_
     assert moved["errors"] == [] and moved["package"]["location"] == {"code": place.bin_b}
     assert await on_hand(graphql, admin, place.lot_sku) == {place.bin_b: Decimal(5)}
     await ledger_is_sound()
+
+
+async def test_stock_levels_name_the_package_stock_is_in(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
+    await keyed(graphql, admin, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="10")
+    box = sscc()
+    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    packed = await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": "4"}])
+    assert packed["errors"] == []
+
+    query = """query L($sku: String!) {
+      stockLevels(sku: $sku) { edges { node { locationCode packageSscc onHand } } } }"""
+    data = await graphql.run(query, {"sku": place.sku}, token=admin.token)
+
+    levels = sorted((n["locationCode"], n["packageSscc"] or "", n["onHand"]) for n in edge_nodes(data["stockLevels"]))
+    assert levels == [(place.bin_a, "", "6.0000"), (place.bin_a, box, "4.0000")]
+
+
+def edge_nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
