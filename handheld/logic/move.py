@@ -44,6 +44,10 @@ class MoveFlow(TaskFlow):
         super().reset()
 
     @property
+    def takes_quantity(self) -> bool:
+        return not self.sscc  # a pallet moves whole
+
+    @property
     def package(self) -> str:
         """How the form names the package it moves: "pallet", "case" ("package" when not known)."""
         return self.package_kind or "package"

@@ -72,6 +72,11 @@ class TaskFlow:
     def prompt(self) -> str:
         raise NotImplementedError
 
+    @property
+    def takes_quantity(self) -> bool:
+        """Whether the form has a quantity to type: the screen shows the number pad's digits only then."""
+        return True
+
     def fields(self) -> list[tuple[str, str, bool]]:
         """(label, value, is it the next thing to give) for each line of the form."""
         raise NotImplementedError

@@ -50,6 +50,7 @@ class TaskScreen(Screen):
     typing = StringProperty("")
     busy = BooleanProperty(False)
     can_confirm = BooleanProperty(False)
+    digits = BooleanProperty(True)
 
     __events__ = ("on_outcome",)
     _pending = 0
@@ -69,6 +70,7 @@ class TaskScreen(Screen):
             return
         self.message = self.flow.message
         self.can_confirm = self.flow.ready and not self.busy
+        self.digits = self.flow.takes_quantity
         rows = self.ids.form
         rows.clear_widgets()
         for label, value, next_up in self.flow.fields():

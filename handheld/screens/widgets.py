@@ -23,6 +23,7 @@ class NumberPad(BoxLayout):
 
     confirm_text = StringProperty("Confirm")
     can_confirm = BooleanProperty(False)
+    digits = BooleanProperty(True)  # False: nothing to type (a pallet moves whole), Cancel and Confirm stay
 
     __events__ = ("on_key", "on_confirm", "on_cancel")
 

@@ -206,6 +206,9 @@ def test_with_a_pallet_on_the_form_only_a_bin_is_taken(move: MoveFlow, handheld:
     assert item.feedback == BAD and "moves whole: scan the bin to put it in" in item.message
     assert same_bin.feedback == BAD and f"is in {pallet.bin} already" in same_bin.message
     assert (move.sscc, move.target, move.ready) == (pallet.sscc, "", False)
+    assert move.takes_quantity is False, "the screen hides the number pad's digits: there is nothing to type"
+    move.reset()
+    assert move.takes_quantity is True
 
 
 def test_the_other_task_screens_send_a_pallet_to_the_move_screen(handheld: Handheld) -> None:
