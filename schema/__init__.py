@@ -27,6 +27,7 @@ from schema.inventory.queries import InventoryQuery
 from schema.inventory.reservations import ReservationsMutation, ReservationsQuery
 from schema.inventory.storage import StorageMutation
 from schema.inventory.subscriptions import InventorySubscription
+from schema.inventory.trace import TraceQuery
 from schema.inventory.valuation import ValuationMutation, ValuationQuery
 from schema.jobs.mutations import JobsMutation
 from schema.money.mutations import MoneyMutation
@@ -48,7 +49,7 @@ from server.settings import get_settings
 @strawberry.type
 class Query(
     AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
-    TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery,
+    TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery, TraceQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:

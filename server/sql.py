@@ -8,7 +8,7 @@ serialised by the connection's transaction lock.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -103,3 +103,10 @@ def as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def as_datetime(value: object) -> datetime:
+    """A timestamp column's value (not NULL), in UTC: SQLite hands back ISO text, without a zone when
+    it was stored without one."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -147,6 +147,7 @@ class StockMove(Model):
         table = "stock_move"
         # document_id: a transfer's receipt reads its document's moves (an index of its own, not db_index:
         # altering the column would rebuild the table on SQLite and drop the triggers of constraints.py).
+        # lot_id: a partial index (lot_id IS NOT NULL) made by hand in migration 0008, for traces.
         indexes = (("product_id", "to_location_id"), ("product_id", "from_location_id"), ("document_id",))
         # CHECK quantity > 0 and from <> to (but for pack and unpack): see server/inventory/constraints.py
 

@@ -45,7 +45,7 @@ def _view(row: dict[str, Any]) -> PackageView:
     return PackageView(
         id=int(row["id"]), sscc=row["sscc"], kind=row["kind"], location_id=int(row["location_id"]),
         parent_id=None if row["parent_id"] is None else int(row["parent_id"]),
-        created_at=created_at if isinstance(created_at, datetime) else datetime.fromisoformat(str(created_at)),
+        created_at=sql.as_datetime(created_at),
     )  # fmt: skip
 
 

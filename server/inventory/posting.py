@@ -26,7 +26,6 @@ from server.inventory.periods import refuse_if_locked
 from server.inventory.removal import (
     MAX_LOTS_PER_POSTING,
     allocate,
-    as_datetime,
     default_strategy,
     needs_strategy,
     strategy_for,
@@ -306,7 +305,7 @@ def _quant(r: dict[str, Any]) -> Quant:
         reserved=quantities.from_db(r["reserved"]),
         expires_on=sql.as_date(r["expires_on"]),
         removal_on=sql.as_date(r["removal_on"]),
-        in_date=as_datetime(r["in_date"]),
+        in_date=None if r["in_date"] is None else sql.as_datetime(r["in_date"]),
         package_id=int(r["package_id"]),
     )
 

@@ -239,17 +239,11 @@ def _candidate(row: dict[str, Any]) -> Candidate:
     return Candidate(
         quant_id=int(row["id"]), location_id=int(row["location_id"]), location_code=row["location_code"],
         path=row["path"], lot_id=int(row["lot_id"]), lot_code=row["lot_code"],
-        removal_on=sql.as_date(row["removal_on"]), in_date=as_datetime(row["in_date"]),
+        removal_on=sql.as_date(row["removal_on"]),
+        in_date=None if row["in_date"] is None else sql.as_datetime(row["in_date"]),
         on_hand=quantities.from_db(row["on_hand"]), reserved=quantities.from_db(row["reserved"]),
         sellable=bool(row["sellable"]),
     )  # fmt: skip
-
-
-def as_datetime(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = datetime.fromisoformat(str(value))  # SQLite hands back ISO text
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def candidates_in(conn: BaseDBAsyncClient, product_id: int, path: str) -> list[Candidate]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -111,7 +111,7 @@ async def _moves_after(conn: BaseDBAsyncClient, scope: Scope, after_id: int, lim
     for row in await sql.fetch(conn, query, *params):
         direction = int(row["arrives"]) - int(row["leaves"])
         lines.append(CardLine(
-            id=int(row["id"]) << SLOT_BITS, move_id=int(row["id"]), effective_at=_when(row["effective_at"] or
+            id=int(row["id"]) << SLOT_BITS, move_id=int(row["id"]), effective_at=sql.as_datetime(row["effective_at"] or
             row["created_at"]), kind=row["kind"], reason=row["reason"], from_location_code=row["from_code"],
             to_location_code=row["to_code"], quantity=from_db(row["quantity"]) * direction,
             unit_cost=None if row["unit_cost"] is None else from_db(row["unit_cost"]),
@@ -144,15 +144,9 @@ async def _revaluations(conn: BaseDBAsyncClient, scope: Scope) -> list[CardLine]
         slots[int(row["anchor"])] += 1
         lines.append(CardLine(
             id=(int(row["anchor"]) << SLOT_BITS) + slots[int(row["anchor"])], move_id=int(row["move_id"]),
-            effective_at=_when(row["effective_at"]), kind="revaluation", reason=row["reason"],
+            effective_at=sql.as_datetime(row["effective_at"]), kind="revaluation", reason=row["reason"],
             from_location_code=None, to_location_code=None, quantity=from_db(0),
             unit_cost=from_db(row["unit_cost_after"]), value=from_db(row["value"]),
         ))  # fmt: skip
     lines.sort(key=lambda line: line.id)
     return lines
-
-
-def _when(value: object) -> datetime:
-    """A timestamp as read by raw SQL (SQLite hands back ISO text)."""
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
