@@ -47,6 +47,11 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _addresses(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses, blanks left out (checked in ``Settings.__post_init__``)."""
+    return tuple(address.strip() for address in raw.split(",") if address.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://storekeeper.sqlite3"
@@ -74,6 +79,9 @@ class Settings:
     # None: mail waits in the outbox until it is set.
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str = "storekeeper@localhost"
+    # Who is mailed the lots reaching their alert date (server/inventory/expiry.py); none: the
+    # alerts are only listed (the expiryAlerts query).
+    expiry_alert_to: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -95,6 +103,8 @@ class Settings:
                 raise ConfigurationError(f"STOREKEEPER_SMTP_URL: {error}") from None
         if not valid_address(self.mail_from):
             raise ConfigurationError("STOREKEEPER_MAIL_FROM must be a plain address: name@example.com")
+        if len(self.expiry_alert_to) > 20 or not all(valid_address(a) for a in self.expiry_alert_to):
+            raise ConfigurationError("STOREKEEPER_EXPIRY_ALERT_TO is up to 20 plain addresses, comma-separated")
 
     @property
     def namespace(self) -> str:
@@ -139,6 +149,9 @@ class Settings:
             database_pool_size=_positive_int(env, "STOREKEEPER_DATABASE_POOL_SIZE", 10),
             smtp_url=env.get("STOREKEEPER_SMTP_URL") or None,
             mail_from=env.get("STOREKEEPER_MAIL_FROM") or cls.mail_from,
+            expiry_alert_to=tuple(
+                a.strip() for a in env.get("STOREKEEPER_EXPIRY_ALERT_TO", "").split(",") if a.strip()
+            ),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from server.jobs.queue import (
     CHECK_LEDGER,
+    EXPIRY_ALERTS,
     PURGE_IDEMPOTENCY_KEYS,
     RESERVATIONS_OFF_EXPIRED,
     SNAPSHOT_VALUATION,
@@ -38,6 +39,7 @@ def cron_name(namespace: str, name: str) -> str:
 
 __all__ = [
     "CHECK_LEDGER",
+    "EXPIRY_ALERTS",
     "PURGE_IDEMPOTENCY_KEYS",
     "RESERVATIONS_OFF_EXPIRED",
     "SNAPSHOT_VALUATION",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from server import idempotency
-from server.inventory import check, reservations
+from server.inventory import check, expiry, reservations
 from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
@@ -63,6 +63,12 @@ async def reservations_off_expired(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 @tracked
+async def expiry_alerts(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Lots reaching their alert date with stock left: raised once per lot and date, mailed together."""
+    return {"raised": len(await expiry.raise_expiry_alerts())}
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -83,6 +89,7 @@ FUNCTIONS: dict[str, Job] = {
     "purge_idempotency_keys": purge_idempotency_keys,
     "snapshot_valuation": snapshot_valuation,
     "reservations_off_expired": reservations_off_expired,
+    "expiry_alerts": expiry_alerts,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

@@ -13,7 +13,13 @@ from datetime import UTC, datetime, time, timedelta
 
 from server.clock import now
 from server.mail.service import DELIVER_MAIL
-from workers.constants import CHECK_LEDGER, PURGE_IDEMPOTENCY_KEYS, RESERVATIONS_OFF_EXPIRED, SNAPSHOT_VALUATION
+from workers.constants import (
+    CHECK_LEDGER,
+    EXPIRY_ALERTS,
+    PURGE_IDEMPOTENCY_KEYS,
+    RESERVATIONS_OFF_EXPIRED,
+    SNAPSHOT_VALUATION,
+)
 from workers.queue import InProcessQueue
 
 log = logging.getLogger(__name__)
@@ -23,6 +29,7 @@ DAILY: dict[str, time] = {
     SNAPSHOT_VALUATION: time(2, 30, tzinfo=UTC),
     CHECK_LEDGER: time(3, 0, tzinfo=UTC),
     PURGE_IDEMPOTENCY_KEYS: time(4, 30, tzinfo=UTC),
+    EXPIRY_ALERTS: time(6, 0, tzinfo=UTC),  # in the morning mail
 }
 EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 

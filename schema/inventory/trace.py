@@ -1,8 +1,8 @@
-"""The trace of a lot or serial: where it came from, every step it took, where it went."""
+"""Following a lot: its trace (where it came from, every step, where it went) and its expiry alerts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,10 +11,11 @@ from strawberry import relay
 
 from schema.context import Info
 from schema.permissions import require
-from schema.relay import page_window, paginate_with
+from schema.relay import page_window, paginate_queryset, paginate_with
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
-from server.inventory import trace
+from server.inventory import expiry, quantities, trace
+from server.inventory.models import ExpiryAlert as AlertRow
 
 
 @strawberry.enum(description="Which moves of a lot's trace to list.")
@@ -64,6 +65,31 @@ class LotTraceStepConnection(relay.Connection[LotTraceStep]):
     pass
 
 
+@strawberry.type(description="A lot that reached its alert date with stock left; raised once per lot and date.")
+class ExpiryAlert:
+    id: strawberry.Private[int]
+    sku: str
+    lot_code: str
+    alert_on: date
+    expires_on: date | None
+    on_hand: Decimal = strawberry.field(description="What was left in all bins when it was raised.")
+    raised_at: datetime
+    mailed: bool = strawberry.field(description="False: no address was set (STOREKEEPER_EXPIRY_ALERT_TO).")
+
+    @classmethod
+    def of(cls, row: AlertRow) -> ExpiryAlert:
+        return cls(
+            id=row.id, sku=row.lot.product.sku, lot_code=row.lot.code, alert_on=row.alert_on,
+            expires_on=row.lot.expires_on, on_hand=quantities.from_db(row.on_hand),  # type: ignore[arg-type]
+            raised_at=row.raised_at, mailed=row.mail_id is not None,
+        )  # fmt: skip
+
+
+@strawberry.type(name="ExpiryAlertConnection")
+class ExpiryAlertConnection(relay.Connection[ExpiryAlert]):
+    pass
+
+
 @strawberry.type
 class TraceQuery:
     @strawberry.field(
@@ -82,3 +108,14 @@ class TraceQuery:
             return await trace.lot_trace(sku, lot, only=end, after_id=after_id, limit=limit)
 
         return await paginate_with(LotTraceStepConnection, fetch, window, LotTraceStep.of)
+
+    @strawberry.field(
+        permission_classes=[require(Permission.STOCK_VIEW)],
+        description="Lots that reached their alert date with stock left, oldest first (the nightly job raises them).",
+    )
+    async def expiry_alerts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ExpiryAlertConnection:
+        return await paginate_queryset(
+            ExpiryAlertConnection, expiry.expiry_alerts(), page_window(info, first, after), ExpiryAlert.of
+        )

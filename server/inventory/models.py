@@ -106,6 +106,24 @@ class Lot(Model):
         unique_together = (("product", "code"),)
 
 
+class ExpiryAlert(Model):
+    """A lot that reached its alert date with stock left, raised once per lot and alert date
+    (server/inventory/expiry.py)."""
+
+    id = fields.IntField(primary_key=True)
+    lot: fields.ForeignKeyRelation[Lot] = fields.ForeignKeyField(
+        "storekeeper.Lot", related_name="expiry_alerts", on_delete=fields.RESTRICT
+    )
+    alert_on = fields.DateField()
+    on_hand = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)  # all bins, then
+    raised_at = fields.DatetimeField()
+    mail_id = fields.BigIntField(null=True)  # the outbox message that told of it; None: nobody to tell
+
+    class Meta:
+        table = "expiry_alert"
+        unique_together = (("lot", "alert_on"),)
+
+
 class StockMove(Model):
     """One append-only ledger entry: ``quantity`` left ``from_location`` and arrived in ``to_location``."""
 

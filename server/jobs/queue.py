@@ -9,6 +9,7 @@ PURGE_IDEMPOTENCY_KEYS = "purge_idempotency_keys"
 SWEEP_LOST_JOBS = "sweep_lost_jobs"
 SNAPSHOT_VALUATION = "snapshot_valuation"
 RESERVATIONS_OFF_EXPIRED = "reservations_off_expired"
+EXPIRY_ALERTS = "expiry_alerts"
 
 
 class JobQueue(Protocol):

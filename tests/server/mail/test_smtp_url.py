@@ -1,4 +1,5 @@
-"""STOREKEEPER_SMTP_URL and STOREKEEPER_MAIL_FROM: read at start-up, a bad one stops the server there."""
+"""STOREKEEPER_SMTP_URL, STOREKEEPER_MAIL_FROM and STOREKEEPER_EXPIRY_ALERT_TO: read at start-up, a bad
+one stops the server there."""
 
 from __future__ import annotations
 
@@ -46,3 +47,12 @@ def test_the_sender_is_a_plain_address(sender: str) -> None:
     with pytest.raises(ConfigurationError, match="STOREKEEPER_MAIL_FROM"):
         Settings.from_env({"STOREKEEPER_MAIL_FROM": sender})
     assert Settings.from_env({"STOREKEEPER_MAIL_FROM": "shop@example.com"}).mail_from == "shop@example.com"
+
+
+def test_expiry_alerts_go_to_plain_addresses_comma_separated() -> None:
+    settings = Settings.from_env({"STOREKEEPER_EXPIRY_ALERT_TO": " buyer@example.com, ,warehouse@example.com "})
+    assert settings.expiry_alert_to == ("buyer@example.com", "warehouse@example.com")
+    assert Settings.from_env({}).expiry_alert_to == ()
+    for bad in ("buyer@example.com\r\nBcc: x@example.com", "Buyer <buyer@example.com>", ",".join(["a@b.co"] * 21)):
+        with pytest.raises(ConfigurationError, match="STOREKEEPER_EXPIRY_ALERT_TO"):
+            Settings.from_env({"STOREKEEPER_EXPIRY_ALERT_TO": bad})
