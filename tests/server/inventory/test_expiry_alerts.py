@@ -4,6 +4,7 @@ the outbox, to a real SMTP server."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator
@@ -99,3 +100,20 @@ async def test_without_an_address_the_alert_is_listed_and_nothing_is_mailed(
 
     alert = await ExpiryAlert.get(lot__code=lot)
     assert alert.mail_id is None and await OutboxMessage.all().count() == before
+
+
+async def test_two_runs_at_once_raise_and_mail_a_lot_once(
+    mailed: MailServer, graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    from server.inventory.expiry import raise_expiry_alerts
+
+    lot = unique("TWICE")
+    await post(graphql, admin, RECEIVE, sku=place.lot_sku, locationCode=place.bin_a, quantity="2", lot=lot,
+               alertOn=date.today().isoformat(), idempotencyKey=str(uuid.uuid4()))  # fmt: skip
+
+    runs = await asyncio.gather(raise_expiry_alerts(), raise_expiry_alerts())
+
+    assert sum(1 for raised in runs for alert in raised if alert.lot_code == lot) == 1
+    alert = await ExpiryAlert.get(lot__code=lot)
+    assert alert.mail_id is not None
+    assert [m for m in await OutboxMessage.filter(body__contains=lot)] == [await OutboxMessage.get(id=alert.mail_id)]
