@@ -47,6 +47,7 @@ from server.documents.kinds import MAX_REASONS, MAX_STATES
 from server.documents.lines import MAX_LINES
 from server.documents.service import MAX_DELIVERIES_SHOWN, MAX_MARKS
 from server.errors import MAX_ERRORS
+from server.inventory.losses import MAX_LOSS_LINES
 from server.inventory.posting import MAX_LOTS_PER_POSTING
 from server.mail.service import MAX_RECIPIENTS
 from server.partners import models as partners
@@ -91,6 +92,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),
     "Document.lines": ListCap(MAX_LINES, "a document is refused more lines"),
     "Query.periodLocks": ListCap(PAGE, "the resolver lists at most the server's page size"),
+    "Query.stockLosses": ListCap(MAX_LOSS_LINES, "kinds of loss location x reasons, cut at that many lines"),
     "Document.marks": ListCap(MAX_MARKS, "a document is refused more marks"),
     "Document.attachments": ListCap(MAX_ATTACHMENTS, "a document is refused more files"),
     "Document.actions": ListCap(MAX_STATES, "a document type declares a few transitions"),

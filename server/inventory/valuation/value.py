@@ -85,7 +85,7 @@ class Params(list[Any]):
         return f"${len(self)}"
 
 
-def _filters(scope: Scope, product: str, bucket: str, params: Params) -> str:
+def scope_filters(scope: Scope, product: str, bucket: str, params: Params) -> str:
     where = ""
     if scope.product_id is not None:
         where += f" AND {product} = {params.at(scope.product_id)}"
@@ -94,7 +94,7 @@ def _filters(scope: Scope, product: str, bucket: str, params: Params) -> str:
     return where
 
 
-def _window(column: str, after: datetime | None, before: datetime, params: Params) -> str:
+def time_window(column: str, after: datetime | None, before: datetime, params: Params) -> str:
     window = f" AND {column} < {params.at(before)}"
     return window + (f" AND {column} >= {params.at(after)}" if after is not None else "")
 
@@ -106,13 +106,13 @@ def _legs(scope: Scope, after: datetime | None, before: datetime, params: Params
         legs.append(
             f"SELECT m.product_id, COALESCE(l.warehouse_id, 0) AS bucket, {sign}m.quantity AS quantity,"
             f" {sign}COALESCE(m.value, 0) AS value FROM stock_move m JOIN location l ON l.id = m.{side}"
-            f" WHERE l.kind IN {INSIDE}{_window('m.effective_at', after, before, params)}"
-            f"{_filters(scope, 'm.product_id', 'COALESCE(l.warehouse_id, 0)', params)}"
+            f" WHERE l.kind IN {INSIDE}{time_window('m.effective_at', after, before, params)}"
+            f"{scope_filters(scope, 'm.product_id', 'COALESCE(l.warehouse_id, 0)', params)}"
         )
     legs.append(
         "SELECT a.product_id, a.warehouse_id AS bucket, 0 AS quantity, a.value FROM cost_adjustment a"
-        f" WHERE a.kind = 'revaluation'{_window('a.effective_at', after, before, params)}"
-        f"{_filters(scope, 'a.product_id', 'a.warehouse_id', params)}"
+        f" WHERE a.kind = 'revaluation'{time_window('a.effective_at', after, before, params)}"
+        f"{scope_filters(scope, 'a.product_id', 'a.warehouse_id', params)}"
     )
     return " UNION ALL ".join(legs)
 
@@ -141,7 +141,7 @@ async def totals_at(conn: BaseDBAsyncClient, on: date, scope: Scope = Scope(), *
     base = await latest_snapshot(conn, on) if use_snapshots else None
     if base is not None:
         params = Params([base])
-        where = _filters(scope, "product_id", "warehouse_id", params)
+        where = scope_filters(scope, "product_id", "warehouse_id", params)
         query = f"SELECT product_id, warehouse_id, quantity, value FROM valuation_snapshot WHERE taken_on = $1{where}"
         for row in await sql.fetch(conn, query, *params):
             totals[int(row["product_id"]), int(row["warehouse_id"])] = (from_db(row["quantity"]), from_db(row["value"]))
