@@ -216,6 +216,14 @@ def _handset(handsets: list[Handset], display: str, tmp_path: Path, url: str, pa
     return handset.start()
 
 
+def _signed_in(handsets: list[Handset], display: str, tmp_path: Path, url: str, password: str) -> Handset:
+    """A handset started with its sign-in form prefilled and the password field focused: Enter signs in."""
+    app = _handset(handsets, display, tmp_path, url, password)
+    app.xdotool("key", "Return")
+    app.out.wait_for("ready to scan")
+    return app
+
+
 def _every_layout_check_passed(app: Handset) -> None:
     """The app checked each screen it showed (text that fits, touch targets of 56dp, no text field)."""
     checks = [line for line in app.out.since(0) if "layout check" in line]
@@ -225,9 +233,7 @@ def _every_layout_check_passed(app: Handset) -> None:
 def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
-    app = _handset(handsets, display, tmp_path, server.url, server.password)
-    app.xdotool("key", "Return")  # the form is prefilled and the password field holds the focus
-    app.out.wait_for("ready to scan")
+    app = _signed_in(handsets, display, tmp_path, server.url, server.password)
 
     mark = app.out.mark()
     assert "scan result: PRODUCT TSHIRT-RED-M " in app.answer("4006381333931")
@@ -260,9 +266,7 @@ def test_a_wedge_scanners_codes_arrive_whole_whatever_holds_the_focus(
 def test_a_session_survives_a_restart_and_signing_out_ends_it_on_the_server(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
-    first = _handset(handsets, display, tmp_path, server.url, server.password)
-    first.xdotool("key", "Return")
-    first.out.wait_for("ready to scan")
+    first = _signed_in(handsets, display, tmp_path, server.url, server.password)
     first.stop()
 
     app = _handset(handsets, display, tmp_path, server.url, password=None)
@@ -292,9 +296,7 @@ def test_receipts_made_while_the_server_is_away_arrive_once_it_is_back_and_a_mov
     lot = f"W{uuid.uuid4().hex[:8]}".upper()
     label = (f"01{COFFEE_GTIN}10{lot}", "17271231", "302")  # GS1-128: GTIN, lot <GS> expiry <GS> count 2
     receipt = f"Receive 2 x COFFEE-1KG lot {lot} into WH1-A-02"
-    app = _handset(handsets, display, tmp_path, restartable.url, restartable.password)
-    app.xdotool("key", "Return")
-    app.out.wait_for("ready to scan")
+    app = _signed_in(handsets, display, tmp_path, restartable.url, restartable.password)
 
     # Online: a GS1-128 label with group separators receives its lot with its expiry and count.
     app.answer("SK:RECEIVE", wait="layout check receive")
@@ -335,9 +337,7 @@ def test_receipts_made_while_the_server_is_away_arrive_once_it_is_back_and_a_mov
 def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_counted_on_the_server(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
-    app = _handset(handsets, display, tmp_path, server.url, server.password)
-    app.xdotool("key", "Return")
-    app.out.wait_for("ready to scan")
+    app = _signed_in(handsets, display, tmp_path, server.url, server.password)
     with GraphQLClient(server.url, token=app.stored("token")) as client:
         bin_ = new_bin(client, ("MUG-WHITE", 10, None), ("TSHIRT-RED-M", 4, None))
 
@@ -358,9 +358,7 @@ def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_co
 def test_a_pallet_scanned_on_the_move_screen_then_a_bin_moves_all_it_holds(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
-    app = _handset(handsets, display, tmp_path, server.url, server.password)
-    app.xdotool("key", "Return")
-    app.out.wait_for("ready to scan")
+    app = _signed_in(handsets, display, tmp_path, server.url, server.password)
     with GraphQLClient(server.url, token=app.stored("token")) as client:
         pallet, target = new_pallet(client), new_bin(client)  # 4 cases of 12 MUG-WHITE
 
