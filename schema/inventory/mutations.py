@@ -82,6 +82,7 @@ class ReceiveStockInput:
 
 
 IssueReason = strawberry.enum(ledger.IssueReason, name="IssueReason")
+ScrapReason = strawberry.enum(ledger.ScrapReason, name="ScrapReason")
 
 
 @strawberry.input
@@ -91,6 +92,9 @@ class IssueStockInput:
     quantity: Decimal
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
     reason: IssueReason = IssueReason.SALE
+    scrap_reason: ScrapReason | None = strawberry.field(
+        default=None, description="With reason SCRAP: why, kept on the move and shown by stockLosses."
+    )
     lot: str | None = strawberry.field(default=None, description="Without it, the first lot to expire goes first.")
     scan: ScanInput | None = None
 
@@ -216,7 +220,8 @@ class InventoryMutation:
         return await answer(
             StockPayload,
             lambda: ledger.issue(
-                input.sku, input.location_code, input.quantity, reason=input.reason, lot=input.lot,
+                input.sku, input.location_code, input.quantity, reason=input.reason, scrap_reason=input.scrap_reason,
+                lot=input.lot,
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key, scan=_scan(input.scan),
             ),
             StockPayload.of,

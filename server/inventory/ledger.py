@@ -40,6 +40,14 @@ class IssueReason(StrEnum):
     SCRAP = "scrap"  # to the scrap location
 
 
+class ScrapReason(StrEnum):
+    """Why stock is scrapped (on the move, for the loss report): as an outbound document says damage."""
+
+    DAMAGE = "damage"
+    EXPIRY = "expiry"
+    DEFECT = "defect"
+
+
 _ISSUE_DESTINATION = {IssueReason.SALE: LocationKind.CUSTOMER, IssueReason.SCRAP: LocationKind.SCRAP}
 
 
@@ -108,6 +116,13 @@ class IssueStock(StockCommand):
     quantity: Decimal
     reason: str
     lot: str | None
+    scrap_reason: str | None = field(default=None, kw_only=True)
+
+    def request(self) -> dict[str, Any]:
+        asked = super().request()
+        if asked["scrap_reason"] is None:  # as an issue was remembered before scraps had reasons
+            del asked["scrap_reason"]
+        return asked
 
 
 @dataclass(frozen=True)
@@ -188,15 +203,22 @@ async def issue(
     quantity: object,
     *,
     reason: IssueReason = IssueReason.SALE,
+    scrap_reason: ScrapReason | None = None,
     lot: str | None = None,
     actor_id: int | None,
     idempotency_key: str,
     scan: ScanInfo | None = None,
 ) -> Posting:
-    """Stock leaves a bin for a customer or the scrap heap; without a lot, the first to expire goes first."""
+    """Stock leaves a bin for a customer or the scrap heap; without a lot, the first to expire goes first.
+
+    ``scrap_reason``: why it is scrapped, kept on the move (only with reason SCRAP)."""
     qty, reason = quantities.parse(quantity), IssueReason(reason)
+    why = None if scrap_reason is None else ScrapReason(scrap_reason)
+    if why is not None and reason is not IssueReason.SCRAP:
+        raise Invalid("A scrap reason goes with reason SCRAP only.", field="scrapReason")
     command = IssueStock(
         _code(SKU, sku), _code(LOCATION_CODE, location_code), qty, reason.value, _lot(lot),
+        scrap_reason=None if why is None else why.value,
         as_before=(("sku", _typed(sku)), ("location", _typed(location_code)), ("quantity", qty),
                    ("reason", reason.value), ("lot", _typed(lot))),
     )  # fmt: skip
@@ -211,7 +233,7 @@ async def issue(
             )
         lot_ref = await existing_lot(write.conn, product, command.lot) if command.lot else None
         destination = await virtual(write.conn, _ISSUE_DESTINATION[reason])
-        entry = Entry(product, bin_, destination, qty, lot_ref, "issue", reason.value)
+        entry = Entry(product, bin_, destination, qty, lot_ref, "issue", command.scrap_reason or reason.value)
         return await post(write.conn, entry, trail, deferred=write.deferred)
 
     return await _post(command, run, actor_id, idempotency_key, scan)

@@ -67,6 +67,11 @@ _TITLES = {"expires_on": "expiry", "best_before_on": "best-before date", "remova
 _SCRAP = VIRTUAL_LOCATIONS[LocationKind.SCRAP][0]  # the scrap location's code
 
 
+def scraps(entry: Entry) -> bool:
+    """Whether the entry sends stock to the scrap location, whatever the reason it gives."""
+    return entry.target.code == _SCRAP
+
+
 def refuse_dates_without_lot(dates: LotDates) -> None:
     """Dates belong to a lot: a receipt giving one without a lot says something it cannot mean."""
     for f in fields(dates):
@@ -92,7 +97,7 @@ async def refuse_taking_expired(
         (index, entry)
         for index, entry in enumerate(entries)
         if entry.lot is not None and entry.source.holds_stock and entry.kind != "adjust"
-        and past_removal(entry.lot.removal_on) and entry.target.code != _SCRAP
+        and past_removal(entry.lot.removal_on) and not scraps(entry)
     ]  # fmt: skip
     if not taking or await actor_may(conn, actor_id, Permission.STOCK_TAKE_EXPIRED):
         return

@@ -30,7 +30,6 @@ from server.inventory.removal import (
     needs_strategy,
     strategy_for,
 )
-from server.inventory.removal import takes_reserved as _takes_reserved
 from server.inventory.valuation.books import Books, Cost
 
 
@@ -120,6 +119,12 @@ async def post(
     return moves
 
 
+def takes_reserved(entry: Entry) -> bool:
+    """Whether a posting takes reserved stock too, and lots past their removal date unasked: a count
+    (it books what is there) and a scrap (how such stock leaves the shelf)."""
+    return entry.kind == "adjust" or lots.scraps(entry)
+
+
 async def _lot_rules(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail, at: list[Field]) -> None:
     """Serials (one unit, never in two places) and lots past their removal date, before any quant is locked."""
     await serials.refuse_impossible(conn, entries, at=at)
@@ -201,7 +206,7 @@ async def _book(
         )
         portions = allocate(
             in_source, entry.quantity, lot_id, product.sku, source.code, strategy=strategy,
-            respect_reserved=not _takes_reserved(entry.kind, entry.reason),
+            respect_reserved=not takes_reserved(entry),
         )  # fmt: skip
     else:
         portions = [(lot_id or NO_LOT, entry.quantity)]

@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 MAX_LOTS_PER_POSTING = 100
 # Stock that leaves for these reasons leaves whether it is reserved or not: a count states what is
 # there, and scrapped or damaged goods are gone. The reservations they hit are re-planned.
-_TAKES_RESERVED_REASONS = frozenset({"count", "scrap", "damage"})
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -60,11 +59,6 @@ class RemovalStrategy(StrEnum):
 
 def default_strategy(tracks_lots: bool) -> RemovalStrategy:
     return RemovalStrategy.FEFO if tracks_lots else RemovalStrategy.FIFO
-
-
-def takes_reserved(kind: str, reason: str | None) -> bool:
-    """Whether a posting takes reserved stock too (and never skips a lot past its removal date)."""
-    return kind == "adjust" or reason in _TAKES_RESERVED_REASONS
 
 
 def past_removal(removal_on: date | None, day: date | None = None) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from server.inventory.locations import create_warehouse
 from tests.conftest import Actor, GraphQLClient, Place, unique
+from tests.schema.test_reservations import assert_invariants, new_line, reserve
 
 ERRORS = "errors { field code message }"
 RECEIVE = f"mutation R($input: ReceiveStockInput!) {{ receiveStock(input: $input) {{ {ERRORS} }} }}"
@@ -80,3 +81,28 @@ async def test_a_period_backwards_or_unknown_names_are_user_errors_and_values_ne
 
     refused = (await graphql.post(LOSSES, {"from": today, "to": today}, token=viewer.token)).json()
     assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+
+
+async def test_a_scrap_keeps_its_reason_and_takes_reserved_stock_whatever_the_reason(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    sku = place.sku
+    await keyed(graphql, admin, RECEIVE, sku=sku, locationCode=place.bin_a, quantity="4", unitCost="5")
+    await reserve(graphql, admin, new_line(), sku, place.warehouse, "4")
+    key = str(uuid.uuid4())
+    scrapped = {"sku": sku, "locationCode": place.bin_a, "quantity": "3", "reason": "SCRAP", "scrapReason": "EXPIRY"}
+
+    await mutate(graphql, admin, ISSUE, idempotencyKey=key, **scrapped)  # all 4 reserved: a scrap takes them
+    await mutate(graphql, admin, ISSUE, idempotencyKey=key, **scrapped)  # a retry: the same answer, once
+    with_sale = await graphql.run(ISSUE, {"input": {**scrapped, "reason": "SALE", "idempotencyKey": str(uuid.uuid4())}},
+                                  token=admin.token)  # fmt: skip
+
+    assert [(e["field"], e["code"]) for e in with_sale["issueStock"]["errors"]] == [
+        (["input", "scrapReason"], "INVALID")
+    ]
+    variables = {"from": TODAY.isoformat(), "to": TODAY.isoformat(), "sku": sku}
+    lines = (await graphql.run(LOSSES, variables, token=admin.token))["stockLosses"]
+    assert [(line["locationKind"], line["reason"], line["quantityLost"], line["valueLost"]) for line in lines] == [
+        ("scrap", "expiry", "3.0000", "15.0000")
+    ]
+    await assert_invariants()  # the reservation was cut to the 1 left: reserved never above on hand
