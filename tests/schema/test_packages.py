@@ -86,6 +86,19 @@ async def show(graphql: GraphQLClient, actor: Actor, code: str) -> dict[str, Any
     return (await graphql.run(SHOW, {"sscc": code}, token=actor.token))["package"]  # type: ignore[no-any-return]
 
 
+async def new_box(graphql: GraphQLClient, admin: Actor, place: Place, *, packing: str | None = None) -> str:
+    """An empty box in bin A (``packing``: first receive that many of the place's product there and pack them)."""
+    if packing is not None:
+        await keyed(graphql, admin, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity=packing)
+    box = sscc()
+    created = await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    assert created["errors"] == [], created
+    if packing is not None:
+        packed = await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": packing}])
+        assert packed["errors"] == [], packed
+    return box
+
+
 async def pallet_of_cases(
     graphql: GraphQLClient, admin: Actor, place: Place, *, cases: int = 4, per_case: int = 12
 ) -> tuple[str, list[str]]:
@@ -178,8 +191,7 @@ async def test_an_sscc_is_one_package_only(graphql: GraphQLClient, admin: Actor,
 async def test_pack_and_unpack_round_trip(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
     await keyed(graphql, admin, RECEIVE, sku=place.lot_sku, locationCode=place.bin_a, quantity="6", lot="L1")
     await keyed(graphql, admin, RECEIVE, sku=place.lot_sku, locationCode=place.bin_a, quantity="4", lot="L2")
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    box = await new_box(graphql, admin, place)
 
     lines = [{"sku": place.lot_sku, "quantity": "5", "lot": "L1"}, {"sku": place.lot_sku, "quantity": "3", "lot": "L2"}]
     packed = await keyed(graphql, admin, PACK, sscc=box, lines=lines)
@@ -210,10 +222,7 @@ async def test_pack_and_unpack_round_trip(graphql: GraphQLClient, admin: Actor, 
 async def test_unpacking_more_than_the_package_holds_is_refused_and_writes_nothing(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
-    await keyed(graphql, admin, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="12")
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
-    await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": "12"}])
+    box = await new_box(graphql, admin, place, packing="12")
     moves_before = await StockMove.filter(product__sku=place.sku).count()
 
     refused = await keyed(graphql, admin, UNPACK, sscc=box, lines=[{"sku": place.sku, "quantity": "5"},
@@ -319,10 +328,7 @@ async def test_a_pallet_moved_into_quarantine_is_on_hand_there_but_not_for_sale(
 async def test_plain_postings_never_take_units_out_of_a_package(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
-    await keyed(graphql, admin, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="5")
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
-    await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": "5"}])
+    box = await new_box(graphql, admin, place, packing="5")
 
     sale = await keyed(graphql, admin, ISSUE, sku=place.sku, locationCode=place.bin_a, quantity="1")
     assert [e["code"] for e in sale["errors"]] == ["INSUFFICIENT_STOCK"]
@@ -343,8 +349,7 @@ async def test_packing_reserved_stock_keeps_the_reservation_whole(
     line = {"documentType": "sales.order", "documentId": random.randint(1, 2**31 - 1), "lineId": 1}
     reserved = await keyed(graphql, admin, RESERVE, **line, sku=place.sku, warehouseCode=place.warehouse, quantity="8")
     assert reserved["reservation"]["reserved"] == "8.0000"
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    box = await new_box(graphql, admin, place)
 
     packed = await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": "9"}])
     assert packed["errors"] == []
@@ -376,8 +381,7 @@ async def test_a_pallet_moved_to_another_warehouse_takes_its_value_along(
 async def test_resolve_barcode_knows_an_sscc_alone_and_says_when_none_has_it(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    box = await new_box(graphql, admin, place)
     bare = (await graphql.run(RESOLVE, {"code": box}, token=admin.token))["resolveBarcode"]
     assert bare["kind"] == "PACKAGE" and bare["package"]["sscc"] == box
     unknown = (await graphql.run(RESOLVE, {"code": f"(00){sscc()}"}, token=admin.token))["resolveBarcode"]
@@ -415,8 +419,7 @@ async def test_packing_a_product_of_another_bin_names_the_line(
     sku = unique("SKU")
     await create_product(sku, ProductDetails(name="Elsewhere"), actor_id=admin.user_id)
     await keyed(graphql, admin, RECEIVE, sku=sku, locationCode=place.bin_b, quantity="2")
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    box = await new_box(graphql, admin, place)
     refused = await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": sku, "quantity": "1"},
                                                                 {"sku": "NO-SUCH-SKU", "quantity": "1"}])  # fmt: skip
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [(["input", "lines", "1", "sku"], "NOT_FOUND")]
@@ -454,8 +457,7 @@ async def test_a_pallet_holding_a_lot_past_its_removal_date_moves_only_with_the_
 
 async def test_stock_levels_name_the_package_stock_is_in(graphql: GraphQLClient, admin: Actor, place: Place) -> None:
     await keyed(graphql, admin, RECEIVE, sku=place.sku, locationCode=place.bin_a, quantity="10")
-    box = sscc()
-    await call(graphql, admin, CREATE, sscc=box, kind="BOX", locationCode=place.bin_a)
+    box = await new_box(graphql, admin, place)
     packed = await keyed(graphql, admin, PACK, sscc=box, lines=[{"sku": place.sku, "quantity": "4"}])
     assert packed["errors"] == []
 
