@@ -99,6 +99,8 @@ LIST_CAPS: dict[str, ListCap] = {
     "Document.deliveries": ListCap(MAX_DELIVERIES_SHOWN, "the latest messages that sent the document"),
     "Delivery.to": ListCap(MAX_RECIPIENTS, "the outbox refuses more recipients per message"),
     "PrintTemplate.columns": ListCap(len(Column), "a template shows each column at most once"),
+    "StockCount.lines": ListCap(PAGE, "the resolver lists at most the server's page size"),
+    "StockCount.problems": ListCap(MAX_ERRORS, "the resolver reports at most MAX_ERRORS problems"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

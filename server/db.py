@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "server.partners.models",
     "server.money.models",
     "server.documents.models",
+    "server.inventory.counts.models",
     "server.printing.models",
     "server.mail.models",
 ]

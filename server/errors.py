@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     NOT_SELLABLE = "NOT_SELLABLE"
     CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"
     MIXING_REFUSED = "MIXING_REFUSED"
+    SAME_COUNTER = "SAME_COUNTER"  # a recount by someone who counted the bin
 
 
 class DomainError(Exception):

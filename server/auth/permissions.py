@@ -29,6 +29,8 @@ class Permission(StrEnum):
     COSTS_VIEW = "costs.view"  # unit costs and values of moves, stock value, the stock card
     COSTS_MANAGE = "costs.manage"  # revaluations, a product's costing method
     STOCK_TAKE_EXPIRED = "stock.take_expired"  # take a lot past its removal date by naming it
+    STOCK_COUNT = "stock.count"  # scan into a count, finish its bins, recount: never told what is expected
+    COUNTS_MANAGE = "counts.manage"  # plan counts, see what is expected and what differs, approve or cancel
 
 
 _FLOOR = [
@@ -42,12 +44,15 @@ _FLOOR = [
     Permission.PRICES_VIEW,
     Permission.DOCUMENTS_VIEW,
     Permission.DOCUMENTS_WRITE,
+    Permission.STOCK_COUNT,
 ]
 
 DEFAULT_ROLES: dict[str, list[Permission]] = {
     "admin": list(Permission),
     "manager": [p for p in Permission if p != Permission.USERS_MANAGE],
     "clerk": [*_FLOOR, Permission.STOCK_ADJUST],
+    # Counts blind: scans what is on the shelf and reads nothing of the books, not even stock levels.
+    "counter": [Permission.CATALOG_VIEW, Permission.STOCK_COUNT],
     # Costs are sensitive: a viewer sees stock, not what it is worth.
     "viewer": [p for p in Permission if p.value.endswith(".view") and p != Permission.COSTS_VIEW],
 }

@@ -12,3 +12,4 @@ def load() -> None:
         return
     _loaded = True
     from server.documents import stock, transfers  # noqa: F401  (each registers its document types)
+    from server.inventory.counts import header  # noqa: F401

@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from orjson import loads
 from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
@@ -20,6 +22,82 @@ class Migration(migrations.Migration):
                 ('mail_id', fields.BigIntField(null=True)),
             ],
             options={'table': 'expiry_alert', 'app': 'storekeeper', 'unique_together': (('lot', 'alert_on'),), 'pk_attr': 'id', 'table_description': 'A lot that reached its alert date with stock left, raised once per lot and alert date'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='StockCount',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='counts', on_delete=OnDelete.RESTRICT)),
+                ('scope', fields.CharField(max_length=16)),
+                ('zone', fields.ForeignKeyField('storekeeper.Location', source_field='zone_id', null=True, db_constraint=True, to_field='id', related_name='counts', on_delete=OnDelete.RESTRICT)),
+                ('plan', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ('blind', fields.BooleanField(default=True)),
+                ('recount_units', fields.DecimalField(null=True, max_digits=18, decimal_places=4)),
+                ('recount_value', fields.DecimalField(null=True, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'stock_count', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'What a count covers and how it is counted (its document holds its state, number and version).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='BinUnderCount',
+            fields=[
+                ('location', fields.OneToOneField('storekeeper.Location', source_field='location_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='under_count', on_delete=OnDelete.RESTRICT)),
+                ('count', fields.ForeignKeyField('storekeeper.StockCount', source_field='count_id', db_constraint=True, to_field='id', related_name='claimed_bins', on_delete=OnDelete.CASCADE)),
+            ],
+            options={'table': 'bin_under_count', 'app': 'storekeeper', 'pk_attr': 'location_id', 'table_description': 'A bin in a count not yet approved or cancelled: the unique key keeps it in one such count at a time.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CountBin',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('count', fields.ForeignKeyField('storekeeper.StockCount', source_field='count_id', db_constraint=True, to_field='id', related_name='bins', on_delete=OnDelete.CASCADE)),
+                ('location', fields.ForeignKeyField('storekeeper.Location', source_field='location_id', db_constraint=True, to_field='id', related_name='count_bins', on_delete=OnDelete.RESTRICT)),
+                ('started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('started_by', fields.ForeignKeyField('storekeeper.User', source_field='started_by_id', null=True, db_constraint=True, to_field='id', related_name='started_count_bins', on_delete=OnDelete.RESTRICT)),
+                ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('finished_by', fields.ForeignKeyField('storekeeper.User', source_field='finished_by_id', null=True, db_constraint=True, to_field='id', related_name='finished_count_bins', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'count_bin', 'app': 'storekeeper', 'unique_together': (('count', 'location'),), 'pk_attr': 'id', 'table_description': 'A bin of a count: started by its first scan (the expected quantities are read then), finished explicitly.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CountLine',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('bin', fields.ForeignKeyField('storekeeper.CountBin', source_field='bin_id', db_constraint=True, to_field='id', related_name='lines', on_delete=OnDelete.CASCADE)),
+                ('product', fields.ForeignKeyField('storekeeper.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='count_lines', on_delete=OnDelete.RESTRICT)),
+                ('lot_id', fields.IntField(default=0)),
+                ('package_id', fields.BigIntField(default=0)),
+                ('expected', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('recount_needed', fields.BooleanField(default=False)),
+                ('recounted', fields.DecimalField(null=True, max_digits=18, decimal_places=4)),
+                ('recounted_by', fields.ForeignKeyField('storekeeper.User', source_field='recounted_by_id', null=True, db_constraint=True, to_field='id', related_name='count_recounts', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'count_line', 'app': 'storekeeper', 'unique_together': (('bin', 'product', 'lot_id', 'package_id'),), 'pk_attr': 'id', 'table_description': 'One (bin, product, lot, package) of a count: expected when the bin was started, and counted.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CountProduct',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('count', fields.ForeignKeyField('storekeeper.StockCount', source_field='count_id', db_constraint=True, to_field='id', related_name='products', on_delete=OnDelete.CASCADE)),
+                ('product', fields.ForeignKeyField('storekeeper.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='count_products', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'count_product', 'app': 'storekeeper', 'unique_together': (('count', 'product'),), 'pk_attr': 'id', 'table_description': 'A count of only some products (a cycle count by ABC class): none listed means every product.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CountTally',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('line', fields.ForeignKeyField('storekeeper.CountLine', source_field='line_id', db_constraint=True, to_field='id', related_name='tallies', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('storekeeper.User', source_field='user_id', db_constraint=True, to_field='id', related_name='count_tallies', on_delete=OnDelete.RESTRICT)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'count_tally', 'app': 'storekeeper', 'unique_together': (('line', 'user'),), 'pk_attr': 'id', 'table_description': 'What one counter counted of one line: several counters of a bin add up.'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,333 @@
+"""Reviewing and approving a count: every difference with its value, every problem at once, one posting.
+
+A line's difference is counted - expected, where counted is the recount when one was asked for, else the
+counters' tallies summed (0 when nobody scanned it). Approval books each difference between the bin and
+inventory loss/gain, applied to the on hand found at approval (moves made while the bin was counted
+stay as they were), in one ``post_all``: all lines or none. It refuses, reporting all of them: a bin not
+finished, a recount not made, a difference that would take a bin below zero (the stock it counted has
+since left), and whatever the ledger refuses (a period locked, a serial in two places).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server import events, sql
+from server.commands import Command, Write
+from server.db import connection
+from server.documents import service
+from server.documents.models import Document, DocumentLine
+from server.documents.stock import products_for_posting
+from server.errors import DomainError, ErrorCode, Invalid, ManyErrors, NotFound
+from server.inventory import quantities
+from server.inventory.counts import values
+from server.inventory.counts.header import APPROVE, CANCEL, COUNT, CountHeader, read_header
+from server.inventory.lookups import LotRef, places_by_ids, virtual
+from server.inventory.models import NO_LOT, NO_PACKAGE, LocationKind
+from server.inventory.posting import Entry, Source, Trail, post_all
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ApproveCount(Command):
+    operation = "count.approve"
+    count_id: int
+    version: int | None
+
+
+@dataclass(frozen=True)
+class CancelCount(Command):
+    operation = "count.cancel"
+    count_id: int
+    version: int | None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A line of a count as its review shows it."""
+
+    line_id: int
+    location_id: int
+    location_code: str
+    product_id: int
+    sku: str
+    lot_id: int
+    lot: str | None
+    package_id: int
+    package_sscc: str | None
+    expected: Decimal
+    counted: Decimal | None  # the tallies summed; None: nobody scanned it
+    recount_needed: bool
+    recounted: Decimal | None
+    unit_cost: Decimal
+
+    @property
+    def final(self) -> Decimal:
+        """What the count says is there: the recount, else the tallies (0: not scanned)."""
+        if self.recounted is not None:
+            return self.recounted
+        return self.counted if self.counted is not None else ZERO
+
+    @property
+    def difference(self) -> Decimal:
+        return self.final - self.expected
+
+    @property
+    def value(self) -> Decimal:
+        return values.value_of(self.difference, self.unit_cost)
+
+    @property
+    def named(self) -> str:
+        lot = f" lot {self.lot}" if self.lot else ""
+        package = f" in {self.package_sscc}" if self.package_sscc else ""
+        return f"{self.sku}{lot}{package} in {self.location_code}"
+
+
+_LINES = (
+    "SELECT l.id, b.location_id, loc.code AS location_code, l.product_id, p.sku, l.lot_id, lot.code AS lot,"
+    " l.package_id, pkg.sscc, l.expected, l.recount_needed, l.recounted,"
+    " (SELECT SUM(t.quantity) FROM count_tally t WHERE t.line_id = l.id) AS counted"
+    " FROM count_line l JOIN count_bin b ON b.id = l.bin_id JOIN location loc ON loc.id = b.location_id"
+    " JOIN product p ON p.id = l.product_id LEFT JOIN lot ON lot.id = l.lot_id"
+    " LEFT JOIN package pkg ON pkg.id = l.package_id WHERE b.count_id = $1"
+)
+
+
+async def lines_of(
+    conn: BaseDBAsyncClient,
+    header: CountHeader,
+    *,
+    location_id: int | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+    differences_only: bool = False,
+) -> list[Difference]:
+    """The count's lines in id order (of one bin, after a line, at most ``limit``); with differences only,
+    the lines whose bin is finished and whose count differs from what was expected."""
+    query, params = _LINES + " AND l.id > $2", [header.id, after_id]
+    if location_id is not None:
+        params.append(location_id)
+        query += f" AND b.location_id = ${len(params)}"
+    if differences_only:
+        query += " AND b.finished_at IS NOT NULL"
+    query += " ORDER BY l.id"
+    if limit is not None and not differences_only:
+        params.append(limit)
+        query += f" LIMIT ${len(params)}"
+    rows = await sql.fetch(conn, query, *params)
+    costs = await values.unit_costs(conn, header.warehouse_id, {int(r["product_id"]) for r in rows})
+    found = [_difference(r, costs) for r in rows]
+    if differences_only:
+        found = [line for line in found if line.difference != 0][:limit]
+    return found
+
+
+def _difference(r: dict[str, Any], costs: dict[int, Decimal]) -> Difference:
+    return Difference(
+        line_id=int(r["id"]), location_id=int(r["location_id"]), location_code=r["location_code"],
+        product_id=int(r["product_id"]), sku=r["sku"], lot_id=int(r["lot_id"]), lot=r["lot"],
+        package_id=int(r["package_id"]), package_sscc=r["sscc"], expected=quantities.from_db(r["expected"]),
+        counted=None if r["counted"] is None else quantities.from_db(r["counted"]),
+        recount_needed=bool(r["recount_needed"]),
+        recounted=None if r["recounted"] is None else quantities.from_db(r["recounted"]),
+        unit_cost=costs.get(int(r["product_id"]), ZERO),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Progress:
+    bins: int
+    started: int
+    finished: int
+    recounts_needed: int
+    recounts_done: int
+
+
+async def progress(conn: BaseDBAsyncClient, count_id: int) -> Progress:
+    bins = await sql.fetch_one(
+        conn,
+        "SELECT COUNT(*) AS bins, COUNT(started_at) AS started, COUNT(finished_at) AS finished FROM count_bin"
+        " WHERE count_id = $1",
+        count_id,
+    )
+    recounts = await sql.fetch_one(
+        conn,
+        "SELECT COUNT(*) AS needed, COUNT(l.recounted) AS done FROM count_line l JOIN count_bin b ON b.id = l.bin_id"
+        " WHERE b.count_id = $1 AND l.recount_needed",
+        count_id,
+    )
+    assert bins is not None and recounts is not None
+    return Progress(int(bins["bins"]), int(bins["started"]), int(bins["finished"]), int(recounts["needed"]),
+                    int(recounts["done"]))  # fmt: skip
+
+
+async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence[Difference]) -> list[DomainError]:
+    """Everything that stops the count's approval now: unfinished bins, missing recounts, bins it would empty
+    below zero (on hand read now; the approval reads it again under its locks)."""
+    found: list[DomainError] = []
+    unfinished = await sql.fetch(
+        conn,
+        "SELECT loc.code FROM count_bin b JOIN location loc ON loc.id = b.location_id WHERE b.count_id = $1"
+        " AND b.finished_at IS NULL ORDER BY loc.code",
+        header.id,
+    )
+    for row in unfinished:
+        found.append(Invalid(f"The bin {row['code']} is not finished.", field=("bins", row["code"])))
+    for line in lines:
+        if line.recount_needed and line.recounted is None:
+            found.append(Invalid(f"{line.named} waits for its recount.", field=("bins", line.location_code)))
+    changing = [line for line in lines if line.difference < 0]
+    on_hand = await _on_hand(conn, changing)
+    for line in changing:
+        now_there = on_hand.get((line.product_id, line.location_id, line.lot_id, line.package_id), ZERO)
+        if now_there + line.difference < 0:
+            found.append(
+                DomainError(
+                    f"{line.named}: {now_there} are there now, and the count takes away {-line.difference}"
+                    " (the stock counted has left since the bin was started): count the bin again.",
+                    field=("bins", line.location_code), code=ErrorCode.INSUFFICIENT_STOCK,
+                )
+            )  # fmt: skip
+    return found
+
+
+async def _on_hand(conn: BaseDBAsyncClient, lines: Sequence[Difference]) -> dict[tuple[int, int, int, int], Decimal]:
+    found: dict[tuple[int, int, int, int], Decimal] = {}
+    locations = sorted({line.location_id for line in lines})
+    for start in range(0, len(locations), 500):
+        chunk = locations[start : start + 500]
+        rows = await sql.fetch(
+            conn,
+            "SELECT product_id, location_id, lot_id, package_id, on_hand FROM quant"
+            f" WHERE location_id IN ({sql.placeholders(1, len(chunk))})",
+            *chunk,
+        )
+        for r in rows:
+            key = (int(r["product_id"]), int(r["location_id"]), int(r["lot_id"]), int(r["package_id"]))
+            found[key] = quantities.from_db(r["on_hand"])
+    return found
+
+
+async def approve(
+    count_id: int, *, version: int | None, actor_id: int | None, idempotency_key: str | None = None
+) -> Document:
+    """Book every difference of the count in one posting and free its bins; refused with every problem at once."""
+
+    async def book(write: Write, document: Document, _: list[DocumentLine]) -> None:
+        conn = write.conn
+        header = await read_header(conn, count_id, document.state)
+        lines = await lines_of(conn, header)
+        found = await problems(conn, header, lines)
+        if found:
+            raise ManyErrors(found)
+        changed = [line for line in lines if line.difference != 0]
+        if any(line.package_id != NO_PACKAGE for line in changed):
+            raise ManyErrors([
+                Invalid(f"{line.named}: a difference inside a package is booked after unpacking it; unpack"
+                        " and count the bin again.", field=("bins", line.location_code))
+                for line in changed if line.package_id != NO_PACKAGE
+            ])  # fmt: skip
+        entries = await _entries(conn, count_id, changed)
+        trail = Trail(actor_id=write.actor_id, key=write.idempotency_key)
+        try:
+            await post_all(conn, entries, trail)
+        except ManyErrors as refused:
+            raise ManyErrors([_on_line(error, changed) for error in refused.errors]) from None
+        except DomainError as refused:
+            raise ManyErrors([_on_line(refused, changed)]) from None
+        await _free_bins(conn, count_id)
+        product_ids = {line.product_id for line in changed}
+
+        def tell_subscribers() -> None:
+            for product_id in product_ids:
+                events.publish_stock_changed(product_id)
+
+        write.after_commit(tell_subscribers)
+
+    async def run(write: Write, document: Document) -> Document:
+        _refuse_other_types(document)
+        return await service.transition(write, document, APPROVE, book)
+
+    return await service.write_document(ApproveCount(count_id, version), count_id, version, run,
+                                        actor_id=actor_id, idempotency_key=idempotency_key)  # fmt: skip
+
+
+async def cancel(
+    count_id: int, *, version: int | None, actor_id: int | None, idempotency_key: str | None = None
+) -> Document:
+    """Drop a count: nothing is booked, and its bins are free for another count."""
+
+    async def free(write: Write, document: Document, _: list[DocumentLine]) -> None:
+        await _free_bins(write.conn, count_id)
+
+    async def run(write: Write, document: Document) -> Document:
+        _refuse_other_types(document)
+        return await service.transition(write, document, CANCEL, free)
+
+    return await service.write_document(CancelCount(count_id, version), count_id, version, run,
+                                        actor_id=actor_id, idempotency_key=idempotency_key)  # fmt: skip
+
+
+async def header_of(count_id: int) -> CountHeader | None:
+    """The count's header for a read, or None when there is no such count."""
+    conn = connection()
+    row = await sql.fetch_one(conn, "SELECT state FROM document WHERE id = $1 AND type = $2", count_id, COUNT)
+    return None if row is None else await read_header(conn, count_id, row["state"])
+
+
+def _refuse_other_types(document: Document) -> None:
+    if document.type != COUNT:
+        raise NotFound("There is no such count.", field="id")
+
+
+async def _free_bins(conn: BaseDBAsyncClient, count_id: int) -> None:
+    await sql.execute(conn, "DELETE FROM bin_under_count WHERE count_id = $1", count_id)
+
+
+async def _entries(conn: BaseDBAsyncClient, count_id: int, changed: list[Difference]) -> list[Entry]:
+    """One adjusting entry per line that differs: to the bin from inventory loss/gain, or the other way."""
+    products = await products_for_posting(conn, {line.product_id for line in changed})
+    places = await places_by_ids(conn, {line.location_id for line in changed})
+    loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
+    lots = await _lots(conn, {line.lot_id for line in changed if line.lot_id != NO_LOT})
+    entries = []
+    for line in changed:
+        bin_ = places[line.location_id]
+        source, target = (loss, bin_) if line.difference > 0 else (bin_, loss)
+        entries.append(
+            Entry(products[line.product_id], source, target, abs(line.difference), lots.get(line.lot_id), "adjust",
+                  "count", origin=Source(COUNT, count_id, line.line_id))
+        )  # fmt: skip
+    return entries
+
+
+async def _lots(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, LotRef]:
+    found: dict[int, LotRef] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = await sql.fetch(
+            conn,
+            "SELECT id, code, expires_on, COALESCE(removal_on, expires_on) AS removal_on FROM lot"
+            f" WHERE id IN ({sql.placeholders(1, len(chunk))})",
+            *chunk,
+        )
+        for r in rows:
+            found[int(r["id"])] = LotRef(int(r["id"]), r["code"], sql.as_date(r["expires_on"]),
+                                         sql.as_date(r["removal_on"]))  # fmt: skip
+    return found
+
+
+def _on_line(error: DomainError, changed: list[Difference]) -> DomainError:
+    """A posting's refusal of entry i, told on the count line it came from."""
+    field = error.field
+    if isinstance(field, tuple) and len(field) >= 2 and field[0] == "lines" and isinstance(field[1], int):
+        line = changed[field[1]]
+        return DomainError(f"{line.named}: {error.message}", field=("bins", line.location_code), code=error.code)
+    return error
