@@ -22,4 +22,16 @@ class Migration(migrations.Migration):
             options={'table': 'expiry_alert', 'app': 'storekeeper', 'unique_together': (('lot', 'alert_on'),), 'pk_attr': 'id', 'table_description': 'A lot that reached its alert date with stock left, raised once per lot and alert date'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='KitComponent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kit', fields.ForeignKeyField('storekeeper.Product', source_field='kit_id', db_constraint=True, to_field='id', related_name='kit_components', on_delete=OnDelete.RESTRICT)),
+                ('component', fields.ForeignKeyField('storekeeper.Product', source_field='component_id', db_constraint=True, to_field='id', related_name='used_in_kits', on_delete=OnDelete.RESTRICT)),
+                ('quantity', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('position', fields.SmallIntField()),
+            ],
+            options={'table': 'kit_component', 'app': 'storekeeper', 'unique_together': (('kit', 'component'),), 'pk_attr': 'id', 'table_description': '``quantity`` base units of ``component`` go into one unit of ``kit``.'},
+            bases=['Model'],
+        ),
     ]
