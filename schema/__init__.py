@@ -20,6 +20,7 @@ from schema.documents.queries import DocumentsQuery
 from schema.documents.subscriptions import DocumentsSubscription
 from schema.documents.transfers import TransfersMutation, TransfersQuery
 from schema.inputs import build_inputs_by_plan
+from schema.inventory.kits import KitsMutation, KitsQuery
 from schema.inventory.losses import LossesQuery
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.packages import PackagesMutation, PackagesQuery
@@ -51,6 +52,7 @@ from server.settings import get_settings
 class Query(
     AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
     TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery, TraceQuery, LossesQuery,
+    KitsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -74,6 +76,7 @@ class Mutation(
     PutawayMutation,
     StorageMutation,
     ValuationMutation,
+    KitsMutation,
 ):
     pass
 

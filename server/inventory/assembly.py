@@ -41,6 +41,8 @@ from server.inventory.valuation.books import STEP, ZERO, bucket_of, unit_costs
 from server.text import shown
 
 ASSEMBLE, DISASSEMBLE = "assemble", "disassemble"  # the moves' kind
+# Every move is shown in the answer: a few lots per component on average is plenty for a workbench.
+MAX_MOVES = 4 * MAX_KIT_COMPONENTS
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,11 @@ async def _book(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail, ben
         raise ManyErrors([_placed(error, entries, bench) for error in many.errors]) from None
     except DomainError as error:
         raise _placed(error, entries, bench) from None
-    return [move for moves in booked for move in moves]
+    moves = [move for moves in booked for move in moves]
+    if len(moves) > MAX_MOVES:  # refused before the commit: nothing of it is kept
+        raise Invalid(f"This would take stock from more than {MAX_MOVES} lots at once: name the lots, or build"
+                      " fewer kits at a time.", field="quantity")  # fmt: skip
+    return moves
 
 
 def _placed(error: DomainError, entries: list[Entry], bench: Bench) -> DomainError:
