@@ -3,13 +3,14 @@ disassembly sharing the kit's value to the last digit, and the ledger and the va
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 
 import pytest
 
 from server.catalog.service import ProductDetails, create_product
-from server.errors import ManyErrors
+from server.errors import DomainError, ManyErrors
 from server.inventory import assembly, ledger
 from server.inventory.assembly import split
 from server.inventory.check import check_ledger
@@ -194,4 +195,49 @@ async def test_a_fifo_component_is_taken_from_its_oldest_layers_and_the_books_st
     assert made.value == Decimal("2.0002") + Decimal("3.3333") + Decimal("0.9999")
     await assembly.disassemble(kit, "1", from_location=place.bin_b, to_location=place.bin_a,
                                actor_id=admin.user_id, idempotency_key=key())  # fmt: skip
+    await invariants()
+
+
+@pytest.mark.postgres
+async def test_two_lists_changed_at_once_that_would_close_a_cycle_are_not_both_kept(admin: Actor) -> None:
+    """A -> B and C -> D, with B -> C and D -> A stored: each alone is fine, both make A -> B -> C -> D -> A.
+    The four rows the two changes lock are all different, so only the lock every change takes orders them."""
+    a, b, c, d = [await product(admin, "Kit") for _ in range(4)]
+    await set_kit_components(b, [ComponentSpec(c, "1")], actor_id=admin.user_id)
+    await set_kit_components(d, [ComponentSpec(a, "1")], actor_id=admin.user_id)
+
+    async def contain(kit: str, component: str) -> bool:
+        try:
+            await set_kit_components(kit, [ComponentSpec(component, "1")], actor_id=admin.user_id)
+        except ManyErrors:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(contain(a, b), contain(c, d))
+
+    assert sorted(outcomes) == [False, True]  # the second saw the first's list
+
+
+@pytest.mark.postgres
+async def test_assemblies_at_once_never_take_the_same_component_twice(admin: Actor, place: Place) -> None:
+    a, b = await product(admin), await product(admin)
+    await receive(admin, a, place.bin_a, "10", "1.0001")
+    await receive(admin, b, place.bin_a, "30", "0.3333")
+    kit = await kit_of(admin, [(a, "1"), (b, "3")])
+
+    async def build() -> bool:
+        try:
+            await assembly.assemble(kit, "1", from_location=place.bin_a, to_location=place.bin_b,
+                                    actor_id=admin.user_id, idempotency_key=key())  # fmt: skip
+        except (ManyErrors, DomainError):
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(build() for _ in range(15)))
+
+    assert outcomes.count(True) == 10
+    made = await StockMove.filter(product__sku=kit)
+    assert sum((Decimal(str(m.value)) for m in made), Decimal(0)) == Decimal("10.0010") + Decimal(
+        "9.9990"
+    )  # all of both, no more
     await invariants()
