@@ -21,6 +21,7 @@ from schema.documents.subscriptions import DocumentsSubscription
 from schema.documents.transfers import TransfersMutation, TransfersQuery
 from schema.inputs import build_inputs_by_plan
 from schema.inventory.counts import CountsMutation, CountsQuery
+from schema.inventory.kits import KitsMutation, KitsQuery
 from schema.inventory.losses import LossesQuery
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.packages import PackagesMutation, PackagesQuery
@@ -53,6 +54,7 @@ class Query(
     AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
     TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery, TraceQuery, LossesQuery,
     CountsQuery,
+    KitsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -77,6 +79,7 @@ class Mutation(
     StorageMutation,
     ValuationMutation,
     CountsMutation,
+    KitsMutation,
 ):
     pass
 

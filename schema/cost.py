@@ -47,6 +47,8 @@ from server.documents.kinds import MAX_REASONS, MAX_STATES
 from server.documents.lines import MAX_LINES
 from server.documents.service import MAX_DELIVERIES_SHOWN, MAX_MARKS
 from server.errors import MAX_ERRORS
+from server.inventory.assembly import MAX_MOVES
+from server.inventory.kits import MAX_KIT_COMPONENTS
 from server.inventory.losses import MAX_LOSS_LINES
 from server.inventory.posting import MAX_LOTS_PER_POSTING
 from server.mail.service import MAX_RECIPIENTS
@@ -101,6 +103,8 @@ LIST_CAPS: dict[str, ListCap] = {
     "PrintTemplate.columns": ListCap(len(Column), "a template shows each column at most once"),
     "StockCount.lines": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "StockCount.problems": ListCap(MAX_ERRORS, "the resolver reports at most MAX_ERRORS problems"),
+    "Kit.components": ListCap(MAX_KIT_COMPONENTS, "a kit is refused more components"),
+    "KitAssemblyPayload.moves": ListCap(MAX_MOVES, "an assembly taking stock from more lots is refused"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

@@ -23,7 +23,16 @@ from server.documents.models import Document, DocumentLine, DocumentLineLink
 from server.errors import DomainError, Invalid, ManyErrors
 from server.inventory import quantities
 from server.inventory.errors import LotExpired
-from server.inventory.lookups import LotRef, Place, Product, existing_lot, lot_for_receipt, places_by_ids, virtual
+from server.inventory.lookups import (
+    LotRef,
+    Place,
+    Product,
+    existing_lot,
+    lot_for_receipt,
+    places_by_ids,
+    products_by_ids,
+    virtual,
+)
 from server.inventory.lots import LotDates
 from server.inventory.models import LocationKind
 from server.inventory.posting import Entry, Source, Trail, post_all
@@ -84,22 +93,8 @@ def moved_at(document: Document) -> datetime:
 
 
 async def products_for_posting(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
-    """The products a document's lines name, by id, as a posting needs them: held FOR SHARE in id order as
-    every posting holds them (see ``server.inventory.lookups``), so a change of their settings waits."""
-    if not ids:
-        return {}
-    rows = await sql.fetch(
-        conn,
-        "SELECT id, sku, tracks_lots, is_archived, tracks_serials FROM product"
-        f" WHERE id IN ({sql.placeholders(1, len(ids))}) ORDER BY id FOR SHARE",
-        *sorted(ids),
-    )
-    return {
-        int(r["id"]): Product(
-            int(r["id"]), r["sku"], bool(r["tracks_lots"]), bool(r["is_archived"]), bool(r["tracks_serials"])
-        )
-        for r in rows
-    }
+    """The products a document's lines name, by id, as a posting needs them (``lookups.products_by_ids``)."""
+    return await products_by_ids(conn, ids)
 
 
 async def _places(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Place]:

@@ -146,6 +146,25 @@ async def places_by_ids(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Pla
     return {int(row["id"]): _place(row, int(row["id"])) for row in rows}
 
 
+async def products_by_ids(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:
+    """Products by id as a posting needs them: held FOR SHARE in id order as ``lookup`` holds them, so a
+    change of their settings waits for the posting."""
+    if not ids:
+        return {}
+    rows = await sql.fetch(
+        conn,
+        "SELECT id, sku, tracks_lots, is_archived, tracks_serials FROM product"
+        f" WHERE id IN ({sql.placeholders(1, len(ids))}) ORDER BY id FOR SHARE",
+        *sorted(ids),
+    )
+    return {
+        int(r["id"]): Product(
+            int(r["id"]), r["sku"], bool(r["tracks_lots"]), bool(r["is_archived"]), bool(r["tracks_serials"])
+        )
+        for r in rows
+    }
+
+
 _virtual: dict[LocationKind, Place] = {}
 
 

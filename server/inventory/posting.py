@@ -7,6 +7,8 @@ negative on-hand even if a bug slipped past the locking.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,6 +58,13 @@ class Entry:
     origin: Source | None = None
     # From outside: what one unit cost (None: see server/inventory/valuation). Out of transit: the ship move's.
     unit_cost: Decimal | None = None
+    # From outside: exactly what the move brings in, when unit cost x quantity cannot say it (a kit is worth
+    # what its components took out, to the last digit). A function (``post_all`` only): worked out from the
+    # moves of the entries booked before it in the same posting, whose values are fixed by then.
+    value: Decimal | ValueOf | None = None
+
+
+ValueOf = Callable[[list[list[Move]]], Decimal]  # the moves of the entries before it, in order -> its value
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ async def post(
     ``deferred``: where to leave the last writes (quants, cost buckets) for the caller's last statement
     (``server.commands.Write.deferred``), when nothing after the posting reads them in the transaction.
     """
+    if callable(entry.value):
+        raise TypeError("A value worked out from earlier entries needs post_all")
     lot_id = entry.lot.id if entry.lot else None
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]), known=_lock_dates([entry]))
@@ -147,7 +158,8 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     lot) order, so two postings of many lines wait for each other instead of deadlocking. An entry
     that lacks stock does not stop the others from being tried: all the lines short of stock are
     reported at once (``ManyErrors``, each at ``("lines", i, "quantity")``) and nothing is written,
-    since the caller's transaction rolls back.
+    since the caller's transaction rolls back. An entry whose ``value`` is a function gets it from the moves
+    booked before it (it is skipped once a line is short: nothing will be written).
     """
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries), known=_lock_dates(entries))
@@ -167,8 +179,13 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
         locked.setdefault(product_id, {})[location_id] = quants
 
     books = Books.of(entries)  # locked when the first move is priced, after the quants
-    booked, short = [], []
+    booked: list[list[Move]] = []
+    short: list[DomainError] = []
     for index, entry in enumerate(entries):
+        if callable(entry.value):
+            if short:
+                continue
+            entry = dataclasses.replace(entry, value=entry.value(booked))
         try:
             booked.append(await _book(conn, entry, trail, locked[entry.product.id], created_at, books))
         except InsufficientStock as error:

@@ -25,6 +25,18 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='KitComponent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kit', fields.ForeignKeyField('storekeeper.Product', source_field='kit_id', db_constraint=True, to_field='id', related_name='kit_components', on_delete=OnDelete.RESTRICT)),
+                ('component', fields.ForeignKeyField('storekeeper.Product', source_field='component_id', db_constraint=True, to_field='id', related_name='used_in_kits', on_delete=OnDelete.RESTRICT)),
+                ('quantity', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('position', fields.SmallIntField()),
+            ],
+            options={'table': 'kit_component', 'app': 'storekeeper', 'unique_together': (('kit', 'component'),), 'pk_attr': 'id', 'table_description': '``quantity`` base units of ``component`` go into one unit of ``kit``.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='StockCount',
             fields=[
                 ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),

@@ -7,7 +7,9 @@ that value is the cost of goods, fixed on the move and never recomputed). A move
 carries the cost but changes no value; between buckets, value leaves at the source's cost and
 enters the target with exactly that value.
 
-**Cost of what comes in from outside**, in this order: the unit cost given (``Entry.unit_cost``),
+**Cost of what comes in from outside**, in this order: the exact value given (``Entry.value``: a kit
+from the assembly location is worth what its components took out, and its components coming back
+share the kit's value to the last digit, see ``server.inventory.assembly``), the unit cost given (``Entry.unit_cost``),
 else the bucket's average while it holds stock, else the product's last cost (the last average any
 of its buckets kept), else 0. What leaves the transit bucket leaves at the unit cost its entry gives
 (a transfer passes the cost of its ship move), else at the transit average.

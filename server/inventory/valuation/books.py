@@ -56,6 +56,8 @@ class Valued(Protocol):
     @property
     def unit_cost(self) -> Decimal | None: ...
     @property
+    def value(self) -> object: ...  # a Decimal: exactly what a move from outside brings in (None: not given)
+    @property
     def product(self) -> object: ...
 
 
@@ -191,6 +193,10 @@ class Books:
             return Cost(cost, money(cost * quantity))
         if source is None:
             bucket = self.buckets[product_id, target]  # type: ignore[index]
+            if isinstance(entry.value, Decimal):  # exactly this value: its unit cost is only what it is near
+                value, cost = entry.value, money(entry.value / quantity)
+                self._arrive(bucket, quantity, [(quantity, value)])
+                return Cost(cost, value)
             given = entry.unit_cost
             known = given if given is not None else bucket.average()
             # an empty bucket: the product's last cost (one more statement)
@@ -352,3 +358,24 @@ async def last_cost(conn: BaseDBAsyncClient, product_id: int) -> Decimal | None:
         product_id,
     )
     return None if row is None else from_db(row["unit_cost"])
+
+
+async def unit_costs(conn: BaseDBAsyncClient, product_ids: list[int], bucket: int) -> dict[int, Decimal]:
+    """What one unit of each product is worth in ``bucket`` now, as a receipt without a cost would be valued:
+    the bucket's average while it holds stock, else the product's last cost, else 0. Read without a lock
+    (buckets are locked after quants): a split key, such as a disassembly's, not a value booked."""
+    if not product_ids:
+        return {}
+    ids = sorted(set(product_ids))
+    rows = await sql.fetch(
+        conn,
+        f"SELECT product_id, quantity, value FROM cost_bucket WHERE warehouse_id = $1"
+        f" AND product_id IN ({sql.placeholders(2, len(ids))})",
+        bucket, *ids,
+    )  # fmt: skip
+    held = {int(r["product_id"]): (from_db(r["quantity"]), from_db(r["value"])) for r in rows}
+    costs: dict[int, Decimal] = {}
+    for product_id in ids:
+        quantity, value = held.get(product_id, (ZERO, ZERO))
+        costs[product_id] = money(value / quantity) if quantity > 0 else await last_cost(conn, product_id) or ZERO
+    return costs
