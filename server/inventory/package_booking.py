@@ -173,24 +173,30 @@ async def book(
     *,
     refused_at: str = "toLocationCode",
 ) -> list[Move]:
-    """Write the portions' moves and quants (``locked``: every source quant, locked by the caller).
+    """Write the portions' moves and quants (``locked``: every source quant, locked by the caller; a virtual
+    source or target, as a count's difference has, holds no quant).
 
     Capacity refusals of the bin the stock goes to are told at ``refused_at``."""
     for portion in portions:  # new quants before the cost buckets: quants are always locked first
-        if portion.target not in locked:
+        if portion.entry.target.holds_stock and portion.target not in locked:
             locked[portion.target] = await new_package_quant(conn, portion.target)
     books = Books.of([portion.entry for portion in portions])
     lot_codes = await _lot_codes(conn, {portion.lot_id for portion in portions})
     effective_at = trail.effective_at or created_at
     moves: list[Move] = []
     for portion in portions:
-        entry, source, target = portion.entry, locked[portion.source], locked[portion.target]
-        source.on_hand -= portion.quantity
-        arrive(target, source.in_date)
-        target.on_hand += portion.quantity
-        source.changed = target.changed = True
-        if target.on_hand >= quantities.MAX_QUANTITY:
-            raise Invalid("The package would hold more than the largest quantity allowed.", field="quantity")
+        entry = portion.entry  # one side may be virtual: a count's difference inside a package
+        source = locked[portion.source] if entry.source.holds_stock else None
+        target = locked[portion.target] if entry.target.holds_stock else None
+        if source is not None:
+            source.on_hand -= portion.quantity
+            source.changed = True
+        if target is not None:
+            arrive(target, source.in_date if source is not None else effective_at)
+            target.on_hand += portion.quantity
+            target.changed = True
+            if target.on_hand >= quantities.MAX_QUANTITY:
+                raise Invalid("The package would hold more than the largest quantity allowed.", field="quantity")
         cost = await books.price(conn, entry, portion.quantity)
         packages = (portion.from_package, portion.to_package)
         move_id = await insert_move(conn, entry, portion.lot_id, portion.quantity, cost, trail, created_at,

@@ -8,6 +8,7 @@ cannot read the expected quantity, a supervisor can; a recount by the same user 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from server.inventory.locations import create_location
@@ -28,12 +29,13 @@ RECOUNT = f"""mutation R($input: RecountInput!) {{ recountStock(input: $input) {
 APPROVE = f"mutation A($input: CountActionInput!) {{ approveCount(input: $input) {{ count {{ {COUNT} }} {ERRORS} }} }}"
 CANCEL = f"mutation X($input: CountActionInput!) {{ cancelCount(input: $input) {{ count {{ state }} {ERRORS} }} }}"
 LINES = """query L($id: ID!, $bin: String, $diff: Boolean!) { stockCount(id: $id) {
-  lines(locationCode: $bin, differencesOnly: $diff) { locationCode sku lot counted expected difference value
+  lines(locationCode: $bin, differencesOnly: $diff) { locationCode sku lot packageSscc counted expected difference value
   recountNeeded recounted } } }"""
 PROBLEMS = "query P($id: ID!) { stockCount(id: $id) { problems { field code message } } }"
 LEVELS = (
     "query S($sku: String!, $loc: String!) { stockLevels(sku: $sku, locationCode: $loc) { edges { node { onHand } } } }"
 )
+PACKAGE_CONTENTS = "query P($sscc: String!) { package(sscc: $sscc) { contents { sku quantity } } }"
 DOCUMENT = "query D($id: ID!) { node(id: $id) { ... on Document { number state type } } }"
 
 
@@ -62,8 +64,10 @@ async def pick(graphql: GraphQLClient, actor: Actor, sku: str, bin_: str, quanti
 
 
 async def on_hand(graphql: GraphQLClient, actor: Actor, sku: str, bin_: str) -> str:
+    """The bin's on hand of the product, loose and packed together."""
     edges = (await graphql.run(LEVELS, {"sku": sku, "loc": bin_}, token=actor.token))["stockLevels"]["edges"]
-    return edges[0]["node"]["onHand"] if edges else "0"
+    total = sum((Decimal(edge["node"]["onHand"]) for edge in edges), Decimal(0))
+    return str(total) if edges else "0"
 
 
 async def plan(graphql: GraphQLClient, actor: Actor, store: str, place: Place, **extra: Any) -> dict[str, Any]:
@@ -356,3 +360,29 @@ async def test_cycle_counts_choose_bins_by_abc_class_and_by_the_last_count(
     assert [line["locationCode"] for line in await lines(graphql, admin, stale)] == []  # not started yet
     await scan(graphql, admin, stale, place.bin_b, slow, "10", lot="L9")  # never counted: first
     assert fresh["errors"] == [] and fresh["count"]["bins"] == 1  # bin_a counted today is not stale for 0 days
+
+
+async def test_stock_inside_a_package_is_expected_counted_and_adjusted_there(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    from tests.schema.test_packages import new_box
+
+    sscc = await new_box(graphql, admin, place, packing="12")  # 12 in the box, none loose
+    await receive(graphql, admin, place.sku, place.bin_a, "3")  # and 3 loose beside it
+    count = await plan(graphql, admin, store, place)
+    await scan(graphql, admin, count, place.bin_a, place.sku, "10", packageSscc=sscc)
+    await scan(graphql, admin, count, place.bin_a, place.sku, "4")
+    for bin_ in (place.bin_a, place.bin_b):
+        await finish(graphql, admin, count, bin_)
+    found = await lines(graphql, admin, count, place.bin_a, diff=True)
+    assert sorted((line["packageSscc"] or "", line["difference"]) for line in found) == [
+        ("", "1.0000"),
+        (sscc, "-2.0000"),
+    ]
+
+    await ok(graphql, admin, APPROVE, id=count["id"])
+
+    contents = await graphql.run(PACKAGE_CONTENTS, {"sscc": sscc}, token=admin.token)
+    assert [c["quantity"] for c in contents["package"]["contents"]] == ["10.0000"]
+    assert await on_hand(graphql, admin, place.sku, place.bin_a) == "14.0000"
+    await assert_invariants()

@@ -18,18 +18,21 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import events, sql
+from server.clock import now
 from server.commands import Command, Write
 from server.db import connection
 from server.documents import service
 from server.documents.models import Document, DocumentLine
 from server.documents.stock import products_for_posting
 from server.errors import DomainError, ErrorCode, Invalid, ManyErrors, NotFound
-from server.inventory import quantities
+from server.inventory import quantities, serials
 from server.inventory.counts import values
 from server.inventory.counts.header import APPROVE, CANCEL, COUNT, CountHeader, read_header
 from server.inventory.lookups import LotRef, places_by_ids, virtual
 from server.inventory.models import NO_LOT, NO_PACKAGE, LocationKind
-from server.inventory.posting import Entry, Source, Trail, post_all
+from server.inventory.package_booking import Portion, book, lock_packages
+from server.inventory.periods import refuse_if_locked
+from server.inventory.posting import Entry, Source, Trail, lock_package_quants, post_all
 
 ZERO = Decimal(0)
 
@@ -226,21 +229,19 @@ async def approve(
         found = await problems(conn, header, lines)
         if found:
             raise ManyErrors(found)
-        changed = [line for line in lines if line.difference != 0]
-        if any(line.package_id != NO_PACKAGE for line in changed):
-            raise ManyErrors([
-                Invalid(f"{line.named}: a difference inside a package is booked after unpacking it; unpack"
-                        " and count the bin again.", field=("bins", line.location_code))
-                for line in changed if line.package_id != NO_PACKAGE
-            ])  # fmt: skip
-        entries = await _entries(conn, count_id, changed)
+        loose = [line for line in lines if line.difference != 0 and line.package_id == NO_PACKAGE]
+        packed = [line for line in lines if line.difference != 0 and line.package_id != NO_PACKAGE]
         trail = Trail(actor_id=write.actor_id, key=write.idempotency_key)
-        try:
-            await post_all(conn, entries, trail)
-        except ManyErrors as refused:
-            raise ManyErrors([_on_line(error, changed) for error in refused.errors]) from None
-        except DomainError as refused:
-            raise ManyErrors([_on_line(refused, changed)]) from None
+        for some, booker in ((loose, _post_loose), (packed, _post_packed)):
+            if not some:
+                continue
+            try:
+                await booker(conn, header, some, await _entries(conn, count_id, some), trail)
+            except ManyErrors as refused:
+                raise ManyErrors([_on_line(error, some) for error in refused.errors]) from None
+            except DomainError as refused:
+                raise ManyErrors([_on_line(refused, some)]) from None
+        changed = loose + packed
         await _free_bins(conn, count_id)
         product_ids = {line.product_id for line in changed}
 
@@ -322,6 +323,52 @@ async def _lots(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, LotRef]:
             found[int(r["id"])] = LotRef(int(r["id"]), r["code"], sql.as_date(r["expires_on"]),
                                          sql.as_date(r["removal_on"]))  # fmt: skip
     return found
+
+
+async def _post_loose(
+    conn: BaseDBAsyncClient, header: CountHeader, lines: list[Difference], entries: list[Entry], trail: Trail
+) -> None:
+    await post_all(conn, entries, trail)
+
+
+async def _post_packed(
+    conn: BaseDBAsyncClient, header: CountHeader, lines: list[Difference], entries: list[Entry], trail: Trail
+) -> None:
+    """Differences inside packages: into or out of the package's quant, from or to inventory loss/gain.
+
+    The packages are locked first, then their quants, as every booking of packages does; a package moved
+    away from the bin since it was counted is refused."""
+    created_at = now()
+    await refuse_if_locked(conn, created_at, {header.warehouse_id})
+    await serials.refuse_impossible(conn, entries, at=[("lines", index, "lot") for index in range(len(entries))])
+    wanted = {line.package_id for line in lines}
+    packages = await lock_packages(conn, lambda: _just(wanted))
+    locked = await lock_package_quants(
+        conn, [e.product.id for e in entries], [line.location_id for line in lines], [NO_PACKAGE, *wanted]
+    )
+    portions: list[Portion] = []
+    problems: list[DomainError] = []
+    for index, (line, entry) in enumerate(zip(lines, entries, strict=True)):
+        if packages[line.package_id].location_id != line.location_id:
+            problems.append(Invalid("The package was moved since it was counted.", field=("lines", index, "sku")))
+            continue
+        if line.difference > 0:
+            portions.append(Portion(entry, line.lot_id, line.difference, NO_PACKAGE, line.package_id))
+            continue
+        quant = locked.get((line.product_id, line.location_id, line.lot_id, line.package_id))
+        if quant is None or quant.on_hand < -line.difference:
+            there = quant.on_hand if quant is not None else ZERO
+            message = f"{there} are there now, and the count takes away {-line.difference}."
+            problems.append(DomainError(message, field=("lines", index, "quantity"), code=ErrorCode.INSUFFICIENT_STOCK))
+            continue
+        portions.append(Portion(entry, line.lot_id, -line.difference, line.package_id, NO_PACKAGE))
+    if problems:
+        raise ManyErrors(problems)
+    await book(conn, portions, locked, trail, created_at)
+
+
+async def _just(ids: set[int]) -> set[int]:
+    return ids
 
 
 def _on_line(error: DomainError, changed: list[Difference]) -> DomainError:
