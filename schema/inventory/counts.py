@@ -18,13 +18,15 @@ from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.permissions import require
 from schema.relay import page_window
 from schema.scalars import Decimal
+from server import sql
 from server.auth.permissions import Permission
 from server.db import connection
-from server.errors import MAX_ERRORS
+from server.errors import MAX_ERRORS, DomainError
 from server.inventory.counts import approval, counting, plans
 from server.inventory.counts.approval import Difference
 from server.inventory.counts.counting import CountedLine
 from server.inventory.counts.header import CountHeader
+from server.inventory.models import LOCATION_CODE
 
 _VERSION = "The version you read (recommended): if it changed since, the action is STALE."
 _COUNT_ID = "The count's id (a Document's)."
@@ -207,8 +209,6 @@ class StockCount:
 
 
 async def _location_id(code: str) -> int | None:
-    from server import sql
-    from server.inventory.models import LOCATION_CODE
 
     key = LOCATION_CODE.key(code)
     row = await sql.fetch_one(connection(), "SELECT id FROM location WHERE code = $1", key) if key else None
@@ -257,7 +257,7 @@ class CountsQuery:
     async def stock_count(self, id: strawberry.ID) -> StockCount | None:
         try:
             count_id = document_id(id)
-        except Exception:
+        except DomainError:  # not a document's id: no such count
             return None
         return await _count(count_id)
 
