@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "server.inventory.models",
     "server.inventory.reservation_models",
     "server.inventory.valuation.models",
+    "server.inventory.replenishment.models",
     "server.audit.models",
     "server.scanning.models",
     "server.idempotency.models",
