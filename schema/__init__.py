@@ -25,6 +25,7 @@ from schema.inventory.mutations import InventoryMutation
 from schema.inventory.packages import PackagesMutation, PackagesQuery
 from schema.inventory.putaway import PutawayMutation, PutawayQuery
 from schema.inventory.queries import InventoryQuery
+from schema.inventory.replenishment import ReplenishmentMutation, ReplenishmentQuery
 from schema.inventory.reservations import ReservationsMutation, ReservationsQuery
 from schema.inventory.storage import StorageMutation
 from schema.inventory.subscriptions import InventorySubscription
@@ -51,6 +52,7 @@ from server.settings import get_settings
 class Query(
     AuthQuery, CatalogQuery, DocumentsQuery, InventoryQuery, MoneyQuery, PartnersQuery, ScanningQuery, PrintingQuery,
     TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery, TraceQuery, LossesQuery,
+    ReplenishmentQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -74,6 +76,7 @@ class Mutation(
     PutawayMutation,
     StorageMutation,
     ValuationMutation,
+    ReplenishmentMutation,
 ):
     pass
 
