@@ -20,7 +20,13 @@ from server.inventory.models import Quant
 from server.inventory.replenishment import rules
 from server.inventory.replenishment.models import ReplenishmentProposal
 from server.inventory.replenishment.proposals import WarehouseRun, replenish
+from server.jobs.models import JobRecord, JobStatus
 from tests.conftest import Actor, Place, unique
+from workers import jobs
+from workers.constants import REPLENISH, cron_name
+from workers.queue import InProcessQueue
+from workers.schedule import DAILY
+from workers.settings import cron_jobs
 
 SOON, LATER = date.today() + timedelta(days=10), date.today() + timedelta(days=60)
 
@@ -248,3 +254,23 @@ async def test_two_runs_at_once_make_one_proposal(site: Site, admin: Actor) -> N
     proposals = await Document.filter(reason="replenishment", lines__to_location__code=site.pick).distinct()
     assert [p.id for p in proposals] == [first.document_id]
     assert await lines_of(first.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(25))]  # type: ignore[arg-type]
+
+
+async def test_the_job_runs_daily_and_a_redelivered_run_doubles_nothing(site: Site, admin: Actor) -> None:
+    await receive(admin, site.sku, site.reserve_a, "40")
+    await rules.set_rule(site.pick, site.sku, "5", "25", actor_id=admin.user_id)
+    queue = InProcessQueue()
+    job_id = f"{REPLENISH}:test:{uuid.uuid4()}"
+
+    assert await queue.enqueue(REPLENISH, job_id=job_id, kwargs={"warehouse_code": site.warehouse})
+    await queue.wait()
+    record = await JobRecord.get(job_id=job_id)
+    again = await jobs.replenish({"job_id": job_id}, warehouse_code=site.warehouse)  # as when a worker died after it
+
+    assert record.status == JobStatus.DONE, record.error
+    [first] = record.result["warehouses"]
+    assert (first["lines"], first["changed"], first["short"]) == (1, True, [])
+    assert (again["warehouses"][0]["document_id"], again["warehouses"][0]["changed"]) == (first["document_id"], False)
+    assert await Document.filter(reason="replenishment", lines__to_location__code=site.pick).distinct().count() == 1
+    assert REPLENISH in DAILY
+    assert cron_name("test", REPLENISH) in {job.name for job in cron_jobs("test")}
