@@ -83,6 +83,10 @@ async def test_rules_are_set_changed_listed_by_page_and_filter_and_removed(
     assert removed["errors"] == [] and removed["removedId"] == made["rule"]["id"]
     again = await call(graphql, REMOVE, admin.token, locationCode=pick, sku=place.sku)
     assert errors(again) == [("input.sku", "NOT_FOUND")]
+    for location, sku, field in (("NO-SUCH-BIN", place.sku, "locationCode"), (pick, "NO-SUCH-SKU", "sku"),
+                                 ("\x00", place.sku, "locationCode"), (pick, "S" * 5000, "sku")):  # fmt: skip
+        unknown = await call(graphql, REMOVE, admin.token, locationCode=location, sku=sku)
+        assert errors(unknown) == [(f"input.{field}", "NOT_FOUND")], (location, sku)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ rerun starts from there, so nothing is ever proposed twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,7 @@ from server.documents import service as documents
 from server.documents.kinds import DRAFT
 from server.documents.lines import MAX_LINES, LineInput
 from server.documents.transfers import REPLENISHMENT, TRANSFER
-from server.errors import NotFound
+from server.errors import DomainError, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.models import WAREHOUSE_CODE
 from server.inventory.replenishment import plan as planning
@@ -41,6 +42,7 @@ from server.jobs.queue import REPLENISH, JobQueue
 from server.jobs.service import requested_job_id
 from server.text import shown
 
+log = logging.getLogger(__name__)
 MAX_SHORTFALLS_NOTED = 50  # in the draft's notes; the run's answer has them all
 
 
@@ -62,6 +64,7 @@ class WarehouseRun:
     shortfalls: list[Shortfall] = field(default_factory=list)
     left_out: int = 0  # refills beyond what one document holds: proposed once this draft is dealt with
     no_store: bool = False  # no store holds the warehouse: a transfer belongs to a store
+    error: str | None = None  # why the run of this warehouse failed (a rule's bin no longer holds stock, say)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,14 @@ async def replenish(warehouse_code: str | None = None) -> list[WarehouseRun]:
             "SELECT id, code FROM warehouse WHERE id IN (SELECT warehouse_id FROM replenishment_rule)"
             " OR id IN (SELECT warehouse_id FROM replenishment_proposal WHERE document_id IS NOT NULL) ORDER BY code",
         )
-    return [await replenish_warehouse(int(row["id"]), row["code"]) for row in warehouses]
+    runs = []
+    for row in warehouses:
+        try:
+            runs.append(await replenish_warehouse(int(row["id"]), row["code"]))
+        except (DomainError, ManyErrors) as error:  # one warehouse's trouble does not keep the others waiting
+            log.error("replenishment of %s failed: %s", row["code"], error)
+            runs.append(WarehouseRun(row["code"], None, 0, changed=False, error=str(error)[:500]))
+    return runs
 
 
 async def replenish_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun:
@@ -252,7 +262,7 @@ def summary(runs: list[WarehouseRun]) -> dict[str, Any]:
     return {
         "warehouses": [
             {"warehouse": r.warehouse_code, "document_id": r.document_id, "lines": r.lines, "changed": r.changed,
-             "left_out": r.left_out, "no_store": r.no_store,
+             "left_out": r.left_out, "no_store": r.no_store, "error": r.error,
              "short": [{"location": s.location_code, "sku": s.sku, "quantity": f"{s.quantity:f}"}
                        for s in r.shortfalls[:MAX_SHORTFALLS_NOTED]]}
             for r in runs

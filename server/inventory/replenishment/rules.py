@@ -154,16 +154,23 @@ async def remove_rule(location_code: str, sku: str, *, actor_id: int | None, ide
     command = RemoveReplenishmentRule(_location_key(location_code, "locationCode"), _sku_key(sku))
 
     async def run(write: Write) -> int:
-        row = await sql.fetch_one(
+        named = await sql.fetch_one(
             write.conn,
-            "SELECT r.id FROM replenishment_rule r JOIN location l ON l.id = r.location_id"
-            " JOIN product p ON p.id = r.product_id WHERE l.code = $1 AND p.sku = $2",
+            "SELECT (SELECT id FROM location WHERE code = $1) AS location_id, (SELECT id FROM product WHERE sku = $2)"
+            " AS product_id",
             command.location, command.sku,
         )  # fmt: skip
-        if row is None:
+        assert named is not None
+        if named["location_id"] is None:
+            raise NotFound(f"There is no location {command.location}.", field="locationCode")
+        if named["product_id"] is None:
+            raise NotFound(f"There is no product with SKU {command.sku}.", field="sku")
+        rule = await Rule.get_or_none(location_id=named["location_id"], product_id=named["product_id"],
+                                      using_db=write.conn)  # fmt: skip
+        if rule is None:
             raise NotFound(f"{command.location} has no replenishment rule for {command.sku}.", field="sku")
-        await Rule.filter(id=row["id"]).using_db(write.conn).delete()
-        return int(row["id"])
+        await rule.delete(using_db=write.conn)
+        return rule.id
 
     async def recall(stored: dict[str, Any]) -> int:
         return int(stored["replenishment_rule_id"])
