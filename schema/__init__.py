@@ -27,6 +27,7 @@ from schema.inventory.mutations import InventoryMutation
 from schema.inventory.packages import PackagesMutation, PackagesQuery
 from schema.inventory.putaway import PutawayMutation, PutawayQuery
 from schema.inventory.queries import InventoryQuery
+from schema.inventory.replenishment import ReplenishmentMutation, ReplenishmentQuery
 from schema.inventory.reservations import ReservationsMutation, ReservationsQuery
 from schema.inventory.storage import StorageMutation
 from schema.inventory.subscriptions import InventorySubscription
@@ -55,6 +56,7 @@ class Query(
     TransfersQuery, ReservationsQuery, PutawayQuery, ValuationQuery, PackagesQuery, TraceQuery, LossesQuery,
     CountsQuery,
     KitsQuery,
+    ReplenishmentQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -80,6 +82,7 @@ class Mutation(
     ValuationMutation,
     CountsMutation,
     KitsMutation,
+    ReplenishmentMutation,
 ):
     pass
 

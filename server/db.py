@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "server.inventory.reservation_models",
     "server.inventory.valuation.models",
     "server.inventory.kit_models",
+    "server.inventory.replenishment.models",
     "server.audit.models",
     "server.scanning.models",
     "server.idempotency.models",

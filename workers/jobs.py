@@ -9,6 +9,7 @@ from typing import Any
 
 from server import idempotency
 from server.inventory import check, expiry, reservations
+from server.inventory.replenishment import proposals as replenishment
 from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
@@ -69,6 +70,13 @@ async def expiry_alerts(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 @tracked
+async def replenish(ctx: dict[str, Any], warehouse_code: str | None = None) -> dict[str, Any]:
+    """Propose refills of pick bins at or below their minimum: one draft transfer per warehouse, which a
+    rerun updates in place (or cancels when nothing is left to refill)."""
+    return replenishment.summary(await replenishment.replenish(warehouse_code))
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -90,6 +98,7 @@ FUNCTIONS: dict[str, Job] = {
     "snapshot_valuation": snapshot_valuation,
     "reservations_off_expired": reservations_off_expired,
     "expiry_alerts": expiry_alerts,
+    "replenish": replenish,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

@@ -17,6 +17,7 @@ from workers.constants import (
     CHECK_LEDGER,
     EXPIRY_ALERTS,
     PURGE_IDEMPOTENCY_KEYS,
+    REPLENISH,
     RESERVATIONS_OFF_EXPIRED,
     SNAPSHOT_VALUATION,
 )
@@ -30,6 +31,7 @@ DAILY: dict[str, time] = {
     CHECK_LEDGER: time(3, 0, tzinfo=UTC),
     PURGE_IDEMPOTENCY_KEYS: time(4, 30, tzinfo=UTC),
     EXPIRY_ALERTS: time(6, 0, tzinfo=UTC),  # in the morning mail
+    REPLENISH: time(5, 0, tzinfo=UTC),  # pick bins refilled before the first pick (runReplenishment: any time)
 }
 EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 

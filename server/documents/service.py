@@ -218,20 +218,70 @@ async def create_document(
     command = CreateDocument(kind.type, store.code, _request_header(checked_header), tuple(checked_lines))
 
     async def run(write: Write) -> Document:
-        document = Document(type=kind.type, state=kind.initial, store_id=store.id, created_by_id=write.actor_id,
-                            updated_by_id=write.actor_id, **values)  # fmt: skip
-        await document.save(using_db=write.conn)
-        await _write_lines(write.conn, document, checked_lines, checked_header.party, store)
-        series = await numbering.series_for(write.conn, store.id, kind.type, _default_pattern(kind))
-        if not series.gapless:  # a series that may have gaps numbers a document when it is made
-            document.number = await numbering.take_number(
-                write.conn, series, store=store.code, document_type=kind.type, on=document.business_date
-            )
-        await document.save(using_db=write.conn)
-        return document
+        return await _new_document(write, kind, store, values, checked_lines, checked_header.party)
 
     done = await _document_write(command, run, actor_id, idempotency_key)
     return done.result  # type: ignore[no-any-return]
+
+
+async def _new_document(write: Write, kind: DocumentKind, store: Store, values: dict[str, Any],
+                        lines: list[CheckedLine], party: Party | None) -> Document:  # fmt: skip
+    document = Document(type=kind.type, state=kind.initial, store_id=store.id, created_by_id=write.actor_id,
+                        updated_by_id=write.actor_id, **values)  # fmt: skip
+    await document.save(using_db=write.conn)
+    await _write_lines(write.conn, document, lines, party, store)
+    series = await numbering.series_for(write.conn, store.id, kind.type, _default_pattern(kind))
+    if not series.gapless:  # a series that may have gaps numbers a document when it is made
+        document.number = await numbering.take_number(
+            write.conn, series, store=store.code, document_type=kind.type, on=document.business_date
+        )
+    await document.save(using_db=write.conn)
+    return document
+
+
+async def create_within(
+    write: Write, document_type: str, store_id: int, lines: list[LineInput], *, reason: str | None = None,
+    notes: str | None = None,
+) -> Document:  # fmt: skip
+    """A new document written by an area's own command, in its transaction (a job that keeps its proposals
+    under a lock of its own), its lines checked as ``create_document`` checks them."""
+    kind = kind_of(document_type)
+    store = await Store.get(id=store_id, using_db=write.conn)
+    header = await _check_header(write.conn, kind, Header(reason=reason, notes=notes))
+    checked_lines, _, _ = await check_lines(write.conn, kind, lines)
+    values = {"currency": store.currency, "business_date": today(), "reason": kind.reasons[0] if kind.reasons else None,
+              **header.values}  # fmt: skip
+    document = await _new_document(write, kind, store, values, checked_lines, None)
+    write.after_commit(lambda: events.publish_document_changed(document.id, document.state, document.version))
+    return document
+
+
+async def rewrite_within(write: Write, document_id: int, version: int, lines: list[LineInput], *,
+                         notes: str | None = None) -> Document:  # fmt: skip
+    """Replace the lines (and notes) of a document an area's own command wrote, at ``version`` (else STALE),
+    while its state lets it be edited; in that command's transaction."""
+    document = await _locked(write.conn, document_id, version)
+    kind = kind_of(document.type)
+    if document.state not in kind.editable:
+        raise IllegalTransition(f"A {document.state} document cannot be edited.", field="id")
+    checked_lines, _, _ = await check_lines(write.conn, kind, lines)
+    if notes is not None:
+        document.notes = NOTES.optional(notes, "notes") or ""
+    store = await Store.get(id=document.store_id).using_db(write.conn)  # type: ignore[attr-defined]
+    party = await Party.get(id=document.party_id).using_db(write.conn) if document.party_id else None  # type: ignore[attr-defined]
+    await _write_lines(write.conn, document, checked_lines, party, store)
+    document.version += 1
+    document.updated_by_id = write.actor_id  # type: ignore[attr-defined]
+    await document.save(using_db=write.conn)
+    write.after_commit(lambda: events.publish_document_changed(document.id, document.state, document.version))
+    return document
+
+
+async def act_within(write: Write, document_id: int, action: str, *, version: int | None) -> Document:
+    """Take ``action`` on a document inside an area's own command (a job cancelling the draft it no longer needs)."""
+    document = await _transition(write, await _locked(write.conn, document_id, version), action, can_approve=False)
+    write.after_commit(lambda: events.publish_document_changed(document.id, document.state, document.version))
+    return document
 
 
 def _default_pattern(kind: DocumentKind) -> str:

@@ -44,6 +44,7 @@ from server.text import Text
 TRANSFER = "stock.transfer"
 IN_TRANSIT = "in_transit"
 SHIP, RECEIVE, CLOSE = "ship", "receive", "close"
+TRANSFER_REASON, REPLENISHMENT = "transfer", "replenishment"
 LOSS_REASON = Text("reason", 200)
 ZERO = Decimal(0)
 
@@ -468,4 +469,5 @@ register(DocumentKind(
         Transition(CLOSE, frozenset({IN_TRANSIT}), DONE),
     ),
     own_actions=frozenset({SHIP, RECEIVE, CLOSE}),
+    reasons=(TRANSFER_REASON, REPLENISHMENT),  # replenishment: a draft the replenishment job proposed
 ))  # fmt: skip

@@ -10,6 +10,7 @@ SWEEP_LOST_JOBS = "sweep_lost_jobs"
 SNAPSHOT_VALUATION = "snapshot_valuation"
 RESERVATIONS_OFF_EXPIRED = "reservations_off_expired"
 EXPIRY_ALERTS = "expiry_alerts"
+REPLENISH = "replenish"
 
 
 class JobQueue(Protocol):

@@ -4,6 +4,7 @@ from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('storekeeper', '0008_lot_trace_index')]
@@ -34,6 +35,34 @@ class Migration(migrations.Migration):
                 ('position', fields.SmallIntField()),
             ],
             options={'table': 'kit_component', 'app': 'storekeeper', 'unique_together': (('kit', 'component'),), 'pk_attr': 'id', 'table_description': '``quantity`` base units of ``component`` go into one unit of ``kit``.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReplenishmentProposal',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('warehouse', fields.OneToOneField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='replenishment_proposal', on_delete=OnDelete.CASCADE)),
+                ('document', fields.ForeignKeyField('storekeeper.Document', source_field='document_id', null=True, db_constraint=True, to_field='id', related_name='replenishment_proposals', on_delete=OnDelete.SET_NULL)),
+                ('version', fields.IntField(default=0)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'replenishment_proposal', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': "The draft transfer a warehouse's runs keep up to date, at the version the last run left it."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReplenishmentRule',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='replenishment_rules', on_delete=OnDelete.CASCADE)),
+                ('location', fields.ForeignKeyField('storekeeper.Location', source_field='location_id', db_constraint=True, to_field='id', related_name='replenishment_rules', on_delete=OnDelete.CASCADE)),
+                ('product', fields.ForeignKeyField('storekeeper.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='replenishment_rules', on_delete=OnDelete.CASCADE)),
+                ('minimum', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('maximum', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('source', fields.ForeignKeyField('storekeeper.Location', source_field='source_id', null=True, db_constraint=True, to_field='id', related_name='replenishment_sources', on_delete=OnDelete.CASCADE)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'replenishment_rule', 'app': 'storekeeper', 'unique_together': (('location', 'product'),), 'indexes': [Index(fields=['warehouse_id', 'product_id'])], 'pk_attr': 'id', 'table_description': 'Keep ``product`` in the pick bin ``location`` between ``minimum`` and ``maximum`` (base units): at or below'},
             bases=['Model'],
         ),
         ops.CreateModel(
