@@ -101,6 +101,8 @@ LIST_CAPS: dict[str, ListCap] = {
     "Document.deliveries": ListCap(MAX_DELIVERIES_SHOWN, "the latest messages that sent the document"),
     "Delivery.to": ListCap(MAX_RECIPIENTS, "the outbox refuses more recipients per message"),
     "PrintTemplate.columns": ListCap(len(Column), "a template shows each column at most once"),
+    "StockCount.binList": ListCap(PAGE, "the resolver lists at most the server's page size"),
+    "Query.openCounts": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "StockCount.lines": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "StockCount.problems": ListCap(MAX_ERRORS, "the resolver reports at most MAX_ERRORS problems"),
     "Kit.components": ListCap(MAX_KIT_COMPONENTS, "a kit is refused more components"),

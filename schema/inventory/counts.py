@@ -22,7 +22,7 @@ from server import sql
 from server.auth.permissions import Permission
 from server.db import connection
 from server.errors import MAX_ERRORS, DomainError
-from server.inventory.counts import approval, counting, plans
+from server.inventory.counts import approval, counting, plans, reads
 from server.inventory.counts.approval import Difference
 from server.inventory.counts.counting import CountedLine
 from server.inventory.counts.header import CountHeader
@@ -161,10 +161,20 @@ class CountedLineResult:
         )  # fmt: skip
 
 
+@strawberry.type(description="A bin of a count: started by its first scan, finished explicitly.")
+class CountBin:
+    location_code: str
+    started: bool
+    finished: bool
+
+
 @strawberry.type(description="A stock count: its progress, its lines, and what stops its approval.")
 class StockCount:
     id: strawberry.ID = strawberry.field(description="Its Document's global id.")
+    number: str | None = strawberry.field(description="Given when it is approved.")
     state: str
+    warehouse_code: str
+    scope: CountScope
     blind: bool
     bins: int
     bins_started: int
@@ -199,6 +209,18 @@ class StockCount:
         return [CountLine.of(line, expected=sees, value=worth) for line in found]
 
     @strawberry.field(
+        description="Its bins in code order: the first `first` (null: the server's page size) after the bin"
+        " `afterCode`, the unfinished ones only if asked."
+    )
+    async def bin_list(
+        self, info: Info, first: int | None = None, after_code: str | None = None, unfinished_only: bool = False
+    ) -> list[CountBin]:
+        size = page_window(info, first, None).limit
+        found = await reads.bins_of(self.header.id, after_code=after_code, limit=size, unfinished_only=unfinished_only)
+        return [CountBin(location_code=b.location_code, started=b.started_at is not None,
+                         finished=b.finished_at is not None) for b in found]  # fmt: skip
+
+    @strawberry.field(
         permission_classes=[require(Permission.COUNTS_MANAGE)],
         description="What stops the approval now, every problem (up to the errors a call reports).",
     )
@@ -216,12 +238,13 @@ async def _location_id(code: str) -> int | None:
 
 
 async def _count(count_id: int) -> StockCount | None:
-    header = await approval.header_of(count_id)
+    header = await reads.header_of(count_id)
     if header is None:
         return None
-    done = await approval.progress(connection(), count_id)
+    done = await reads.progress(connection(), count_id)
     return StockCount(
-        id=strawberry.relay.to_base64("Document", count_id), state=header.state, blind=header.blind,  # type: ignore[arg-type]
+        id=strawberry.relay.to_base64("Document", count_id), number=header.number, state=header.state,  # type: ignore[arg-type]
+        warehouse_code=header.warehouse_code, scope=CountScope(header.scope), blind=header.blind,
         bins=done.bins, bins_started=done.started, bins_finished=done.finished,
         recounts_needed=done.recounts_needed, recounts_done=done.recounts_done, header=header,
     )  # fmt: skip
@@ -260,6 +283,19 @@ class CountsQuery:
         except DomainError:  # not a document's id: no such count
             return None
         return await _count(count_id)
+
+    @strawberry.field(
+        permission_classes=[require(Permission.STOCK_COUNT)],
+        description="The counts still being counted, newest first (of one warehouse, or all): what a handheld"
+        " offers its counter. The first `first` (null: the server's page size).",
+    )
+    async def open_counts(
+        self, info: Info, warehouse_code: str | None = None, first: int | None = None
+    ) -> list[StockCount]:
+        size = page_window(info, first, None).limit
+        found = [await _count(count_id) for count_id in await reads.open_counts(warehouse_code=warehouse_code,
+                                                                                 limit=size)]  # fmt: skip
+        return [count for count in found if count is not None]
 
 
 @strawberry.type

@@ -386,3 +386,32 @@ async def test_stock_inside_a_package_is_expected_counted_and_adjusted_there(
     assert [c["quantity"] for c in contents["package"]["contents"]] == ["10.0000"]
     assert await on_hand(graphql, admin, place.sku, place.bin_a) == "14.0000"
     await assert_invariants()
+
+
+async def test_a_handheld_finds_the_open_counts_of_its_warehouse_and_the_bins_left(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    counter = await make_actor("counter")
+    count = await plan(graphql, admin, store, place)
+    await scan(graphql, counter, count, place.bin_a, place.sku, "1")
+    await finish(graphql, counter, count, place.bin_a)
+    query = """query O($wh: String) { openCounts(warehouseCode: $wh, first: 5) { id number warehouseCode scope
+      binList(first: 20) { locationCode started finished }
+      left: binList(first: 20, unfinishedOnly: true) { locationCode } } }"""
+
+    mine = (await graphql.run(query, {"wh": place.warehouse}, token=counter.token))["openCounts"]
+    elsewhere = (await graphql.run(query, {"wh": "NO-SUCH\x00"}, token=counter.token))["openCounts"]
+
+    assert [(c["id"], c["number"], c["warehouseCode"], c["scope"]) for c in mine] == [
+        (count["id"], None, place.warehouse, "WAREHOUSE")
+    ]
+    assert mine[0]["binList"] == sorted(
+        [
+            {"locationCode": place.bin_a, "started": True, "finished": True},
+            {"locationCode": place.bin_b, "started": False, "finished": False},
+        ],
+        key=lambda b: b["locationCode"],
+    )
+    assert mine[0]["left"] == [{"locationCode": place.bin_b}] and elsewhere == []
+    await ok(graphql, admin, CANCEL, id=count["id"])
+    assert (await graphql.run(query, {"wh": place.warehouse}, token=counter.token))["openCounts"] == []

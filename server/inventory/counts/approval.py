@@ -20,7 +20,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from server import events, sql
 from server.clock import now
 from server.commands import Command, Write
-from server.db import connection
 from server.documents import service
 from server.documents.models import Document, DocumentLine
 from server.documents.stock import products_for_posting
@@ -143,33 +142,6 @@ def _difference(r: dict[str, Any], costs: dict[int, Decimal]) -> Difference:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Progress:
-    bins: int
-    started: int
-    finished: int
-    recounts_needed: int
-    recounts_done: int
-
-
-async def progress(conn: BaseDBAsyncClient, count_id: int) -> Progress:
-    bins = await sql.fetch_one(
-        conn,
-        "SELECT COUNT(*) AS bins, COUNT(started_at) AS started, COUNT(finished_at) AS finished FROM count_bin"
-        " WHERE count_id = $1",
-        count_id,
-    )
-    recounts = await sql.fetch_one(
-        conn,
-        "SELECT COUNT(*) AS needed, COUNT(l.recounted) AS done FROM count_line l JOIN count_bin b ON b.id = l.bin_id"
-        " WHERE b.count_id = $1 AND l.recount_needed",
-        count_id,
-    )
-    assert bins is not None and recounts is not None
-    return Progress(int(bins["bins"]), int(bins["started"]), int(bins["finished"]), int(recounts["needed"]),
-                    int(recounts["done"]))  # fmt: skip
-
-
 async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence[Difference]) -> list[DomainError]:
     """Everything that stops the count's approval now: unfinished bins, missing recounts, bins it would empty
     below zero (on hand read now; the approval reads it again under its locks)."""
@@ -273,13 +245,6 @@ async def cancel(
 
     return await service.write_document(CancelCount(count_id, version), count_id, version, run,
                                         actor_id=actor_id, idempotency_key=idempotency_key)  # fmt: skip
-
-
-async def header_of(count_id: int) -> CountHeader | None:
-    """The count's header for a read, or None when there is no such count."""
-    conn = connection()
-    row = await sql.fetch_one(conn, "SELECT state FROM document WHERE id = $1 AND type = $2", count_id, COUNT)
-    return None if row is None else await read_header(conn, count_id, row["state"])
 
 
 def _refuse_other_types(document: Document) -> None:

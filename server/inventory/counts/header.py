@@ -40,6 +40,9 @@ class CountHeader:
     blind: bool
     recount_units: Decimal | None
     recount_value: Decimal | None
+    warehouse_code: str = ""
+    scope: str = ""
+    number: str | None = None  # given when it is approved (a gapless series)
 
 
 async def open_count(conn: BaseDBAsyncClient, count_id: int) -> CountHeader:
@@ -56,12 +59,17 @@ async def open_count(conn: BaseDBAsyncClient, count_id: int) -> CountHeader:
 
 async def read_header(conn: BaseDBAsyncClient, count_id: int, state: str) -> CountHeader:
     row = await sql.fetch_one(
-        conn, "SELECT warehouse_id, blind, recount_units, recount_value FROM stock_count WHERE id = $1", count_id
+        conn,
+        "SELECT c.warehouse_id, c.blind, c.recount_units, c.recount_value, c.scope, w.code AS warehouse_code,"
+        " d.number FROM stock_count c JOIN warehouse w ON w.id = c.warehouse_id JOIN document d ON d.id = c.id"
+        " WHERE c.id = $1",
+        count_id,
     )
     assert row is not None, "every stock.count document has its stock_count row"
     units, value = row["recount_units"], row["recount_value"]
     return CountHeader(
         id=count_id, state=state, warehouse_id=int(row["warehouse_id"]), blind=bool(row["blind"]),
         recount_units=None if units is None else quantities.from_db(units),
-        recount_value=None if value is None else Decimal(str(value)),
+        recount_value=None if value is None else Decimal(str(value)), warehouse_code=row["warehouse_code"],
+        scope=row["scope"], number=row["number"],
     )  # fmt: skip
