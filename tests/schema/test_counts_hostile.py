@@ -341,3 +341,64 @@ async def test_lines_of_another_bin_of_the_same_code_shape_are_not_listed(
     body = (await graphql.post(LINES, {"id": count["id"], "bin": "NOPE-" + place.bin_a, "diff": False},
                                token=admin.token)).json()  # fmt: skip
     assert body["data"]["stockCount"]["lines"] == [], body
+
+
+async def test_a_serial_found_in_another_bin_of_the_count_moves_there(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    """The books have serial SN-M in bin A; the count finds it in bin B and not in A. One approval takes it out
+    of A and puts it into B: the serial is never in two places, so nothing should refuse it."""
+    serial_sku = unique("SER")
+    await create_product(serial_sku, ProductDetails(name="Phone", tracking="serial"), actor_id=admin.user_id)
+    await receive(graphql, admin, serial_sku, place.bin_a, "1", lot="SN-M")
+    count = await plan(graphql, admin, store, place)
+    await scan(graphql, admin, count, place.bin_b, serial_sku, "1", lot="SN-M")
+    for bin_ in (place.bin_b, place.bin_a):
+        await finish(graphql, admin, count, bin_)
+
+    approved = await call(graphql, admin, APPROVE, id=count["id"], idempotencyKey=key())
+
+    _no_unknown(approved)
+    assert approved["errors"] == [], approved
+    assert await on_hand(graphql, admin, serial_sku, place.bin_b) == "1.0000"
+    await assert_invariants()
+
+
+async def test_approval_in_a_locked_period_is_a_user_error_and_shows_in_the_problems(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    from server.clock import today
+    from server.inventory.periods import set_period_lock
+
+    await receive(graphql, admin, place.sku, place.bin_a, "10")
+    count = await plan(graphql, admin, store, place)
+    await scan(graphql, admin, count, place.bin_a, place.sku, "8")
+    for bin_ in (place.bin_a, place.bin_b):
+        await finish(graphql, admin, count, bin_)
+    await set_period_lock(place.warehouse, today(), actor_id=admin.user_id)
+    try:
+        refused = await call(graphql, admin, APPROVE, id=count["id"], idempotencyKey=key())
+        problems = (await graphql.post(PROBLEMS, {"id": count["id"]}, token=admin.token)).json()
+    finally:
+        await set_period_lock(place.warehouse, None, actor_id=admin.user_id)
+
+    _no_unknown(refused)
+    _no_unknown(problems)
+    assert refused["errors"] != [] and refused["count"] is None, refused
+    assert await on_hand(graphql, admin, place.sku, place.bin_a) == "10.0000"
+    assert problems["data"]["stockCount"]["problems"] != [], problems  # the review tells it before approving
+
+
+async def test_finishing_a_bin_does_not_tell_a_counter_whether_the_count_matches_the_books(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    """With a threshold of 0, `recountsNeeded` in finishCountBin's answer (and `recountNeeded` on the lines)
+    tells a counter of a blind count whether each line matched the books."""
+    counter = await make_actor("counter")
+    await receive(graphql, admin, place.sku, place.bin_a, "10")
+    count = await plan(graphql, admin, store, place, recountUnits="0")
+    await scan(graphql, counter, count, place.bin_a, place.sku, "9")
+
+    done = await finish(graphql, counter, count, place.bin_a)
+
+    assert done["recountsNeeded"] is None, done
