@@ -181,18 +181,23 @@ class Product(Fetchable, relay.Node):
         description="Where the product is, per location and lot (empty locations left out), oldest first: the first"
         " `first` of them (10 unless asked; null means the server's page size, 100 unless configured, and more is"
         " clamped to it); page through all of them with the root `stockLevels(sku:)`. `onHand` counts every location."
+        " Null without stock.view (a counter of a blind count reads no stock)."
     )
     async def stock_levels(
         self, info: Info, first: int | None = 10
-    ) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]]:
+    ) -> list[Annotated[StockLevel, strawberry.lazy("schema.inventory.types")]] | None:
         from schema.inventory.types import StockLevel
 
+        if not _sees_stock(info):
+            return None
         size = page_window(info, first, None).limit  # the connections' rule: negative is INVALID, more is clamped
         levels = await info.context.loaders.inventory.stock(size).load(self.id)
         return [StockLevel.from_level(level) for level in levels]
 
-    @strawberry.field(description="On hand over all locations.")
-    async def on_hand(self, info: Info) -> Decimal:
+    @strawberry.field(description="On hand over all locations; null without stock.view.")
+    async def on_hand(self, info: Info) -> Decimal | None:
+        if not _sees_stock(info):
+            return None
         return await info.context.loaders.inventory.on_hand.load(self.id)  # type: ignore[return-value]
 
     @classmethod
@@ -204,3 +209,8 @@ class Product(Fetchable, relay.Node):
 @strawberry.type(name="ProductConnection")
 class ProductConnection(relay.Connection[Product]):
     pass
+
+
+def _sees_stock(info: Info) -> bool:
+    principal = info.context.principal
+    return principal is not None and principal.can(Permission.STOCK_VIEW)

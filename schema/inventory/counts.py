@@ -22,10 +22,10 @@ from server import sql
 from server.auth.permissions import Permission
 from server.db import connection
 from server.errors import MAX_ERRORS, DomainError
-from server.inventory.counts import approval, counting, plans, reads
-from server.inventory.counts.approval import Difference
+from server.inventory.counts import approval, counting, lines, plans, reads
 from server.inventory.counts.counting import CountedLine
 from server.inventory.counts.header import CountHeader
+from server.inventory.counts.lines import Difference
 from server.inventory.models import LOCATION_CODE
 
 _VERSION = "The version you read (recommended): if it changed since, the action is STALE."
@@ -105,9 +105,13 @@ class CountActionInput:
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
-def _sees_expected(info: Info, header: CountHeader) -> bool:
+def _manages(info: Info) -> bool:
     principal = info.context.principal
-    return not header.blind or (principal is not None and principal.can(Permission.COUNTS_MANAGE))
+    return principal is not None and principal.can(Permission.COUNTS_MANAGE)
+
+
+def _sees_expected(info: Info, header: CountHeader) -> bool:
+    return not header.blind or _manages(info)
 
 
 def _sees_value(info: Info, header: CountHeader) -> bool:
@@ -117,12 +121,15 @@ def _sees_value(info: Info, header: CountHeader) -> bool:
 
 @strawberry.type(description="One (bin, product, lot, package) of a count, in the product's base unit.")
 class CountLine:
+    line_id: int = strawberry.field(description="Its place in the count's order: `afterLine` pages on from it.")
     location_code: str
     sku: str
     lot: str | None
     package_sscc: str | None
-    counted: Decimal | None = strawberry.field(description="Every counter's count summed; null: not scanned yet.")
-    recount_needed: bool
+    counted: Decimal | None = strawberry.field(
+        description="Every counter's count summed; null: not scanned yet (or a recount's, to its recounter)."
+    )
+    recount_needed: bool | None = strawberry.field(description="Null to a counter of a blind count who counted it.")
     recounted: Decimal | None
     expected: Decimal | None = strawberry.field(
         description="On hand when the bin was started; null to a counter of a blind count."
@@ -132,8 +139,18 @@ class CountLine:
 
     @classmethod
     def of(cls, line: Difference, *, expected: bool, value: bool) -> CountLine:
+        if not expected:  # a counter of a blind count: what is theirs to act on (server/inventory/counts/lines.py)
+            counter = line.counted_by_viewer  # else a recounter: told what to recount, not what was counted
+            return cls(
+                line_id=line.line_id, location_code=line.location_code, sku=line.sku, lot=line.lot,
+                package_sscc=line.package_sscc, counted=line.counted if counter else None,  # type: ignore[arg-type]
+                recount_needed=None if counter else line.recount_needed,
+                recounted=None if counter else line.recounted,  # type: ignore[arg-type]
+                expected=None, difference=None, value=None,
+            )  # fmt: skip
         return cls(
-            location_code=line.location_code, sku=line.sku, lot=line.lot, package_sscc=line.package_sscc,
+            line_id=line.line_id, location_code=line.location_code, sku=line.sku, lot=line.lot,
+            package_sscc=line.package_sscc,
             counted=line.counted, recount_needed=line.recount_needed, recounted=line.recounted,  # type: ignore[arg-type]
             expected=line.expected if expected else None,  # type: ignore[arg-type]
             difference=line.difference if expected else None,  # type: ignore[arg-type]
@@ -148,16 +165,18 @@ class CountedLineResult:
     lot: str | None
     package_sscc: str | None
     my_count: Decimal = strawberry.field(description="What you counted of it.")
-    counted: Decimal | None = strawberry.field(description="Every counter's count summed.")
+    counted: Decimal | None = strawberry.field(
+        description="Every counter's count summed; null to a recounter of a blind count (the recount is blind too)."
+    )
     recount_needed: bool
     recounted: Decimal | None
 
     @classmethod
-    def of(cls, line: CountedLine) -> CountedLineResult:
+    def of(cls, line: CountedLine, *, shows_counted: bool = True) -> CountedLineResult:
         return cls(
             location_code=line.location_code, sku=line.sku, lot=line.lot, package_sscc=line.package_sscc,
-            my_count=line.my_tally, counted=line.counted, recount_needed=line.recount_needed,  # type: ignore[arg-type]
-            recounted=line.recounted,  # type: ignore[arg-type]
+            my_count=line.my_tally, counted=line.counted if shows_counted else None,  # type: ignore[arg-type]
+            recount_needed=line.recount_needed, recounted=line.recounted,  # type: ignore[arg-type]
         )  # fmt: skip
 
 
@@ -179,8 +198,8 @@ class StockCount:
     bins: int
     bins_started: int
     bins_finished: int
-    recounts_needed: int
-    recounts_done: int
+    recounts_needed: int | None = strawberry.field(description="Null to a counter of a blind count.")
+    recounts_done: int | None = strawberry.field(description="Null to a counter of a blind count.")
     header: strawberry.Private[CountHeader]
 
     @strawberry.field(
@@ -201,11 +220,11 @@ class StockCount:
         location_id = await _location_id(location_code) if location_code is not None else None
         if location_code is not None and location_id is None:
             return []
-        found = await approval.lines_of(
-            connection(), self.header, location_id=location_id, after_id=max(after_line, 0), limit=size,
-            differences_only=differences_only,
-        )  # fmt: skip
         sees, worth = _sees_expected(info, self.header), _sees_value(info, self.header)
+        found = await lines.lines_of(
+            connection(), self.header, location_id=location_id, after_id=max(after_line, 0), limit=size,
+            differences_only=differences_only, visible_to=None if sees else info.context.user_id,
+        )  # fmt: skip
         return [CountLine.of(line, expected=sees, value=worth) for line in found]
 
     @strawberry.field(
@@ -226,7 +245,7 @@ class StockCount:
     )
     async def problems(self) -> list[UserError]:
         conn = connection()
-        found = await approval.problems(conn, self.header, await approval.lines_of(conn, self.header))
+        found = await approval.problems(conn, self.header, await lines.lines_of(conn, self.header))
         return [UserError.from_domain(problem) for problem in found[:MAX_ERRORS]]
 
 
@@ -237,7 +256,7 @@ async def _location_id(code: str) -> int | None:
     return None if row is None else int(row["id"])
 
 
-async def _count(count_id: int) -> StockCount | None:
+async def _count(count_id: int, info: Info) -> StockCount | None:
     header = await reads.header_of(count_id)
     if header is None:
         return None
@@ -246,7 +265,8 @@ async def _count(count_id: int) -> StockCount | None:
         id=strawberry.relay.to_base64("Document", count_id), number=header.number, state=header.state,  # type: ignore[arg-type]
         warehouse_code=header.warehouse_code, scope=CountScope(header.scope), blind=header.blind,
         bins=done.bins, bins_started=done.started, bins_finished=done.finished,
-        recounts_needed=done.recounts_needed, recounts_done=done.recounts_done, header=header,
+        recounts_needed=done.recounts_needed if _sees_expected(info, header) else None,
+        recounts_done=done.recounts_done if _sees_expected(info, header) else None, header=header,
     )  # fmt: skip
 
 
@@ -267,8 +287,8 @@ class CountBinPayload(Payload):
     recounts_needed: int | None = None
 
 
-async def _shown(document: object) -> StockCountPayload:
-    return StockCountPayload(count=await _count(document.id))  # type: ignore[attr-defined]
+async def _shown(document: object, info: Info) -> StockCountPayload:
+    return StockCountPayload(count=await _count(document.id, info))  # type: ignore[attr-defined]
 
 
 @strawberry.type
@@ -277,12 +297,12 @@ class CountsQuery:
         permission_classes=[require(Permission.STOCK_COUNT)],
         description="A stock count by its id; null for another document or none.",
     )
-    async def stock_count(self, id: strawberry.ID) -> StockCount | None:
+    async def stock_count(self, info: Info, id: strawberry.ID) -> StockCount | None:
         try:
             count_id = document_id(id)
         except DomainError:  # not a document's id: no such count
             return None
-        return await _count(count_id)
+        return await _count(count_id, info)
 
     @strawberry.field(
         permission_classes=[require(Permission.STOCK_COUNT)],
@@ -293,7 +313,7 @@ class CountsQuery:
         self, info: Info, warehouse_code: str | None = None, first: int | None = None
     ) -> list[StockCount]:
         size = page_window(info, first, None).limit
-        found = [await _count(count_id) for count_id in await reads.open_counts(warehouse_code=warehouse_code,
+        found = [await _count(count_id, info) for count_id in await reads.open_counts(warehouse_code=warehouse_code,
                                                                                  limit=size)]  # fmt: skip
         return [count for count in found if count is not None]
 
@@ -313,7 +333,7 @@ class CountsMutation:
                 ),
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
             ),
-            _shown,
+            lambda document: _shown(document, info),
         )  # fmt: skip
 
     @mutation(Permission.STOCK_COUNT, description="A counter's scan: adds to (or sets) what they counted of a line.")
@@ -339,8 +359,10 @@ class CountsMutation:
                 document_id(input.count_id, "countId"), input.location_code,
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key,  # type: ignore[arg-type]
             ),
-            lambda done: CountBinPayload(location_code=done.location_code, lines=done.lines,
-                                         recounts_needed=done.recounts_needed),
+            lambda done: CountBinPayload(  # how many differ would tell a blind count's counter what matched
+                location_code=done.location_code, lines=done.lines,
+                recounts_needed=done.recounts_needed if not done.blind or _manages(info) else None,
+            ),
         )  # fmt: skip
 
     @mutation(
@@ -357,7 +379,23 @@ class CountsMutation:
                 ),
                 actor_id=info.context.user_id, idempotency_key=input.idempotency_key,  # type: ignore[arg-type]
             ),
-            lambda line: CountLinePayload(line=CountedLineResult.of(line)),
+            lambda line: CountLinePayload(
+                line=CountedLineResult.of(line, shows_counted=not line.blind or _manages(info))
+            ),
+        )  # fmt: skip
+
+    @mutation(
+        Permission.COUNTS_MANAGE,
+        description="Count a bin again from the start: what was counted there is dropped, its next scan starts it.",
+    )
+    async def reopen_count_bin(self, info: Info, input: FinishCountBinInput) -> CountBinPayload:
+        return await answer(
+            CountBinPayload,
+            lambda: counting.reopen_bin(
+                document_id(input.count_id, "countId"), input.location_code,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,  # type: ignore[arg-type]
+            ),
+            lambda code: CountBinPayload(location_code=code, lines=0, recounts_needed=0),
         )  # fmt: skip
 
     @mutation(Permission.COUNTS_MANAGE, description="Approve a count: every difference booked in one posting.")
@@ -366,7 +404,7 @@ class CountsMutation:
             StockCountPayload,
             lambda: approval.approve(document_id(input.id), version=input.version, actor_id=info.context.user_id,
                                      idempotency_key=input.idempotency_key),
-            _shown,
+            lambda document: _shown(document, info),
         )  # fmt: skip
 
     @mutation(Permission.COUNTS_MANAGE, description="Cancel a count: nothing is booked, its bins are free.")
@@ -375,5 +413,5 @@ class CountsMutation:
             StockCountPayload,
             lambda: approval.cancel(document_id(input.id), version=input.version, actor_id=info.context.user_id,
                                     idempotency_key=input.idempotency_key),
-            _shown,
+            lambda document: _shown(document, info),
         )  # fmt: skip

@@ -166,7 +166,10 @@ async def _reversing_entries(conn: BaseDBAsyncClient, document: Document, lines:
     rows = await sql.fetch(
         conn,
         "SELECT document_line_id, product_id, quantity, from_location_id, to_location_id, lot_id, reason, unit_cost"
-        f" FROM stock_move WHERE document_line_id IN ({sql.placeholders(1, len(original))}) ORDER BY id",
+        # the original document's own moves: another area's lines (a count's) are numbered in their own sequence
+        f" FROM stock_move WHERE document_id = $1 AND document_line_id IN ({sql.placeholders(2, len(original))})"
+        " ORDER BY id",
+        document.reverses_id,  # type: ignore[attr-defined]
         *original.values(),
     )
     products = await products_for_posting(conn, {int(r["product_id"]) for r in rows})

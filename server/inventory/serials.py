@@ -51,13 +51,17 @@ async def refuse_impossible(conn: BaseDBAsyncClient, entries: list[Entry], *, at
                 field=_on(at[index], "quantity"),
             ))  # fmt: skip
     arriving = [(index, entry) for index, entry in serial if _entering_stock(entry)]
+    # A serial this very posting takes out of its bin may arrive elsewhere (a count finds it in another bin).
+    leaving = {(entry.lot.id, entry.source.code) for _, entry in serial
+               if entry.lot is not None and entry.source.holds_stock and not entry.target.holds_stock}  # fmt: skip
     where = await _lock(conn, sorted({entry.lot.id for _, entry in arriving if entry.lot is not None}))
     seen: set[int] = set()
     for index, entry in arriving:
         assert entry.lot is not None
         location_code, kind = where.get(entry.lot.id, (None, None))
         field = _on(at[index], "lot")
-        if kind in HOLDS_STOCK or entry.lot.id in seen:  # in a bin, or on the road between warehouses
+        in_stock = kind in HOLDS_STOCK and (entry.lot.id, location_code) not in leaving  # in a bin, or on the road
+        if in_stock or entry.lot.id in seen:
             problems.append(SerialInStock(
                 f"The serial {entry.lot.code} of {entry.product.sku} is already in stock"
                 + (f" in {location_code}." if entry.lot.id not in seen else " (named twice)."),

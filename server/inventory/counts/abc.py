@@ -31,7 +31,7 @@ async def classify(conn: BaseDBAsyncClient, warehouse_id: int, since: datetime) 
     in_stock = await sql.fetch(
         conn,
         "SELECT DISTINCT q.product_id FROM quant q JOIN location l ON l.id = q.location_id"
-        " WHERE l.warehouse_id = $1 AND q.on_hand > 0",
+        " WHERE l.warehouse_id = $1 AND CAST(q.on_hand AS NUMERIC) > 0",
         warehouse_id,
     )
     values = {int(r["product_id"]): abs(Decimal(str(r["moved"] or 0))) for r in moved}  # SQLite sums as float

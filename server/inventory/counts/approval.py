@@ -10,10 +10,10 @@ since left), and whatever the ledger refuses (a period locked, a serial in two p
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -25,8 +25,8 @@ from server.documents.models import Document, DocumentLine
 from server.documents.stock import products_for_posting
 from server.errors import DomainError, ErrorCode, Invalid, ManyErrors, NotFound
 from server.inventory import quantities, serials
-from server.inventory.counts import values
 from server.inventory.counts.header import APPROVE, CANCEL, COUNT, CountHeader, read_header
+from server.inventory.counts.lines import Difference, lines_of
 from server.inventory.lookups import LotRef, places_by_ids, virtual
 from server.inventory.models import NO_LOT, NO_PACKAGE, LocationKind
 from server.inventory.package_booking import Portion, book, lock_packages
@@ -50,101 +50,28 @@ class CancelCount(Command):
     version: int | None
 
 
-@dataclass(frozen=True)
-class Difference:
-    """A line of a count as its review shows it."""
-
-    line_id: int
-    location_id: int
-    location_code: str
-    product_id: int
-    sku: str
-    lot_id: int
-    lot: str | None
-    package_id: int
-    package_sscc: str | None
-    expected: Decimal
-    counted: Decimal | None  # the tallies summed; None: nobody scanned it
-    recount_needed: bool
-    recounted: Decimal | None
-    unit_cost: Decimal
-
-    @property
-    def final(self) -> Decimal:
-        """What the count says is there: the recount, else the tallies (0: not scanned)."""
-        if self.recounted is not None:
-            return self.recounted
-        return self.counted if self.counted is not None else ZERO
-
-    @property
-    def difference(self) -> Decimal:
-        return self.final - self.expected
-
-    @property
-    def value(self) -> Decimal:
-        return values.value_of(self.difference, self.unit_cost)
-
-    @property
-    def named(self) -> str:
-        lot = f" lot {self.lot}" if self.lot else ""
-        package = f" in {self.package_sscc}" if self.package_sscc else ""
-        return f"{self.sku}{lot}{package} in {self.location_code}"
-
-
-_LINES = (
-    "SELECT l.id, b.location_id, loc.code AS location_code, l.product_id, p.sku, l.lot_id, lot.code AS lot,"
-    " l.package_id, pkg.sscc, l.expected, l.recount_needed, l.recounted,"
-    " (SELECT SUM(t.quantity) FROM count_tally t WHERE t.line_id = l.id) AS counted"
-    " FROM count_line l JOIN count_bin b ON b.id = l.bin_id JOIN location loc ON loc.id = b.location_id"
-    " JOIN product p ON p.id = l.product_id LEFT JOIN lot ON lot.id = l.lot_id"
-    " LEFT JOIN package pkg ON pkg.id = l.package_id WHERE b.count_id = $1"
-)
-
-
-async def lines_of(
-    conn: BaseDBAsyncClient,
-    header: CountHeader,
-    *,
-    location_id: int | None = None,
-    after_id: int = 0,
-    limit: int | None = None,
-    differences_only: bool = False,
-) -> list[Difference]:
-    """The count's lines in id order (of one bin, after a line, at most ``limit``); with differences only,
-    the lines whose bin is finished and whose count differs from what was expected."""
-    query, params = _LINES + " AND l.id > $2", [header.id, after_id]
-    if location_id is not None:
-        params.append(location_id)
-        query += f" AND b.location_id = ${len(params)}"
-    if differences_only:
-        query += " AND b.finished_at IS NOT NULL"
-    query += " ORDER BY l.id"
-    if limit is not None and not differences_only:
-        params.append(limit)
-        query += f" LIMIT ${len(params)}"
-    rows = await sql.fetch(conn, query, *params)
-    costs = await values.unit_costs(conn, header.warehouse_id, {int(r["product_id"]) for r in rows})
-    found = [_difference(r, costs) for r in rows]
-    if differences_only:
-        found = [line for line in found if line.difference != 0][:limit]
-    return found
-
-
-def _difference(r: dict[str, Any], costs: dict[int, Decimal]) -> Difference:
-    return Difference(
-        line_id=int(r["id"]), location_id=int(r["location_id"]), location_code=r["location_code"],
-        product_id=int(r["product_id"]), sku=r["sku"], lot_id=int(r["lot_id"]), lot=r["lot"],
-        package_id=int(r["package_id"]), package_sscc=r["sscc"], expected=quantities.from_db(r["expected"]),
-        counted=None if r["counted"] is None else quantities.from_db(r["counted"]),
-        recount_needed=bool(r["recount_needed"]),
-        recounted=None if r["recounted"] is None else quantities.from_db(r["recounted"]),
-        unit_cost=costs.get(int(r["product_id"]), ZERO),
-    )  # fmt: skip
+def bookable(lines: Sequence[Difference]) -> list[Difference]:
+    """The lines whose difference is booked, those taking stock out first (a serial counted in another bin of
+    the count leaves its old one before it arrives). A product and lot counted in a package of a bin rather
+    than loose there (or the other way: packed or unpacked while the bin was counted) is no difference when
+    the bin holds in all what it held."""
+    changed = [line for line in lines if line.difference != 0]
+    groups: dict[tuple[int, int, int], list[Difference]] = defaultdict(list)
+    for line in changed:
+        groups[(line.product_id, line.location_id, line.lot_id)].append(line)
+    kept = [
+        line
+        for group in groups.values()
+        if len({line.package_id for line in group}) == 1 or sum((line.difference for line in group), ZERO) != 0
+        for line in group
+    ]
+    return sorted(kept, key=lambda line: (line.difference > 0, line.line_id))
 
 
 async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence[Difference]) -> list[DomainError]:
-    """Everything that stops the count's approval now: unfinished bins, missing recounts, bins it would empty
-    below zero (on hand read now; the approval reads it again under its locks)."""
+    """Everything that stops the count's approval now: unfinished bins, missing recounts, a serial counted more
+    than once, an archived product found, a locked period, bins it would empty below zero (on hand read now;
+    the approval reads it again under its locks, with the ledger's own checks)."""
     found: list[DomainError] = []
     unfinished = await sql.fetch(
         conn,
@@ -157,7 +84,26 @@ async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence
     for line in lines:
         if line.recount_needed and line.recounted is None:
             found.append(Invalid(f"{line.named} waits for its recount.", field=("bins", line.location_code)))
-    changing = [line for line in lines if line.difference < 0]
+    booked = bookable(lines)
+    for line in booked:
+        if line.archived and line.difference > 0:
+            found.append(Invalid(f"{line.named}: the product is archived and takes no new stock; restore it first.",
+                                 field=("bins", line.location_code)))  # fmt: skip
+    packages = sorted({line.package_id for line in booked if line.package_id != NO_PACKAGE})
+    if packages:
+        rows = await sql.fetch(
+            conn, f"SELECT id, location_id FROM package WHERE id IN ({sql.placeholders(1, len(packages))})", *packages
+        )
+        where = {int(r["id"]): int(r["location_id"]) for r in rows}
+        for line in booked:
+            if line.package_id != NO_PACKAGE and where.get(line.package_id) != line.location_id:
+                found.append(Invalid(f"{line.named}: the package was moved since it was counted; count the bin"
+                                     " again (reopenCountBin).", field=("bins", line.location_code)))  # fmt: skip
+    try:
+        await refuse_if_locked(conn, now(), {header.warehouse_id})
+    except DomainError as locked:
+        found.append(locked.at("id"))
+    changing = [line for line in booked if line.difference < 0]
     on_hand = await _on_hand(conn, changing)
     for line in changing:
         now_there = on_hand.get((line.product_id, line.location_id, line.lot_id, line.package_id), ZERO)
@@ -165,7 +111,7 @@ async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence
             found.append(
                 DomainError(
                     f"{line.named}: {now_there} are there now, and the count takes away {-line.difference}"
-                    " (the stock counted has left since the bin was started): count the bin again.",
+                    " (the stock counted has left since the bin was started): count the bin again (reopenCountBin).",
                     field=("bins", line.location_code), code=ErrorCode.INSUFFICIENT_STOCK,
                 )
             )  # fmt: skip
@@ -201,18 +147,22 @@ async def approve(
         found = await problems(conn, header, lines)
         if found:
             raise ManyErrors(found)
-        loose = [line for line in lines if line.difference != 0 and line.package_id == NO_PACKAGE]
-        packed = [line for line in lines if line.difference != 0 and line.package_id != NO_PACKAGE]
+        booked = bookable(lines)
+        loose = [line for line in booked if line.package_id == NO_PACKAGE]
+        packed = [line for line in booked if line.package_id != NO_PACKAGE]
         trail = Trail(actor_id=write.actor_id, key=write.idempotency_key)
+        refused: list[DomainError] = []  # the loose posting's refusals must not hide the packed one's
         for some, booker in ((loose, _post_loose), (packed, _post_packed)):
             if not some:
                 continue
             try:
                 await booker(conn, header, some, await _entries(conn, count_id, some), trail)
-            except ManyErrors as refused:
-                raise ManyErrors([_on_line(error, some) for error in refused.errors]) from None
-            except DomainError as refused:
-                raise ManyErrors([_on_line(refused, some)]) from None
+            except ManyErrors as many:
+                refused += [_on_line(error, some) for error in many.errors]
+            except DomainError as one:
+                refused.append(_on_line(one, some))
+        if refused:
+            raise ManyErrors(refused)
         changed = loose + packed
         await _free_bins(conn, count_id)
         product_ids = {line.product_id for line in changed}

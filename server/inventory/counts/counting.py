@@ -2,8 +2,10 @@
 
 - A bin is **started** by its first scan (or by being finished untouched: it was found empty). Starting
   reads the on hand of every (product, lot, package) in it, in one statement, as the lines' expected
-  quantities: what moves in or out afterwards is work done during the count, and the approval applies
-  counted - expected to the on hand it finds then (``server.inventory.counts.approval``).
+  quantities; each line's is read again when it is first counted (and, for a line nobody counted, when
+  the bin is finished), so what moved before the counter looked is not a difference. What moves in or
+  out afterwards is work done during the count, and the approval applies counted - expected to the on
+  hand it finds then (``server.inventory.counts.approval``).
 - Each counter's scans add up (or set) their own **tally** of a line; the line's count is the sum of the
   tallies, so several counters in one bin merge. A finished bin takes no more scans; a product expected
   there and never scanned counts as 0.
@@ -98,6 +100,7 @@ class CountedLine:
     my_tally: Decimal
     recount_needed: bool
     recounted: Decimal | None
+    blind: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class FinishedBin:
     location_code: str
     lines: int
     recounts_needed: int
+    blind: bool = True  # then a counter is not told how many lines want a recount (whether they matched)
 
 
 def line_key(location_code: object, sku: object, lot: object, sscc: object) -> LineKey:
@@ -147,7 +151,9 @@ async def record(command: RecordCount, *, actor_id: int, idempotency_key: str | 
             )
         if bin_["started_at"] is None:
             await _start(conn, header, bin_, write.actor_id)
-        line_id = await _line(conn, header, bin_, command.key, create=True)
+        line_id, product = await _line(conn, header, bin_, command.key, create=True)
+        await sql.execute(conn, _EXPECT_NOW + " WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM count_tally"
+                          " WHERE line_id = $3)", bin_["location_id"], line_id, line_id)  # fmt: skip
         tallied = "count_tally.quantity + $5" if command.mode == Mode.ADD else "$5"
         stamp = now()
         await sql.execute(  # SQLite binds placeholders by position: a value used twice is given twice
@@ -159,6 +165,8 @@ async def record(command: RecordCount, *, actor_id: int, idempotency_key: str | 
         line = await counted_line(conn, line_id, write.actor_id)
         if line.my_tally >= quantities.MAX_QUANTITY:
             raise Invalid("That is more than the largest quantity allowed.", field="quantity")
+        if product.tracks_serials:
+            _refuse_more_than_one_unit(product, line.counted or Decimal(0), "quantity")
         return line
 
     return await _run(command, run, actor_id, idempotency_key)
@@ -181,6 +189,8 @@ async def finish_bin(
             raise IllegalTransition(f"The bin {location} is already finished.", field="locationCode")
         if bin_["started_at"] is None:  # finished untouched: counted empty
             await _start(conn, header, bin_, write.actor_id)
+        await sql.execute(conn, _EXPECT_NOW + " WHERE bin_id = $2 AND NOT EXISTS (SELECT 1 FROM count_tally"
+                          " WHERE line_id = count_line.id)", bin_["location_id"], bin_["id"])  # fmt: skip
         lines = await sql.fetch(
             conn,
             "SELECT l.id, l.product_id, l.expected, (SELECT SUM(t.quantity) FROM count_tally t WHERE t.line_id = l.id)"
@@ -203,7 +213,7 @@ async def finish_bin(
             conn, "UPDATE count_bin SET finished_at = $1, finished_by_id = $2 WHERE id = $3",
             now(), write.actor_id, bin_["id"],
         )  # fmt: skip
-        return FinishedBin(location, len(lines), len(recount))
+        return FinishedBin(location, len(lines), len(recount), header.blind)
 
     async def recall(stored: dict[str, Any]) -> FinishedBin:
         return FinishedBin(**stored)
@@ -211,7 +221,47 @@ async def finish_bin(
     done = await execute(
         command, Effect(run, lambda b: Audited("count", count_id, {"finished": b.location_code}),
                         lambda b: {"location_code": b.location_code, "lines": b.lines,
-                                   "recounts_needed": b.recounts_needed}, recall),
+                                   "recounts_needed": b.recounts_needed, "blind": b.blind}, recall),
+        actor_id=actor_id, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    return done.result
+
+
+@dataclass(frozen=True)
+class ReopenBin(Command):
+    operation = "count.reopen_bin"
+    count_id: int
+    location: str
+
+
+async def reopen_bin(count_id: int, location_code: object, *, actor_id: int, idempotency_key: str | None = None) -> str:
+    """Count a bin again from the start (a supervisor's call: stock left it after it was started, say): what
+    was counted there is dropped, and its next scan reads what it holds then."""
+    location = LOCATION_CODE.key(location_code)
+    if location is None:
+        raise NotFound(f"There is no location {shown(str(location_code))}.", field="locationCode")
+
+    async def run(write: Write) -> str:
+        conn = write.conn
+        header = await open_count(conn, count_id)
+        bin_ = await _bin(conn, header, location)
+        await sql.execute(
+            conn, "DELETE FROM count_tally WHERE line_id IN (SELECT id FROM count_line WHERE bin_id = $1)", bin_["id"]
+        )
+        await sql.execute(conn, "DELETE FROM count_line WHERE bin_id = $1", bin_["id"])
+        await sql.execute(
+            conn, "UPDATE count_bin SET started_at = NULL, started_by_id = NULL, finished_at = NULL,"
+            " finished_by_id = NULL WHERE id = $1", bin_["id"],
+        )  # fmt: skip
+        return location
+
+    async def recall(stored: dict[str, Any]) -> str:
+        return str(stored["location_code"])
+
+    done = await execute(
+        ReopenBin(count_id, location),
+        Effect(run, lambda code: Audited("count", count_id, {"reopened": code}),
+               lambda code: {"location_code": code}, recall),
         actor_id=actor_id, idempotency_key=idempotency_key,
     )  # fmt: skip
     return done.result
@@ -231,10 +281,12 @@ async def recount(command: Recount, *, actor_id: int, idempotency_key: str | Non
         if bin_["finished_at"] is None:
             raise Invalid(f"The bin {command.key.location} is still being counted: finish it first.",
                           field="locationCode")  # fmt: skip
-        line_id = await _line(conn, header, bin_, command.key, create=False)
+        line_id, product = await _line(conn, header, bin_, command.key, create=False)
         line = await counted_line(conn, line_id, write.actor_id)
-        if not line.recount_needed:
-            raise Invalid("No recount was asked for this line: its difference is within the threshold.", field="sku")
+        if not line.recount_needed:  # says no more: a counter of a blind count may not learn what matched
+            raise Invalid("No recount was asked for this line.", field="sku")
+        if product.tracks_serials:
+            _refuse_more_than_one_unit(product, command.quantity, "countedQuantity")
         counted_it = await sql.fetch_one(
             conn,
             "SELECT 1 AS yes FROM count_tally t JOIN count_line l ON l.id = t.line_id WHERE l.bin_id = $1"
@@ -264,6 +316,21 @@ async def _run(command: Command, run: Any, actor_id: int, key: str | None) -> Co
         actor_id=actor_id, idempotency_key=key,
     )  # fmt: skip
     return done.result  # type: ignore[no-any-return]
+
+
+# A line expects what is on hand when it is first counted: what left or came between the bin's start and that
+# scan was before the counter looked. A line nobody counted expects what is there when its bin is finished.
+_EXPECT_NOW = (
+    "UPDATE count_line SET expected = COALESCE((SELECT q.on_hand FROM quant q WHERE q.product_id ="
+    " count_line.product_id AND q.location_id = $1 AND q.lot_id = count_line.lot_id"
+    " AND q.package_id = count_line.package_id), 0)"
+)
+
+
+def _refuse_more_than_one_unit(product: Product, counted: Decimal, field: str) -> None:
+    """A serial (or a serial product's line without one) is counted in whole units; a serial is one."""
+    if counted != counted.to_integral_value() or counted > 1:
+        raise Invalid(f"{product.sku} is tracked by serial: each serial is one unit, counted once.", field=field)
 
 
 def _summed(value: object) -> Decimal:
@@ -300,7 +367,7 @@ async def _start(conn: BaseDBAsyncClient, header: CountHeader, bin_: dict[str, A
         conn,
         "INSERT INTO count_line (bin_id, product_id, lot_id, package_id, expected, recount_needed)"
         " SELECT $1, q.product_id, q.lot_id, q.package_id, q.on_hand, FALSE FROM quant q"
-        " WHERE q.location_id = $2 AND q.on_hand > 0 AND (NOT EXISTS (SELECT 1 FROM count_product"
+        " WHERE q.location_id = $2 AND CAST(q.on_hand AS NUMERIC) > 0 AND (NOT EXISTS (SELECT 1 FROM count_product"
         " WHERE count_id = $3) OR q.product_id IN (SELECT product_id FROM count_product WHERE count_id = $4))",
         bin_["id"], bin_["location_id"], header.id, header.id,
     )  # fmt: skip
@@ -311,8 +378,9 @@ async def _start(conn: BaseDBAsyncClient, header: CountHeader, bin_: dict[str, A
 
 async def _line(
     conn: BaseDBAsyncClient, header: CountHeader, bin_: dict[str, Any], key: LineKey, *, create: bool
-) -> int:
-    """The id of the bin's line the key names; a scan of something the bin did not hold adds a line (expected 0)."""
+) -> tuple[int, Product]:
+    """The id of the bin's line the key names, and its product; a scan of something the bin did not hold adds
+    a line (expected 0)."""
     row = await sql.fetch_one(
         conn, "SELECT id, sku, tracks_lots, tracks_serials, is_archived FROM product WHERE sku = $1", key.sku
     )
@@ -357,11 +425,12 @@ async def _line(
     )  # fmt: skip
     if found is None:
         raise NotFound("That bin has no such line in this count.", field="sku")
-    return int(found["id"])
+    return int(found["id"]), product
 
 
 _LINE = (
     "SELECT l.id, l.expected, l.recount_needed, l.recounted, loc.code AS location_code, p.sku, lot.code AS lot,"
+    " (SELECT c.blind FROM stock_count c WHERE c.id = b.count_id) AS blind,"
     " pkg.sscc, (SELECT SUM(t.quantity) FROM count_tally t WHERE t.line_id = l.id) AS counted,"
     " (SELECT t.quantity FROM count_tally t WHERE t.line_id = l.id AND t.user_id = $1) AS mine"
     " FROM count_line l JOIN count_bin b ON b.id = l.bin_id JOIN location loc ON loc.id = b.location_id"
@@ -379,4 +448,5 @@ async def counted_line(conn: BaseDBAsyncClient, line_id: int, user_id: int | Non
         counted=None if row["counted"] is None else quantities.from_db(row["counted"]),
         my_tally=_summed(row["mine"]), recount_needed=bool(row["recount_needed"]),
         recounted=None if row["recounted"] is None else quantities.from_db(row["recounted"]),
+        blind=bool(row["blind"]),
     )  # fmt: skip

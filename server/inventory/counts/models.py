@@ -72,8 +72,9 @@ class CountBin(Model):
 class BinUnderCount(Model):
     """A bin in a count not yet approved or cancelled: the unique key keeps it in one such count at a time."""
 
+    id = fields.BigIntField(primary_key=True)
     location: fields.OneToOneRelation[Location] = fields.OneToOneField(
-        "storekeeper.Location", related_name="under_count", primary_key=True, on_delete=fields.RESTRICT
+        "storekeeper.Location", related_name="under_count", on_delete=fields.RESTRICT
     )
     count: fields.ForeignKeyRelation[StockCount] = fields.ForeignKeyField(
         "storekeeper.StockCount", related_name="claimed_bins", on_delete=fields.CASCADE

@@ -232,7 +232,7 @@ async def _holding(conn: BaseDBAsyncClient, where: str, params: list[Any], produ
         rows = await sql.fetch(
             conn,
             f"SELECT DISTINCT l.id, l.code FROM location l JOIN quant q ON q.location_id = l.id WHERE {where}"
-            f" AND q.on_hand > 0 AND q.product_id IN ({sql.placeholders(first, len(chunk))})",
+            f" AND CAST(q.on_hand AS NUMERIC) > 0 AND q.product_id IN ({sql.placeholders(first, len(chunk))})",
             *params, *chunk,
         )  # fmt: skip
         found.update((int(r["id"]), r) for r in rows)

@@ -109,9 +109,9 @@ async def _arrived(conn: BaseDBAsyncClient, line_ids: list[int]) -> dict[int, De
     transit = await virtual(conn, LocationKind.TRANSIT)
     rows = await sql.fetch(
         conn,
-        "SELECT document_line_id, quantity FROM stock_move WHERE from_location_id = $1"
-        f" AND document_line_id IN ({sql.placeholders(2, len(line_ids))})",
-        transit.id, *line_ids,
+        "SELECT document_line_id, quantity FROM stock_move WHERE from_location_id = $1 AND document_type = $2"
+        f" AND document_line_id IN ({sql.placeholders(3, len(line_ids))})",  # line ids are per area: name the type
+        transit.id, "stock.transfer", *line_ids,
     )  # fmt: skip
     done: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:

@@ -132,9 +132,7 @@ async def test_a_recount_racing_the_approval_is_booked_or_refused(place: Place, 
     assert (await check_ledger()).ok
 
 
-async def test_finishing_a_bin_while_scans_land_loses_no_accepted_scan(
-    place: Place, store: str, admin: Actor
-) -> None:
+async def test_finishing_a_bin_while_scans_land_loses_no_accepted_scan(place: Place, store: str, admin: Actor) -> None:
     await ledger.receive(place.sku, place.bin_a, "10", actor_id=admin.user_id, idempotency_key=_key())
     count_id = await _plan(place, store, admin)
     counters = [await make_actor("counter") for _ in range(6)]
@@ -152,4 +150,6 @@ async def test_finishing_a_bin_while_scans_land_loses_no_accepted_scan(
         " FROM count_line l JOIN count_bin b ON b.id = l.bin_id WHERE b.count_id = $1",
         count_id,
     )
-    assert [(Decimal(r["expected"]), Decimal(r["counted"] or 0)) for r in rows] == [(Decimal(10), Decimal(len(accepted)))]
+    assert [(Decimal(r["expected"]), Decimal(r["counted"] or 0)) for r in rows] == [
+        (Decimal(10), Decimal(len(accepted)))
+    ]
