@@ -9,6 +9,10 @@ writes its own (already locked) quants, so it never waits for anything while it 
 next posting into the bin reads what the first committed. A location without limits costs nothing:
 its ``Place`` says so from the row the posting read anyway.
 
+A location's limits count everything at and under it: a zone's cap its bins together. Every location
+knows whether one above it has limits (``limits_above``, kept by ``server.inventory.zones``), so a
+posting into a bin under no limited zone reads nothing more.
+
 A count (``adjust``) states what is there and is never refused for it. A product without a weight
 weighs nothing against a weight limit.
 """
@@ -33,6 +37,7 @@ from server.inventory.models import Mixing
 from server.text import shown, storable
 
 if TYPE_CHECKING:
+    from server.inventory.lookups import Place
     from server.inventory.posting import Entry
 
 ZERO = Decimal(0)
@@ -106,17 +111,24 @@ def refusal(limits: Limits, code: str, held: dict[int, Held], change: dict[int, 
     return None
 
 
-async def held_in(conn: BaseDBAsyncClient, location_id: int, product_ids: Sequence[int]) -> dict[int, Held]:
-    """What the location holds, per product, with the weights of those and of ``product_ids``."""
+async def held_in(conn: BaseDBAsyncClient, location: Limited, product_ids: Sequence[int]) -> dict[int, Held]:
+    """What the location holds, itself and everything under it, per product, with the weights of those and
+    of ``product_ids``."""
     wanted = sorted(set(product_ids))
+    params: list[object] = [location.id] if location.is_leaf else [location.path + "%"]
+    where = (
+        "quant.location_id = $1"  # a bin: its own quants, by the quant key's index
+        if location.is_leaf
+        else "quant.location_id IN (SELECT id FROM location WHERE path LIKE $1)"  # ids and slashes: no wildcard
+    )
     rows = await sql.fetch(
         conn,
         "SELECT quant.product_id, quant.on_hand, product.weight_kg FROM quant"
-        " JOIN product ON product.id = quant.product_id WHERE quant.location_id = $1"
+        f" JOIN product ON product.id = quant.product_id WHERE {where}"
         " AND (CAST(quant.on_hand AS NUMERIC) > 0"
         + (f" OR quant.product_id IN ({sql.placeholders(2, len(wanted))})" if wanted else "")
         + ")",
-        location_id,
+        *params,
         *wanted,
     )
     on_hand: dict[int, Decimal] = defaultdict(Decimal)
@@ -134,30 +146,83 @@ async def held_in(conn: BaseDBAsyncClient, location_id: int, product_ids: Sequen
     return {p: Held(on_hand.get(p, ZERO), weights.get(p)) for p in weights}
 
 
+@dataclass(frozen=True)
+class Limited:
+    """A location with limits, as a posting checks them: on everything at or under ``path``."""
+
+    id: int
+    code: str
+    path: str
+    limits: Limits
+    is_leaf: bool  # nothing under it: its own quants are all it holds
+
+    def holds(self, place: Place) -> bool:
+        return place.id == self.id or (not self.is_leaf and place.path.startswith(self.path))
+
+
+def ancestor_ids(path: str) -> list[int]:
+    """The ids of the locations above the one at ``path``, from the root down."""
+    return [int(step) for step in path.strip("/").split("/")[:-1] if step]
+
+
+async def _limited_above(conn: BaseDBAsyncClient, places: set[Place]) -> list[Limited]:
+    """The locations above ``places`` that have limits (zones, aisles): one query for all."""
+    ids = sorted({a for place in places for a in ancestor_ids(place.path)})
+    if not ids:
+        return []
+    rows = await sql.fetch(
+        conn,
+        "SELECT id, code, path, max_units, max_weight_kg, mixing FROM location"
+        f" WHERE id IN ({sql.placeholders(1, len(ids))})",
+        *ids,
+    )
+    return [
+        Limited(int(r["id"]), r["code"], r["path"], limits, is_leaf=False)
+        for r in rows
+        if (limits := Limits.of_row(r)) is not None
+    ]
+
+
 async def refusals(conn: BaseDBAsyncClient, entries: Sequence[Entry]) -> list[tuple[int, DomainError]]:
-    """Check the limits of every location the entries put stock into (the entries' moves are written, their
-    quants not yet updated): each refusal with the index of an entry into that location. No statement at all
-    when none of those locations has limits."""
-    into: dict[int, list[int]] = defaultdict(list)
-    for index, entry in enumerate(entries):
-        if entry.target.limits is not None and entry.kind != "adjust":
-            into[entry.target.id].append(index)
+    """Check the limits of every location the entries put stock into, and of the zones above it (the entries'
+    moves are written, their quants not yet updated): each refusal with the index of an entry into it. No
+    statement at all when none of those locations, nor any above them, has limits.
+
+    A zone's limits count everything under it: its lock is taken, in the one id order of all these locks, so
+    two postings into two of its bins take turns, and the second reads what the first committed."""
+    checked = [(index, entry) for index, entry in enumerate(entries) if entry.kind != "adjust"]
+    limited: dict[int, Limited] = {}
+    for _, entry in checked:
+        target = entry.target
+        if target.limits is not None:
+            leaf = await _is_leaf(conn, target)
+            limited[target.id] = Limited(target.id, target.code, target.path, target.limits, is_leaf=leaf)
+    above = {entry.target for _, entry in checked if entry.target.limited_above}
+    for zone in await _limited_above(conn, above) if above else []:
+        limited[zone.id] = zone
     found: list[tuple[int, DomainError]] = []
-    for location_id in sorted(into):  # one order for every posting: these locks cannot deadlock each other
+    for location_id in sorted(limited):  # one order for every posting: these locks cannot deadlock each other
+        location = limited[location_id]
+        into = [index for index, entry in checked if location.holds(entry.target)]
+        if not into:
+            continue
         await sql.lock_name(conn, f"location.stock:{location_id}")
         change: dict[int, Decimal] = defaultdict(Decimal)
         for entry in entries:
-            if entry.target.id == location_id:
+            if location.holds(entry.target):
                 change[entry.product.id] += entry.quantity
-            elif entry.source.id == location_id:
+            if location.holds(entry.source):
                 change[entry.product.id] -= entry.quantity
-        place = entries[into[location_id][0]].target
-        assert place.limits is not None
-        held = await held_in(conn, location_id, list(change))
-        problem = refusal(place.limits, place.code, held, change)
+        held = await held_in(conn, location, list(change))
+        problem = refusal(location.limits, location.code, held, change)
         if problem is not None:
-            found.extend((index, problem) for index in into[location_id])
+            found.extend((index, problem) for index in into)
     return found
+
+
+async def _is_leaf(conn: BaseDBAsyncClient, place: Place) -> bool:
+    """Whether nothing hangs under the location (a bin): then its own quants are all it holds."""
+    return await sql.fetch_one(conn, "SELECT 1 AS yes FROM location WHERE parent_id = $1 LIMIT 1", place.id) is None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from server import sql
 from server.codes import CodeOwner, claim
 from server.commands import Command, Write, execute, row_effect
 from server.errors import AlreadyExists, Invalid, NotFound
+from server.inventory import zones
 from server.inventory.capacity import WEIGHT
 from server.inventory.models import (
     LOCATION_CODE,
@@ -165,7 +166,7 @@ async def create_location(
         if _depth(parent.path) >= MAX_DEPTH:
             raise Invalid(f"A location tree is at most {MAX_DEPTH} levels deep.", field="parentCode")
         await claim(write.conn, code, CodeOwner.LOCATION, field="code")
-        inherited = {"usage": parent.usage, "sellable": parent.sellable}
+        inherited = {"usage": parent.usage, "sellable": parent.sellable, "limits_above": zones.limits_above_new(parent)}
         location = await Location.create(
             code=code, name=name, kind=LocationKind.INTERNAL, warehouse=warehouse, parent=parent,
             **{**inherited, **checked}, using_db=write.conn,
@@ -265,6 +266,8 @@ async def update_location(
             setattr(location, name, value)
         if checked:
             await location.save(update_fields=list(checked), using_db=write.conn)
+        if limits:  # the bins under it check its limits, or stop checking them
+            await zones.refresh_subtree(write.conn, location)
         if was_sellable != location.sellable:
             await _replan_reservations_in(write.conn, location)
         return location

@@ -43,6 +43,8 @@ class Place:
     # The period lock dates read with the place, (warehouse id, locked until) with 0 for the company's,
     # held as server.inventory.periods holds them: a posting reads no lock row of its own for them.
     lock_dates: tuple[tuple[int, date | None], ...] = ()
+    path: str = "/"  # ids from the warehouse's root down (a virtual location's is "/": under nothing)
+    limited_above: bool = False  # a location above it has limits (server.inventory.capacity checks them too)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,10 @@ async def lookup(
 HOLDS_STOCK = frozenset({LocationKind.INTERNAL, LocationKind.TRANSIT})
 
 # What a posting needs of a location beyond its identity, read with it (no statement of its own).
-_SETTINGS = "location.sellable, location.max_units, location.max_weight_kg, location.mixing"
+_SETTINGS = (
+    "location.sellable, location.max_units, location.max_weight_kg, location.mixing, location.path,"
+    " location.limits_above"
+)
 # The lock dates of the company (row 0: periods.COMPANY) and of the location's warehouse, FOR SHARE as
 # periods.refuse_if_locked reads them, so a change of a lock date waits for the posting or is seen by it.
 _LOCK_DATES = (
@@ -128,7 +133,7 @@ def _place(row: dict[str, Any], location_id: int) -> Place:
     return Place(
         id=location_id, code=row["code"], holds_stock=row["kind"] in HOLDS_STOCK, warehouse_id=row["warehouse_id"],
         sellable=bool(row["sellable"]) and row["kind"] == LocationKind.INTERNAL, limits=Limits.of_row(row),
-        lock_dates=tuple(lock_dates),
+        lock_dates=tuple(lock_dates), path=row["path"], limited_above=bool(row["limits_above"]),
     )  # fmt: skip
 
 

@@ -76,10 +76,14 @@ class Location(Model):
     # Null: the parent's. A product's or its category's strategy comes first.
     removal_strategy = fields.CharField(max_length=8, null=True)
     usage = fields.CharEnumField(LocationUsage, max_length=16, default=LocationUsage.STORAGE, db_default="storage")
-    # Limits on what the location itself holds (not its sub-locations), checked on every posting into it.
+    # Limits on what the location holds, itself and every location under it (a zone's cap its bins), checked
+    # on every posting into them (server/inventory/capacity.py).
     max_units = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, null=True)
     max_weight_kg = fields.DecimalField(max_digits=18, decimal_places=6, null=True)
     mixing = fields.CharEnumField(Mixing, max_length=16, default=Mixing.MIXED, db_default="mixed")
+    # Whether a location above this one has limits: a posting here checks theirs too. Read with the location by
+    # every posting, so one into a bin under no limited zone costs nothing (kept by server/inventory/zones.py).
+    limits_above = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

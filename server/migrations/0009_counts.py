@@ -146,4 +146,9 @@ class Migration(migrations.Migration):
             options={'table': 'count_tally', 'app': 'storekeeper', 'unique_together': (('line', 'user'),), 'pk_attr': 'id', 'table_description': 'What one counter counted of one line: several counters of a bin add up.'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='Location',
+            name='limits_above',
+            field=fields.BooleanField(default=False, db_default=False),
+        ),
     ]
