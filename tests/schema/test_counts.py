@@ -36,6 +36,9 @@ LEVELS = (
     "query S($sku: String!, $loc: String!) { stockLevels(sku: $sku, locationCode: $loc) { edges { node { onHand } } } }"
 )
 PACKAGE_CONTENTS = "query P($sscc: String!) { package(sscc: $sscc) { contents { sku quantity } } }"
+RESOLVE = """query R($code: String!) {
+  resolveBarcode(code: $code) { kind product { sku } location { code } package { total } } }"""
+CREATE_PACKAGE = f"""mutation C($input: CreatePackageInput!) {{ createPackage(input: $input) {{ {ERRORS} }} }}"""
 DOCUMENT = "query D($id: ID!) { node(id: $id) { ... on Document { number state type } } }"
 
 
@@ -415,3 +418,23 @@ async def test_a_handheld_finds_the_open_counts_of_its_warehouse_and_the_bins_le
     assert mine[0]["left"] == [{"locationCode": place.bin_b}] and elsewhere == []
     await ok(graphql, admin, CANCEL, id=count["id"])
     assert (await graphql.run(query, {"wh": place.warehouse}, token=counter.token))["openCounts"] == []
+
+
+async def test_a_counter_is_told_what_a_code_is_but_not_what_a_package_holds(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    """A handheld of a counter turns a scan into a product or a bin, without reading stock."""
+    from tests.schema.test_packages import sscc
+
+    counter = await make_actor("counter")
+    pallet = sscc()
+    await ok(graphql, admin, CREATE_PACKAGE, sscc=pallet, kind="PALLET", locationCode=place.bin_a)
+
+    async def resolved(actor: Actor, code: str) -> dict[str, Any]:
+        found: dict[str, Any] = (await graphql.run(RESOLVE, {"code": code}, token=actor.token))["resolveBarcode"]
+        return found
+
+    assert (await resolved(counter, place.sku))["product"] == {"sku": place.sku}
+    assert (await resolved(counter, place.bin_a))["location"] == {"code": place.bin_a}
+    assert (await resolved(counter, pallet))["package"] is None
+    assert (await resolved(admin, pallet))["package"] == {"total": "0"}
