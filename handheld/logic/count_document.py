@@ -70,6 +70,11 @@ class OpenCount:
         return f"{name[0].upper()}{name[1:]}: {self.left} of {self.bins} bins left{start}"
 
     @property
+    def short_label(self) -> str:
+        """The label of its button: what fits one line of a handheld."""
+        return self.label.partition(", from ")[0]
+
+    @property
     def left(self) -> int:
         return max(self.bins - self.bins_finished, 0)
 
@@ -132,6 +137,7 @@ def _decimal(value: object) -> Decimal | None:
 
 class CountDocumentFlow(TaskFlow):
     operation = "recordCount"
+    choices_stacked = True
 
     def __init__(self, courier: Courier, *, offered: list[OpenCount] | None = None, **kwargs: Any) -> None:
         self.offered = list(offered or [])
@@ -216,7 +222,7 @@ class CountDocumentFlow(TaskFlow):
     def choices(self) -> list[tuple[str, str, bool]]:
         if self.count is not None:
             return []
-        return [(f"{PICK}{place}", count.label, False) for place, count in enumerate(self.offered)]
+        return [(f"{PICK}{place}", count.short_label, False) for place, count in enumerate(self.offered)]
 
     # What the worker does.
     def pick(self, place: int) -> Outcome:
