@@ -199,13 +199,14 @@ class CountDocumentFlow(TaskFlow):
         self._forget_sent()
         next_up = self.prompt
         rows = [
-            ("Count", self.count.label, False),
+            ("Count", f"{self.count.left} of {self.count.bins} bins left" if self.bin else self.count.label, False),
             ("Bin", self.bin, not self.bin),
-            ("Item", f"{self.sku} {self.product_name}".strip(), next_up.startswith("Scan each")),
+            ("Item", self.sku, next_up.startswith("Scan each")),  # its name would take a second line
         ]
         if self.tracks_lots:
             rows.append(("Lot", self.lot or "needed", next_up.startswith("Scan the lot")))
-        rows.append(("Add", self.quantity.text or "1 a scan", self.quantity.value is not None))
+        if self.quantity.text:
+            rows.append(("Add", self.quantity.text, True))
         for line in self.lines.values():
             rows.append(("Recount" if line.recount_needed else "Counted", self._shown(line), False))
         rows.extend(("Recount", label, False) for label in self.recounts)
