@@ -26,6 +26,21 @@ def require(permission: Permission) -> type[BasePermission]:
     return Required
 
 
+def require_any(*permissions: Permission) -> type[BasePermission]:
+    """A permission class for fields that need one of ``permissions``."""
+
+    class RequiredAny(BasePermission):
+        message = f"You need one of the permissions {', '.join(p.value for p in permissions)}."
+        error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+
+        def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+            principal = info.context.principal
+            return principal is not None and any(principal.can(permission) for permission in permissions)
+
+    RequiredAny.__name__ = "Requires_any_" + "_".join(p.name for p in permissions)
+    return RequiredAny
+
+
 async def still_allowed(info: Any, permission: Permission) -> None:
     """A subscription outlives the check made when it started: before each event, check the
     token again (logged out, revoked, expired?) and that its role still grants ``permission``."""

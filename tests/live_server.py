@@ -18,6 +18,12 @@ import pytest
 
 COMMAND_TIMEOUT = 180
 START_TIMEOUT = 60
+# The checkout under test: a ``storekeeper`` of an editable install elsewhere (another worktree) must not serve.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def this_checkout(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))}
 
 
 def free_port() -> int:
@@ -62,7 +68,12 @@ def run_storekeeper(
 ) -> subprocess.CompletedProcess[str]:
     try:
         done = subprocess.run(
-            storekeeper_command() + args, env=env, cwd=cwd, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+            storekeeper_command() + args,
+            env=this_checkout(env),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"storekeeper {' '.join(args)} did not finish in {COMMAND_TIMEOUT}s")
@@ -102,7 +113,7 @@ def serving(env: dict[str, str], workdir: Path, *extra: str) -> Iterator[LiveSer
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*storekeeper_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra],
-            env=env,
+            env=this_checkout(env),
             cwd=workdir,
             stdout=out,
             stderr=subprocess.STDOUT,

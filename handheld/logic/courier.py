@@ -111,11 +111,14 @@ class Courier:
 
     def write(self, operation: str, input: dict[str, Any], summary: str) -> Delivery:
         """Put a write into the outbox, then send the outbox (this write last); what became of it."""
+        return self.send(operation, input, summary)[0]
+
+    def send(self, operation: str, input: dict[str, Any], summary: str) -> tuple[Delivery, list[Delivery]]:
+        """Like ``write``, and also what became of the entries that waited before it (sent in the same go)."""
         entry = self.outbox.add(self.server, self.username, operation, input, summary)
-        for delivery in self.drain():
-            if delivery.entry.id == entry.id:
-                return delivery
-        return Delivery(entry, WAITING)
+        deliveries = self.drain()
+        mine = next((delivery for delivery in deliveries if delivery.entry.id == entry.id), Delivery(entry, WAITING))
+        return mine, deliveries
 
     def keep_scan(self, scan: dict[str, Any], summary: str) -> Entry:
         """A lookup that did not reach the server: sent later, for the server's scan log."""

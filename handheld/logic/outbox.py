@@ -36,6 +36,18 @@ DOCUMENTS["movePackage"] = (
     "mutation MovePackage($input: MovePackageInput!) { movePackage(input: $input) {"
     f" package {{ sscc location {{ code }} }} {_STOCK_PAYLOAD} }} }}"
 )
+# A count document's scans, bins and recounts (handheld/logic/count_document.py): never `expected`.
+_COUNT_LINE = "line { locationCode sku lot myCount counted recountNeeded recounted } errors { field code message }"
+DOCUMENTS["recordCount"] = (
+    f"mutation RecordCount($input: RecordCountInput!) {{ recordCount(input: $input) {{ {_COUNT_LINE} }} }}"
+)
+DOCUMENTS["recountStock"] = (
+    f"mutation RecountStock($input: RecountInput!) {{ recountStock(input: $input) {{ {_COUNT_LINE} }} }}"
+)
+DOCUMENTS["finishCountBin"] = (
+    "mutation FinishCountBin($input: FinishCountBinInput!) { finishCountBin(input: $input) {"
+    " locationCode lines recountsNeeded errors { field code message } } }"
+)
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"

@@ -47,6 +47,7 @@ class TaskFlow:
     verb = ""
     zero_quantity = False  # a count may be 0; a receipt, move or issue may not
     takes_packages = False  # only the move screen moves a pallet; the others say where to go with one
+    choices_stacked = False  # the choice's buttons one above the other (long labels), not side by side
 
     def __init__(
         self, courier: Courier, *, warehouse: str, device: str | None = None, cache: LookupCache | None = None

@@ -51,6 +51,7 @@ class TaskScreen(Screen):
     busy = BooleanProperty(False)
     can_confirm = BooleanProperty(False)
     digits = BooleanProperty(True)
+    stack_choices = BooleanProperty(False)
 
     __events__ = ("on_outcome",)
     _pending = 0
@@ -71,6 +72,7 @@ class TaskScreen(Screen):
         self.message = self.flow.message
         self.can_confirm = self.flow.ready and not self.busy
         self.digits = self.flow.takes_quantity
+        self.stack_choices = self.flow.choices_stacked
         rows = self.ids.form
         rows.clear_widgets()
         for label, value, next_up in self.flow.fields():

@@ -27,7 +27,7 @@ from handheld.logic.courier import Courier
 from handheld.logic.outbox import DOCUMENTS, Outbox
 from handheld.logic.session import ME, HandheldConfig, Session
 from handheld.logic.store import DeviceStore
-from tests.live_server import free_port, run_storekeeper, serving, storekeeper_command
+from tests.live_server import free_port, run_storekeeper, serving, storekeeper_command, this_checkout
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -106,7 +106,7 @@ class RestartableServer:
     def start(self) -> None:
         log = (self.workdir / "server.log").open("ab")
         command = [*storekeeper_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self._process = subprocess.Popen(command, env=self.env, cwd=self.workdir, stdout=log, stderr=log)
+        self._process = subprocess.Popen(command, env=this_checkout(self.env), cwd=self.workdir, stdout=log, stderr=log)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -24,6 +24,7 @@ import pytest
 
 from handheld.client import GraphQLClient
 from tests.handheld.conftest import new_bin, new_pallet, on_hand, token_works
+from tests.handheld.test_count_document import CANCEL, planned, review
 from tests.live_server import stop
 
 if TYPE_CHECKING:
@@ -353,6 +354,35 @@ def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_co
     with GraphQLClient(server.url, token=app.stored("token")) as client:
         assert (on_hand(client, "MUG-WHITE", bin_), on_hand(client, "TSHIRT-RED-M", bin_)) == (Decimal(7), Decimal(0))
     _every_layout_check_passed(app)
+
+
+def test_a_count_document_is_counted_blind_by_scans_and_its_bin_finished(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
+) -> None:
+    app = _signed_in(handsets, display, tmp_path, server.url, server.password)
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        count_id, bin_ = planned(client, ("MUG-WHITE", 10), cancelled=False)
+    try:
+        opened = app.answer("SK:COUNT", wait="count says")  # the only open count of WH1: taken at once
+        assert "count says good: Scan a bin of the count (2 of 2 left)." in opened
+        assert "count says good: Counting" in app.answer(bin_.lower(), wait="count says")
+        app.answer("5901234123457", wait="count says good: +1 MUG-WHITE")  # MUG-WHITE, as a wedge scans it
+        again = app.answer("5901234123457", wait="count says")
+        assert "count says good: +1 MUG-WHITE: you 2, all 2" in again
+        typed = app.answer("3", delay=PERSON_DELAY, wait="count says")  # a quantity typed on the keys: added
+        assert "count says good: +3 MUG-WHITE: you 5, all 5" in typed
+        assert f"count says warn: Finish {bin_}?" in app.answer("SK:CONFIRM", wait="count says")  # the dialog
+        finished = app.answer("SK:CONFIRM", wait="count says")
+
+        assert f"count says good: {bin_} finished: 1 lines. Scan a bin of the count (1 of 2 left)." in finished
+        with GraphQLClient(server.url, token=app.stored("token")) as client:
+            assert [(line["sku"], line["counted"]) for line in review(client, count_id, bin_)["lines"]] == [
+                ("MUG-WHITE", "5.0000")
+            ]
+        _every_layout_check_passed(app)
+    finally:
+        with GraphQLClient(server.url, token=app.stored("token")) as client:
+            client.execute(CANCEL, {"input": {"id": count_id}})
 
 
 def test_a_pallet_scanned_on_the_move_screen_then_a_bin_moves_all_it_holds(

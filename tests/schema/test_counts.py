@@ -37,6 +37,9 @@ LEVELS = (
     "query S($sku: String!, $loc: String!) { stockLevels(sku: $sku, locationCode: $loc) { edges { node { onHand } } } }"
 )
 PACKAGE_CONTENTS = "query P($sscc: String!) { package(sscc: $sscc) { contents { sku quantity } } }"
+RESOLVE = """query R($code: String!) {
+  resolveBarcode(code: $code) { kind product { sku } location { code } package { total } } }"""
+CREATE_PACKAGE = f"""mutation C($input: CreatePackageInput!) {{ createPackage(input: $input) {{ {ERRORS} }} }}"""
 DOCUMENT = "query D($id: ID!) { node(id: $id) { ... on Document { number state type } } }"
 
 
@@ -449,3 +452,23 @@ async def test_a_product_emptied_before_the_count_is_not_expected(
     await scan(graphql, admin, count, place.bin_a, place.lot_sku, "1", lot="L1")
 
     assert [line["sku"] for line in await lines(graphql, admin, count, place.bin_a)] == [place.lot_sku]
+
+
+async def test_a_counter_is_told_what_a_code_is_but_not_what_a_package_holds(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    """A handheld of a counter turns a scan into a product or a bin, without reading stock."""
+    from tests.schema.test_packages import sscc
+
+    counter = await make_actor("counter")
+    pallet = sscc()
+    await ok(graphql, admin, CREATE_PACKAGE, sscc=pallet, kind="PALLET", locationCode=place.bin_a)
+
+    async def resolved(actor: Actor, code: str) -> dict[str, Any]:
+        found: dict[str, Any] = (await graphql.run(RESOLVE, {"code": code}, token=actor.token))["resolveBarcode"]
+        return found
+
+    assert (await resolved(counter, place.sku))["product"] == {"sku": place.sku}
+    assert (await resolved(counter, place.bin_a))["location"] == {"code": place.bin_a}
+    assert (await resolved(counter, pallet))["package"] is None
+    assert (await resolved(admin, pallet))["package"] == {"total": "0"}
