@@ -6,8 +6,8 @@ of the count, then what is in it: every scan of an item (or a quantity given on 
 often it is sent and waits, in order, while the server is away. The first scan of a bin starts it on
 the server. The screen shows what this counter counted of a line and what all counters counted of it
 together, never what the books expect: no document sent from here asks for ``expected``. *Finish
-bin* (confirmed first) sends ``finishCountBin`` and shows the lines that want a recount by another
-counter. A user who may not adjust stock and has no open count is told so (the single-bin count of
+bin* (confirmed first) sends ``finishCountBin`` and, where the server tells (not to a counter of a
+blind count), shows the lines that want a recount by another counter. A user who may not adjust stock and has no open count is told so (the single-bin count of
 ``logic.count`` books ``adjustStock``, which needs that permission).
 """
 
