@@ -123,7 +123,9 @@ async def test_bad_facts_are_refused_naming_the_field_and_write_nothing(
 
 
 async def test_search_by_code_name_email_and_phone_digits(admin: Actor) -> None:
-    tag = uuid.uuid4().hex[:8]
+    # Letters only: a tag with digits in it also searches phone numbers, and 3 of them can turn up in the
+    # other party's random number (seen once in CI-like runs).
+    tag = "".join(chr(ord("a") + int(digit, 16)) for digit in uuid.uuid4().hex[:8])
     # Numbers of this test only: other tests' parties share the database.
     mine, theirs = (f"6{uuid.uuid4().int % 10**8:08d}" for _ in range(2))
     spaced_phone = f"+34 {mine[:3]} {mine[3:5]} {mine[5:7]} {mine[7:]}"
