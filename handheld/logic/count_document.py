@@ -7,8 +7,9 @@ often it is sent and waits, in order, while the server is away. The first scan o
 the server. The screen shows what this counter counted of a line and what all counters counted of it
 together, never what the books expect: no document sent from here asks for ``expected``. *Finish
 bin* (confirmed first) sends ``finishCountBin`` and, where the server tells (not to a counter of a
-blind count), shows the lines that want a recount by another counter. A user who may not adjust stock and has no open count is told so (the single-bin count of
-``logic.count`` books ``adjustStock``, which needs that permission).
+blind count), shows the lines that want a recount by another counter. A user who may not adjust
+stock and has no open count is told so (the single-bin count of ``logic.count`` books
+``adjustStock``, which needs that permission).
 """
 
 from __future__ import annotations
