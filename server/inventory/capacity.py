@@ -166,8 +166,12 @@ def ancestor_ids(path: str) -> list[int]:
 
 
 async def _limited_above(conn: BaseDBAsyncClient, places: set[Place]) -> list[Limited]:
-    """The locations above ``places`` that have limits (zones, aisles): one query for all."""
-    ids = sorted({a for place in places for a in ancestor_ids(place.path)})
+    return await limited_above(conn, {place.path for place in places})
+
+
+async def limited_above(conn: BaseDBAsyncClient, paths: set[str]) -> list[Limited]:
+    """The locations above the ones at ``paths`` that have limits (zones, aisles): one query for all."""
+    ids = sorted({a for path in paths for a in ancestor_ids(path)})
     if not ids:
         return []
     rows = await sql.fetch(

@@ -9,7 +9,8 @@ A suggestion for a quantity of a product in a warehouse is, in this order:
 
 Only storage bins are suggested (not receiving docks, quality control, quarantine or damaged
 bins), a bin being a real location without sub-locations, and only where the quantity fits the
-bin's limits (``server.inventory.capacity``, the same check postings make). A suggestion reads,
+bin's limits and those of the zones above it (``server.inventory.capacity``, the same checks postings
+make). A suggestion reads,
 it does not reserve room: the posting into the bin checks its limits again, under its lock.
 """
 
@@ -30,7 +31,7 @@ from server.commands import Audited, Command, Effect, Write, execute, row_effect
 from server.db import connection
 from server.errors import Invalid, NotFound
 from server.inventory import quantities
-from server.inventory.capacity import WEIGHT, Held, Limits, refusal
+from server.inventory.capacity import WEIGHT, Held, Limits, held_in, limited_above, refusal
 from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, WAREHOUSE_CODE, LocationKind, LocationUsage
 from server.inventory.models import PutawayRule as Rule
 from server.inventory.moves import Move
@@ -100,7 +101,7 @@ class _Search:
     async def _page(self, bins: _Bins, under: str | None, after: int) -> list[dict[str, Any]]:
         params: list[Any] = [self.warehouse_id, LocationKind.INTERNAL.value, LocationUsage.STORAGE.value, after]
         query = (
-            "SELECT l.id, l.code, l.max_units, l.max_weight_kg, l.mixing FROM location l"
+            "SELECT l.id, l.code, l.max_units, l.max_weight_kg, l.mixing, l.path, l.limits_above FROM location l"
             " WHERE l.warehouse_id = $1 AND l.kind = $2 AND l.usage = $3 AND l.id > $4"
             " AND NOT EXISTS (SELECT 1 FROM location c WHERE c.parent_id = l.id)"
         )
@@ -126,6 +127,7 @@ class _Search:
         held = await _held(self.conn, list(limited))
         wanted = self.wanted
         change = {wanted.product_id: wanted.quantity}
+        full_zones = await self._full_zones({row["path"] for row in rows if row["limits_above"]})
         fits = []
         for row in rows:
             limits = limited.get(int(row["id"]))
@@ -134,8 +136,22 @@ class _Search:
                 contents.setdefault(wanted.product_id, Held(Decimal(0), wanted.weight_kg))
                 if refusal(limits, row["code"], contents, change) is not None:
                     continue
+            if any(row["path"].startswith(zone) for zone in full_zones):
+                continue
             fits.append(row)
         return fits
+
+    async def _full_zones(self, paths: set[str]) -> set[str]:
+        """The paths of the zones above ``paths`` whose limits the quantity would break (postings check them
+        too: a bin with room of its own in a full zone is refused)."""
+        full: set[str] = set()
+        change = {self.wanted.product_id: self.wanted.quantity}
+        for zone in await limited_above(self.conn, paths) if paths else []:
+            contents = await held_in(self.conn, zone, [self.wanted.product_id])
+            contents.setdefault(self.wanted.product_id, Held(Decimal(0), self.wanted.weight_kg))
+            if refusal(zone.limits, zone.code, contents, change) is not None:
+                full.add(zone.path)
+        return full
 
 
 async def _held(conn: BaseDBAsyncClient, location_ids: list[int]) -> dict[int, dict[int, Held]]:

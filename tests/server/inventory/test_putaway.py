@@ -253,3 +253,23 @@ async def test_hostile_putaway_arguments_are_user_errors(
     for changed, code, field in updates:
         answer = await _mutate(graphql, token, UPDATE_RULE, id=made["rule"]["id"], **changed)
         assert [(e["code"], e["field"]) for e in answer["errors"]] == [(code, ["input", field])]
+
+
+async def test_a_bin_with_room_in_a_full_zone_is_not_suggested(
+    graphql: GraphQLClient, admin: Actor, layout: Layout
+) -> None:
+    """The zone holds at most 6: with 3 in it, 5 more fit none of its bins (postings would refuse them), so the
+    rule to the zone passes on to the bins outside it; 3 still fit."""
+    token, who = admin.token, {"actor_id": admin.user_id}
+    await update_location(layout.zone, LocationSettings(max_units="6"), **who)
+    assert (await _receive(graphql, token, layout.sku, layout.zone_a, "3"))["errors"] == []
+    await _mutate(graphql, token, CREATE_RULE, warehouseCode=layout.warehouse, locationCode=layout.zone,
+                  sku=layout.sku, sequence=10)  # fmt: skip
+
+    too_much = await _suggest(graphql, token, layout, quantity="5")
+    fits = await _suggest(graphql, token, layout, quantity="3")
+
+    assert (too_much["locationCode"], too_much["reason"]) == (layout.bin_a, "EMPTY_BIN")
+    assert (fits["locationCode"], fits["reason"]) == (layout.zone_a, "RULE")
+    refused = await _receive(graphql, token, layout.sku, layout.zone_b, "5")
+    assert [e["code"] for e in refused["errors"]] == ["CAPACITY_EXCEEDED"]  # what the suggestion spared
