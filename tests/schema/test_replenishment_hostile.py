@@ -1,0 +1,117 @@
+"""Review attacks on replenishment (branch kits-review). Tests named ``test_DEFECT_...`` fail on purpose: each
+shows a defect found in review; the others hold and stay as regression tests."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from server.documents import service as documents
+from server.documents.models import Document
+from server.errors import DomainError, ManyErrors
+from server.inventory.check import check_ledger
+from server.inventory.locations import create_warehouse, create_location
+from server.inventory.replenishment import rules
+from server.inventory.replenishment.proposals import replenish
+from tests.conftest import Actor, Place, unique
+from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
+    Site, issue, lines_of, on_hand, receive, run, site,
+)
+
+YESTERDAY = date.today() - timedelta(days=1)
+LATER = date.today() + timedelta(days=90)
+
+
+async def test_DEFECT_a_pick_bin_full_of_expired_stock_counts_as_full_and_is_never_refilled(
+    site: Site, admin: Actor
+) -> None:
+    """The level of a pick bin is its whole on hand (stock.py _on_hand), expired lots included: a bin holding 10
+    units past their removal date (nothing a picker may take) looks full, and the run proposes nothing."""
+    await receive(admin, site.lot_sku, site.pick, "10", lot="OLD", expires_on=YESTERDAY, accept_expired=True)
+    await receive(admin, site.lot_sku, site.reserve_a, "10", lot="NEW", expires_on=LATER)
+    await rules.set_rule(site.pick, site.lot_sku, "2", "10", actor_id=admin.user_id)
+
+    outcome = await run(site)
+
+    assert outcome.document_id is not None, "nothing pickable in the pick bin, yet no refill proposed"
+
+
+async def test_a_source_bin_emptied_between_plan_and_post_is_refused_clearly_and_a_rerun_does_not_double(
+    site: Site, admin: Actor
+) -> None:
+    await receive(admin, site.sku, site.reserve_a, "10")
+    await receive(admin, site.sku, site.reserve_b, "10")
+    await rules.set_rule(site.pick, site.sku, "2", "8", actor_id=admin.user_id)
+    first = await run(site)
+    assert first.document_id is not None
+    assert await lines_of(first.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(8))]
+    await issue(admin, site.sku, site.reserve_a, "10")  # reserve A emptied after the plan
+
+    second = await run(site)  # the run's own draft follows: from B now
+    assert second.document_id == first.document_id
+    assert await lines_of(first.document_id) == [(site.sku, site.reserve_b, site.pick, None, Decimal(8))]
+    await issue(admin, site.sku, site.reserve_b, "5")  # and B half emptied before it is posted
+    await documents.act(first.document_id, "confirm", version=None, actor_id=admin.user_id)
+    try:
+        await documents.act(first.document_id, "post", version=None, actor_id=admin.user_id)
+        raise AssertionError("posted 8 out of a bin holding 5")
+    except (DomainError, ManyErrors):
+        pass
+    third = await run(site)  # a confirmed transfer is on the way: nothing more is proposed
+    assert (third.document_id, third.changed) == (None, False)
+    assert await on_hand(site.sku, site.pick) == 0
+    assert (await check_ledger()).ok
+
+
+async def test_a_rule_changed_between_runs_rewrites_the_one_draft(site: Site, admin: Actor) -> None:
+    await receive(admin, site.sku, site.reserve_a, "50")
+    await rules.set_rule(site.pick, site.sku, "2", "8", actor_id=admin.user_id)
+    first = await run(site)
+    await rules.set_rule(site.pick, site.sku, "2", "20", actor_id=admin.user_id)
+    second = await run(site)
+    await rules.remove_rule(site.pick, site.sku, actor_id=admin.user_id)
+    third = await run(site)
+    assert second.document_id == first.document_id
+    assert await lines_of(first.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(20))]
+    assert third.document_id is None and third.changed
+    assert (await Document.get(id=first.document_id)).state == "cancelled"
+
+
+async def test_a_warehouse_without_a_store_proposes_nothing_twice_and_one_draft_once_it_has_one(admin: Actor) -> None:
+    warehouse = unique("WH")
+    await create_warehouse(warehouse, "No store", actor_id=admin.user_id)
+    pick, res = unique("PK"), unique("RS")
+    for code in (pick, res):
+        await create_location(warehouse, code, code, actor_id=admin.user_id)
+    from server.catalog.service import ProductDetails, create_product
+
+    sku = unique("SKU")
+    await create_product(sku, ProductDetails(name="W"), actor_id=admin.user_id)
+    await receive(admin, sku, res, "9")
+    await rules.set_rule(pick, sku, "1", "5", actor_id=admin.user_id)
+    for _ in range(2):
+        [outcome] = await replenish(warehouse)
+        assert (outcome.no_store, outcome.document_id, outcome.changed) == (True, None, False)
+    from server.partners.stores import StoreDetails, create_store
+
+    await create_store(unique("S")[:12], StoreDetails(name="Shop", currency="EUR", warehouses=[warehouse]),
+                       actor_id=admin.user_id)  # fmt: skip
+    [made] = await replenish(warehouse)
+    [again] = await replenish(warehouse)
+    assert made.document_id is not None and again.document_id == made.document_id and not again.changed
+
+
+async def test_a_transfer_of_the_pick_bin_by_hand_counts_so_the_run_does_not_double_it(
+    site: Site, admin: Actor
+) -> None:
+    await receive(admin, site.sku, site.reserve_a, "50")
+    await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
+    first = await run(site)
+    assert first.document_id is not None
+    await documents.act(first.document_id, "confirm", version=None, actor_id=admin.user_id)
+    await documents.act(first.document_id, "post", version=None, actor_id=admin.user_id)
+    await issue(admin, site.sku, site.pick, "9")  # picked down to 1
+    second = await run(site)
+    assert second.document_id not in (None, first.document_id)
+    assert await lines_of(second.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(9))]
+    assert (await check_ledger()).ok

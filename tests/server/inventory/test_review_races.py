@@ -1,0 +1,61 @@
+"""Review races on PostgreSQL (branch kits-review): a replenishment run while a person confirms or edits its
+draft, and a kit's list changed while its kits are taken apart. ``DEFECT`` in a name: fails on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from server.documents import service as documents
+from server.documents.models import Document, DocumentLine
+from server.errors import DomainError, ManyErrors
+from server.inventory import assembly
+from server.inventory.kits import ComponentSpec, set_kit_components
+from server.inventory.replenishment import rules
+from tests.conftest import Actor, Place
+from tests.server.inventory.test_kits import invariants, key, kit_of, product
+from tests.server.inventory.test_kits import receive as receive_at_cost
+from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
+    Site, issue, receive, run, site,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+async def _coming(site: Site) -> Decimal:
+    """What open transfers bring to the pick bin."""
+    lines = await DocumentLine.filter(to_location__code=site.pick, document__state__in=["draft", "confirmed"])
+    return sum((line.base_quantity for line in lines), Decimal(0))
+
+
+async def test_a_run_while_a_person_confirms_its_draft_never_doubles(site: Site, admin: Actor) -> None:
+    await receive(admin, site.sku, site.reserve_a, "100")
+    await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
+    for _ in range(5):
+        first = await run(site)
+        assert first.document_id is not None
+        await issue(admin, site.sku, site.reserve_a, "1")  # something changed: the run would rewrite its draft
+        outcomes = await asyncio.gather(
+            run(site), documents.act(first.document_id, "confirm", version=None, actor_id=admin.user_id),
+            return_exceptions=True,
+        )
+        assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, DomainError | ManyErrors)]
+        assert await _coming(site) <= Decimal(10), "more than the maximum is on its way"
+        for document in await Document.filter(reason="replenishment", state__in=["draft", "confirmed"]):
+            await documents.act(document.id, "cancel", version=None, actor_id=admin.user_id)
+
+
+async def test_a_list_changed_while_kits_are_taken_apart_keeps_the_books_exact(admin: Actor, place: Place) -> None:
+    a, c = await product(admin), await product(admin)
+    await receive_at_cost(admin, a, place.bin_a, "10", "3")
+    kit = await kit_of(admin, [(a, "1")])
+    await assembly.assemble(kit, "10", from_location=place.bin_a, to_location=place.bin_b, actor_id=admin.user_id,
+                            idempotency_key=key())  # fmt: skip
+    work = [assembly.disassemble(kit, "1", from_location=place.bin_b, to_location=place.bin_a,
+                                 actor_id=admin.user_id, idempotency_key=key()) for _ in range(5)]  # fmt: skip
+    work.append(set_kit_components(kit, [ComponentSpec(c, "2")], actor_id=admin.user_id))
+    outcomes = await asyncio.gather(*work, return_exceptions=True)
+    assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, DomainError | ManyErrors)]
+    await invariants()
