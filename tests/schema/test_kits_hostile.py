@@ -16,7 +16,7 @@ from server.inventory.models import StockMove
 from server.inventory.periods import set_period_lock
 from server.inventory.valuation.check import valuation_problems
 from server.inventory.valuation.method import set_costing_method
-from tests.conftest import Actor, GraphQLClient, Place, unique
+from tests.conftest import Actor, GraphQLClient, Place, make_actor, unique
 
 ERRORS = "errors { field code message }"
 MOVES = "moves { sku quantity fromLocationCode toLocationCode lotCode kind unitCost value }"
@@ -245,4 +245,68 @@ async def test_a_partial_disassembly_of_a_kit_built_twice_at_different_costs_net
     kit_value = sum(Decimal(m["value"]) for m in apart["moves"] if m["sku"] == kit)
     parts = sum(Decimal(m["value"]) for m in apart["moves"] if m["sku"] != kit)
     assert kit_value == parts
+    await invariants()
+
+
+SET = f"""mutation S($input: SetKitComponentsInput!) {{
+  setKitComponents(input: $input) {{ kit {{ sku components {{ sku quantity }} }} {ERRORS} }} }}"""
+
+
+async def test_DEFECT_a_replayed_set_kit_components_answers_the_list_as_it_is_now_not_its_first_answer(
+    graphql: GraphQLClient, admin: Actor
+) -> None:
+    """kits.py recall() reads the current list: a client retrying its first request (same key) is told the list
+    someone else set since, as if its own change were what is stored."""
+    a, b = await product(admin), await product(admin)
+    kit = await product(admin)
+    asked = {"sku": kit, "components": [{"sku": a, "quantity": "1"}], "idempotencyKey": key()}
+    first = await gql(graphql, SET, admin.token, **asked)
+    await gql(graphql, SET, admin.token, sku=kit, components=[{"sku": b, "quantity": "2"}])
+    again = await gql(graphql, SET, admin.token, **asked)
+    assert again == first
+
+
+async def test_one_key_for_an_assembly_and_a_disassembly_is_refused_not_replayed(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    a = await product(admin)
+    await receive(admin, a, place.bin_a, "5", "1")
+    kit = await kit_of(admin, [(a, "1")])
+    shared = key()
+    built = await gql(graphql, ASSEMBLE, admin.token, sku=kit, quantity="1", fromLocationCode=place.bin_a,
+                      toLocationCode=place.bin_a, idempotencyKey=shared)  # fmt: skip
+    assert built["errors"] == []
+    other = await gql(graphql, DISASSEMBLE, admin.token, sku=kit, quantity="1", fromLocationCode=place.bin_a,
+                      toLocationCode=place.bin_a, idempotencyKey=shared)  # fmt: skip
+    assert [e["code"] for e in other["errors"]] == ["IDEMPOTENCY_KEY_REUSED"], other
+    await invariants()
+
+
+async def test_an_expired_component_lot_is_not_built_into_a_kit_by_a_clerk(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    """A clerk may assemble (stock.adjust) but may not take expired stock (stock.take_expired)."""
+    clerk = await make_actor("clerk")
+    a = await product(admin, tracks_lots=True)
+    await receive(admin, a, place.bin_a, "5", "1", lot="OLD", expires_on=date(2020, 1, 1), accept_expired=True)
+    kit = await kit_of(admin, [(a, "1")])
+    for lots in ([], [{"sku": a, "lot": "OLD"}]):
+        refused = await gql(graphql, ASSEMBLE, clerk.token, sku=kit, quantity="1", fromLocationCode=place.bin_a,
+                            toLocationCode=place.bin_b, componentLots=lots, idempotencyKey=key())  # fmt: skip
+        assert refused["errors"] and refused["moves"] == [], (lots, refused)
+
+
+async def test_components_reserved_for_an_order_are_not_built_into_kits(
+    graphql: GraphQLClient, admin: Actor, place: Place
+) -> None:
+    from server.inventory import reservations
+
+    a = await product(admin)
+    await receive(admin, a, place.bin_a, "3", "1")
+    await reservations.reserve("sales.order", 900_000_003, 1, a, place.warehouse, "2", actor_id=admin.user_id,
+                               idempotency_key=key())  # fmt: skip
+    kit = await kit_of(admin, [(a, "1")])
+    refused = await gql(graphql, ASSEMBLE, admin.token, sku=kit, quantity="2", fromLocationCode=place.bin_a,
+                        toLocationCode=place.bin_b, idempotencyKey=key())  # fmt: skip
+    assert [e["code"] for e in refused["errors"]] == ["INSUFFICIENT_STOCK"], refused
     await invariants()

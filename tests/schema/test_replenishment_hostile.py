@@ -13,10 +13,16 @@ from server.inventory.check import check_ledger
 from server.inventory.locations import create_warehouse, create_location
 from server.inventory.replenishment import rules
 from server.inventory.replenishment.proposals import replenish
-from tests.conftest import Actor, Place, unique
+import uuid
+
+from tests.conftest import Actor, GraphQLClient, Place, unique
 from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
     Site, issue, lines_of, on_hand, receive, run, site,
 )
+
+def key() -> str:
+    return str(uuid.uuid4())
+
 
 YESTERDAY = date.today() - timedelta(days=1)
 LATER = date.today() + timedelta(days=90)
@@ -114,4 +120,109 @@ async def test_a_transfer_of_the_pick_bin_by_hand_counts_so_the_run_does_not_dou
     second = await run(site)
     assert second.document_id not in (None, first.document_id)
     assert await lines_of(second.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(9))]
+    assert (await check_ledger()).ok
+
+
+async def test_run_and_rules_refuse_hostile_input_and_the_wrong_people(
+    graphql: GraphQLClient, admin: Actor, viewer: Actor, site: Site
+) -> None:
+    run_q = "mutation J($input: RunReplenishmentInput!) { runReplenishment(input: $input) { jobId errors { code } } }"
+    set_q = ("mutation S($input: SetReplenishmentRuleInput!) { setReplenishmentRule(input: $input) {"
+             " rule { id } errors { field code } } }")
+    for code in ("\x00", "W" * 200_000, "NO-SUCH-WH"):
+        body = (await graphql.post(run_q, {"input": {"idempotencyKey": key(), "warehouseCode": code}}, admin.token)).json()
+        assert "errors" not in body and [e["code"] for e in body["data"]["runReplenishment"]["errors"]] == ["NOT_FOUND"]
+    body = (await graphql.post(run_q, {"input": {"idempotencyKey": key()}}, viewer.token)).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    cases = [{"minimum": "NaN"}, {"maximum": "1e30"}, {"minimum": "5", "maximum": "5"}, {"maximum": "0.00001"},
+             {"minimum": "-1"}, {"sourceLocationCode": "\x00"}, {"sourceLocationCode": site.pick},
+             {"locationCode": site.reserve_zone}, {"sku": "x" * 100_000}]
+    for changed in cases:
+        given = {"locationCode": site.pick, "sku": site.sku, "minimum": "1", "maximum": "5", **changed}
+        body = (await graphql.post(set_q, {"input": given}, admin.token)).json()
+        assert "errors" not in body, (changed, body)
+        assert body["data"]["setReplenishmentRule"]["errors"] and not body["data"]["setReplenishmentRule"]["rule"]
+
+
+async def test_DEFECT_a_pick_bin_whose_stock_is_all_reserved_counts_as_full(site: Site, admin: Actor) -> None:
+    """The level counts reserved stock (stock.py _on_hand reads on_hand only): 10 in the pick bin, 9 of them
+    promised to an order, leaves 1 to pick, below the minimum of 2, yet nothing is proposed."""
+    from server.inventory import reservations
+
+    await receive(admin, site.sku, site.pick, "10")
+    await reservations.reserve("sales.order", 900_000_001, 1, site.sku, site.warehouse, "9", actor_id=admin.user_id,
+                               idempotency_key=key())  # fmt: skip
+    await receive(admin, site.sku, site.reserve_a, "20")
+    await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
+
+    outcome = await run(site)
+
+    assert outcome.document_id is not None, "1 free in the pick bin, yet no refill proposed"
+
+
+async def test_reserved_stock_in_reserve_is_never_proposed(site: Site, admin: Actor) -> None:
+    from server.inventory import reservations
+
+    await receive(admin, site.sku, site.reserve_a, "6")
+    await reservations.reserve("sales.order", 900_000_002, 1, site.sku, site.warehouse, "4", actor_id=admin.user_id,
+                               idempotency_key=key())  # fmt: skip
+    await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
+    outcome = await run(site)
+    assert outcome.document_id is not None
+    assert await lines_of(outcome.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(2))]
+    assert [s.quantity for s in outcome.shortfalls] == [Decimal(8)]
+
+
+async def test_one_archived_product_with_a_rule_does_not_stop_the_refills_of_its_warehouse(
+    site: Site, admin: Actor
+) -> None:
+    """A rule of a product archived since: if its refill cannot be proposed, the other products' refills of the
+    warehouse must still be (the run of a warehouse is one transaction and one check_lines of every line)."""
+    from server.catalog.service import ProductDetails, create_product, set_archived
+
+    other = unique("SKU")
+    await create_product(other, ProductDetails(name="Other"), actor_id=admin.user_id)
+    for sku in (site.sku, other):
+        await receive(admin, sku, site.reserve_a, "20")
+        await rules.set_rule(site.pick, sku, "2", "10", actor_id=admin.user_id)
+    await set_archived(other, True, actor_id=admin.user_id)
+
+    outcome = await run(site)
+
+    assert outcome.error is None, outcome.error
+    assert outcome.document_id is not None
+    assert (site.sku, site.reserve_a, site.pick, None, Decimal(10)) in await lines_of(outcome.document_id)
+
+
+async def test_a_transfer_from_another_warehouse_partly_arrived_counts_what_is_still_on_the_way(
+    site: Site, admin: Actor, store: str
+) -> None:
+    from server.documents import transfers
+    from server.documents.lines import LineInput
+    from server.documents.service import Header, create_document
+
+    far = unique("WH")
+    await create_warehouse(far, "Far", actor_id=admin.user_id)
+    far_bin = unique("FB")
+    await create_location(far, far_bin, far_bin, actor_id=admin.user_id)
+    await receive(admin, site.sku, far_bin, "10")
+    await receive(admin, site.sku, site.reserve_a, "50")
+    await rules.set_rule(site.pick, site.sku, "3", "10", actor_id=admin.user_id)
+    document = await create_document("stock.transfer", store, Header(),
+                                     [LineInput(sku=site.sku, quantity="10", location=far_bin, to_location=site.pick)],
+                                     actor_id=admin.user_id)  # fmt: skip
+    await documents.act(document.id, "confirm", version=None, actor_id=admin.user_id)
+    await transfers.ship(document.id, version=None, actor_id=admin.user_id)
+    await transfers.receive(document.id, [(1, "4")], version=None, actor_id=admin.user_id, idempotency_key=key())
+
+    outcome = await run(site)  # 4 here + 6 on the way = 10: nothing to propose
+
+    assert (outcome.document_id, outcome.changed) == (None, False)
+    await issue(admin, site.sku, site.pick, "4")  # picked: 0 + 6 on the way is above 3 still
+    assert (await run(site)).document_id is None
+    await transfers.receive(document.id, [(1, "3")], version=None, actor_id=admin.user_id, idempotency_key=key())
+    await issue(admin, site.sku, site.pick, "3")  # 0 here + 3 on the way: at the minimum, refill 7
+    refill = await run(site)
+    assert refill.document_id is not None
+    assert await lines_of(refill.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(7))]
     assert (await check_ledger()).ok
