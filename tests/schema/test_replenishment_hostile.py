@@ -1,8 +1,10 @@
+# ruff: noqa: F811  (the site fixture is imported from tests/server/inventory/test_replenishment.py)
 """Review attacks on replenishment (branch kits-review). Tests named ``test_DEFECT_...`` fail on purpose: each
 shows a defect found in review; the others hold and stay as regression tests."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -10,15 +12,20 @@ from server.documents import service as documents
 from server.documents.models import Document
 from server.errors import DomainError, ManyErrors
 from server.inventory.check import check_ledger
-from server.inventory.locations import create_warehouse, create_location
+from server.inventory.locations import create_location, create_warehouse
 from server.inventory.replenishment import rules
 from server.inventory.replenishment.proposals import replenish
-import uuid
-
-from tests.conftest import Actor, GraphQLClient, Place, unique
+from tests.conftest import Actor, GraphQLClient, unique
 from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
-    Site, issue, lines_of, on_hand, receive, run, site,
+    Site,
+    issue,
+    lines_of,
+    on_hand,
+    receive,
+    run,
+    site,
 )
+
 
 def key() -> str:
     return str(uuid.uuid4())
@@ -130,7 +137,8 @@ async def test_run_and_rules_refuse_hostile_input_and_the_wrong_people(
     set_q = ("mutation S($input: SetReplenishmentRuleInput!) { setReplenishmentRule(input: $input) {"
              " rule { id } errors { field code } } }")
     for code in ("\x00", "W" * 200_000, "NO-SUCH-WH"):
-        body = (await graphql.post(run_q, {"input": {"idempotencyKey": key(), "warehouseCode": code}}, admin.token)).json()
+        given = {"idempotencyKey": key(), "warehouseCode": code}
+        body = (await graphql.post(run_q, {"input": given}, admin.token)).json()
         assert "errors" not in body and [e["code"] for e in body["data"]["runReplenishment"]["errors"]] == ["NOT_FOUND"]
     body = (await graphql.post(run_q, {"input": {"idempotencyKey": key()}}, viewer.token)).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -226,3 +234,22 @@ async def test_a_transfer_from_another_warehouse_partly_arrived_counts_what_is_s
     assert refill.document_id is not None
     assert await lines_of(refill.document_id) == [(site.sku, site.reserve_a, site.pick, None, Decimal(7))]
     assert (await check_ledger()).ok
+
+
+async def test_DEFECT_a_pick_bin_changed_after_its_rule_gets_refills_it_cannot_take(site: Site, admin: Actor) -> None:
+    """rules.py _pick_bin checks sellable and max_units only when the rule is set; update_location knows nothing
+    of rules. A pick bin made to hold 5 gets a proposal of 10 that can never be posted (CAPACITY_EXCEEDED at
+    posting, and the run proposes it again every day); one made non-sellable is still refilled from sellable
+    reserve. update_location should refuse (or the run should skip and report the rule)."""
+    from server.inventory.locations import LocationSettings, update_location
+
+    await receive(admin, site.sku, site.reserve_a, "50")
+    await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
+    try:
+        await update_location(site.pick, LocationSettings(max_units="5"), actor_id=admin.user_id)
+    except (DomainError, ManyErrors):
+        return  # refused: what should happen
+    outcome = await run(site)
+    assert outcome.document_id is None or sum(q for *_, q in await lines_of(outcome.document_id)) <= 5, (
+        await lines_of(outcome.document_id)  # type: ignore[arg-type]
+    )

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the site fixture is imported from tests/server/inventory/test_replenishment.py)
 """Review races on PostgreSQL (branch kits-review): a replenishment run while a person confirms or edits its
 draft, and a kit's list changed while its kits are taken apart. ``DEFECT`` in a name: fails on purpose."""
 
@@ -18,7 +19,11 @@ from tests.conftest import Actor, Place
 from tests.server.inventory.test_kits import invariants, key, kit_of, product
 from tests.server.inventory.test_kits import receive as receive_at_cost
 from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
-    Site, issue, receive, run, site,
+    Site,
+    issue,
+    receive,
+    run,
+    site,
 )
 
 pytestmark = pytest.mark.postgres
@@ -84,7 +89,9 @@ async def test_a_run_while_a_person_edits_its_draft_never_doubles(site: Site, ad
             await documents.act(document.id, "cancel", version=None, actor_id=admin.user_id)
 
 
-async def test_an_assembly_racing_the_kits_archiving_never_brings_in_an_archived_kit(admin: Actor, place: Place) -> None:
+async def test_an_assembly_racing_the_kits_archiving_never_brings_in_an_archived_kit(
+    admin: Actor, place: Place
+) -> None:
     from server.catalog.service import set_archived
 
     a = await product(admin)
