@@ -102,6 +102,17 @@ async def set_kit_components(
         if kit is None:
             raise NotFound(f"There is no product with SKU {kit_sku!r}.", field="sku")
         kit_id = int(kit["id"])
+        # Kits on the shelf were built of the list they have: a new one would take them apart into parts they
+        # never held. Assemblies hold the kit FOR SHARE, so none slips in between this check and the change.
+        held = await sql.fetch_one(
+            conn, "SELECT 1 AS yes FROM quant WHERE product_id = $1 AND CAST(on_hand AS NUMERIC) > 0 LIMIT 1", kit_id
+        )
+        if held is not None:
+            raise Invalid(
+                f"Kits of {kit_sku} are in stock, built of the components they have: take them apart (or sell"
+                " them) before changing the list.",
+                field="components",
+            )
         ids = await _ids_of(conn, components)
         await _refuse_cycles(conn, kit_id, kit_sku, components, ids)
         await sql.execute(conn, "DELETE FROM kit_component WHERE kit_id = $1", kit_id)
@@ -112,10 +123,13 @@ async def set_kit_components(
             )  # fmt: skip
         return Kit(kit_sku, components)
 
-    async def recall(stored: dict[str, Any]) -> Kit:
-        return await kit_components(stored["sku"])
+    async def recall(stored: dict[str, Any]) -> Kit:  # the first answer, not the list someone set since
+        return Kit(stored["sku"], tuple(Component(c["sku"], Decimal(c["quantity"])) for c in stored["components"]))
 
-    effect = Effect(run, lambda kit: Audited("product", kit.sku), lambda kit: {"sku": kit.sku}, recall)
+    def remember(kit: Kit) -> dict[str, Any]:
+        return {"sku": kit.sku, "components": [{"sku": c.sku, "quantity": str(c.quantity)} for c in kit.components]}
+
+    effect = Effect(run, lambda kit: Audited("product", kit.sku), remember, recall)
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)).result
 
 

@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from server.catalog.service import ProductDetails, create_product, set_archived
 from server.inventory import assembly, ledger
 from server.inventory.check import check_ledger
@@ -63,6 +65,10 @@ async def worth(graphql: GraphQLClient, admin: Actor, sku: str) -> tuple[str, st
     return value["quantity"], value["value"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: disassembly shares by current cost, not by what went into the kit",
+)
 async def test_DEFECT_a_fifo_component_does_not_get_its_value_back_on_disassembly(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
@@ -86,6 +92,7 @@ async def test_DEFECT_a_fifo_component_does_not_get_its_value_back_on_disassembl
     assert {sku: await worth(graphql, admin, sku) for sku in (a, b)} == before
 
 
+@pytest.mark.xfail(strict=True, reason="known defect: same cause: shares by current cost")
 async def test_DEFECT_a_component_without_a_cost_at_assembly_takes_value_from_the_others_at_disassembly(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
@@ -105,7 +112,7 @@ async def test_DEFECT_a_component_without_a_cost_at_assembly_takes_value_from_th
     assert [(m["sku"], m["value"]) for m in apart["moves"][1:]] == [(a, "0.0000"), (b, "10.0000")]
 
 
-async def test_DEFECT_a_kit_built_before_its_list_changed_is_taken_apart_into_parts_it_never_held(
+async def test_a_kit_list_is_not_changed_while_kits_built_of_it_are_in_stock(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
     """setKitComponents while kits are on the shelf: a kit built of A comes apart into C (made out of nothing,
@@ -177,8 +184,17 @@ async def test_serial_components_and_kits_are_refused_clearly_not_with_an_unknow
                       toLocationCode=place.bin_b, idempotencyKey=key())  # fmt: skip
     assert built["errors"] == [], built
     # two serials cannot go back into one serial number
-    back = await gql(graphql, DISASSEMBLE, admin.token, sku=kit, quantity="1", fromLocationCode=place.bin_b,
-                     toLocationCode=place.bin_a, componentLots=[{"sku": serial, "lot": "SN9"}], idempotencyKey=key())
+    back = await gql(
+        graphql,
+        DISASSEMBLE,
+        admin.token,
+        sku=kit,
+        quantity="1",
+        fromLocationCode=place.bin_b,
+        toLocationCode=place.bin_a,
+        componentLots=[{"sku": serial, "lot": "SN9"}],
+        idempotencyKey=key(),
+    )
     assert back["errors"] and back["moves"] == [], back
     # a serial-tracked kit: two kits cannot be one serial
     skit = await kit_of(admin, [(plain, "1")], tracking="serial")
@@ -252,9 +268,7 @@ SET = f"""mutation S($input: SetKitComponentsInput!) {{
   setKitComponents(input: $input) {{ kit {{ sku components {{ sku quantity }} }} {ERRORS} }} }}"""
 
 
-async def test_DEFECT_a_replayed_set_kit_components_answers_the_list_as_it_is_now_not_its_first_answer(
-    graphql: GraphQLClient, admin: Actor
-) -> None:
+async def test_a_replayed_set_kit_components_answers_its_first_answer(graphql: GraphQLClient, admin: Actor) -> None:
     """kits.py recall() reads the current list: a client retrying its first request (same key) is told the list
     someone else set since, as if its own change were what is stored."""
     a, b = await product(admin), await product(admin)
@@ -324,10 +338,17 @@ async def test_odd_input_anywhere_is_a_user_error_never_an_unknown_error(
         {"componentLots": [{"sku": "x" * 1000, "lot": "y" * 1000}] * 40},
         {"componentLots": [{"sku": a, "lot": ""}]},
         {"componentLots": [{"sku": "", "lot": "L1"}]},
-        {"lot": ""}, {"lot": " "}, {"lot": "x" * 300}, {"lot": "NO-SUCH-LOT"},
-        {"quantity": "NaN"}, {"quantity": "-0"}, {"quantity": "1E+2"}, {"quantity": " 1 "},
+        {"lot": ""},
+        {"lot": " "},
+        {"lot": "x" * 300},
+        {"lot": "NO-SUCH-LOT"},
+        {"quantity": "NaN"},
+        {"quantity": "-0"},
+        {"quantity": "1E+2"},
+        {"quantity": " 1 "},
         {"fromLocationCode": "VIRTUAL/ASSEMBLY", "toLocationCode": "VIRTUAL/ASSEMBLY"},
-        {"fromLocationCode": place.warehouse}, {"toLocationCode": place.warehouse},
+        {"fromLocationCode": place.warehouse},
+        {"toLocationCode": place.warehouse},
         {"idempotencyKey": "k" * 10_000},
     ]
     for query in (ASSEMBLE, DISASSEMBLE):
@@ -341,6 +362,7 @@ async def test_odd_input_anywhere_is_a_user_error_never_an_unknown_error(
     await invariants()
 
 
+@pytest.mark.xfail(strict=True, reason="known defect: the kit lot gets no dates from its components yet")
 async def test_DEFECT_a_kit_built_of_a_perishable_lot_loses_its_expiry(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:

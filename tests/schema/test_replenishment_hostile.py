@@ -35,9 +35,7 @@ YESTERDAY = date.today() - timedelta(days=1)
 LATER = date.today() + timedelta(days=90)
 
 
-async def test_DEFECT_a_pick_bin_full_of_expired_stock_counts_as_full_and_is_never_refilled(
-    site: Site, admin: Actor
-) -> None:
+async def test_a_pick_bin_full_of_expired_stock_is_refilled(site: Site, admin: Actor) -> None:
     """The level of a pick bin is its whole on hand (stock.py _on_hand), expired lots included: a bin holding 10
     units past their removal date (nothing a picker may take) looks full, and the run proposes nothing."""
     await receive(admin, site.lot_sku, site.pick, "10", lot="OLD", expires_on=YESTERDAY, accept_expired=True)
@@ -134,17 +132,27 @@ async def test_run_and_rules_refuse_hostile_input_and_the_wrong_people(
     graphql: GraphQLClient, admin: Actor, viewer: Actor, site: Site
 ) -> None:
     run_q = "mutation J($input: RunReplenishmentInput!) { runReplenishment(input: $input) { jobId errors { code } } }"
-    set_q = ("mutation S($input: SetReplenishmentRuleInput!) { setReplenishmentRule(input: $input) {"
-             " rule { id } errors { field code } } }")
+    set_q = (
+        "mutation S($input: SetReplenishmentRuleInput!) { setReplenishmentRule(input: $input) {"
+        " rule { id } errors { field code } } }"
+    )
     for code in ("\x00", "W" * 200_000, "NO-SUCH-WH"):
         given = {"idempotencyKey": key(), "warehouseCode": code}
         body = (await graphql.post(run_q, {"input": given}, admin.token)).json()
         assert "errors" not in body and [e["code"] for e in body["data"]["runReplenishment"]["errors"]] == ["NOT_FOUND"]
     body = (await graphql.post(run_q, {"input": {"idempotencyKey": key()}}, viewer.token)).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    cases = [{"minimum": "NaN"}, {"maximum": "1e30"}, {"minimum": "5", "maximum": "5"}, {"maximum": "0.00001"},
-             {"minimum": "-1"}, {"sourceLocationCode": "\x00"}, {"sourceLocationCode": site.pick},
-             {"locationCode": site.reserve_zone}, {"sku": "x" * 100_000}]
+    cases = [
+        {"minimum": "NaN"},
+        {"maximum": "1e30"},
+        {"minimum": "5", "maximum": "5"},
+        {"maximum": "0.00001"},
+        {"minimum": "-1"},
+        {"sourceLocationCode": "\x00"},
+        {"sourceLocationCode": site.pick},
+        {"locationCode": site.reserve_zone},
+        {"sku": "x" * 100_000},
+    ]
     for changed in cases:
         given = {"locationCode": site.pick, "sku": site.sku, "minimum": "1", "maximum": "5", **changed}
         body = (await graphql.post(set_q, {"input": given}, admin.token)).json()
@@ -152,7 +160,7 @@ async def test_run_and_rules_refuse_hostile_input_and_the_wrong_people(
         assert body["data"]["setReplenishmentRule"]["errors"] and not body["data"]["setReplenishmentRule"]["rule"]
 
 
-async def test_DEFECT_a_pick_bin_whose_stock_is_all_reserved_counts_as_full(site: Site, admin: Actor) -> None:
+async def test_a_pick_bin_whose_stock_is_reserved_is_refilled(site: Site, admin: Actor) -> None:
     """The level counts reserved stock (stock.py _on_hand reads on_hand only): 10 in the pick bin, 9 of them
     promised to an order, leaves 1 to pick, below the minimum of 2, yet nothing is proposed."""
     from server.inventory import reservations
@@ -236,7 +244,7 @@ async def test_a_transfer_from_another_warehouse_partly_arrived_counts_what_is_s
     assert (await check_ledger()).ok
 
 
-async def test_DEFECT_a_pick_bin_changed_after_its_rule_gets_refills_it_cannot_take(site: Site, admin: Actor) -> None:
+async def test_a_pick_bin_limited_after_its_rule_is_refilled_only_to_its_room(site: Site, admin: Actor) -> None:
     """rules.py _pick_bin checks sellable and max_units only when the rule is set; update_location knows nothing
     of rules. A pick bin made to hold 5 gets a proposal of 10 that can never be posted (CAPACITY_EXCEEDED at
     posting, and the run proposes it again every day); one made non-sellable is still refilled from sellable

@@ -36,6 +36,9 @@ class PickFace:
     on_the_way: Decimal  # open transfers into the bin this run did not make
     source_path: str  # the subtree refills come from: the rule's source, else the whole warehouse
     strategy: RemovalStrategy
+    # Units the bin can still take, every product together (None: no unit limit): a bin's limit set after its
+    # rule caps the refill, which the posting would refuse above it.
+    room: Decimal | None = None
 
     @property
     def level(self) -> Decimal:
@@ -43,7 +46,10 @@ class PickFace:
 
     @property
     def need(self) -> Decimal:
-        return self.maximum - self.level if self.level <= self.minimum else ZERO
+        if self.level > self.minimum:
+            return ZERO
+        wanted = self.maximum - self.level
+        return max(min(wanted, self.room), ZERO) if self.room is not None else wanted
 
 
 @dataclass(frozen=True)

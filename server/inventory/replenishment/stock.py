@@ -21,6 +21,7 @@ from server.documents.kinds import CONFIRMED, DRAFT
 from server.documents.transfers import IN_TRANSIT, TRANSFER
 from server.inventory import quantities
 from server.inventory.lookups import virtual
+from server.inventory.lots import past_removal
 from server.inventory.models import NO_PACKAGE, LocationKind, LocationUsage
 from server.inventory.removal import Candidate, RemovalStrategy, strategy_for
 from server.inventory.replenishment.plan import ZERO, Outgoing, PickFace
@@ -33,8 +34,9 @@ async def pick_faces(conn: BaseDBAsyncClient, warehouse_id: int, own_document_id
     rules = await sql.fetch(
         conn,
         "SELECT r.id, r.location_id, r.product_id, r.minimum, r.maximum, r.source_id, l.code, l.path, p.sku,"
-        " s.path AS source_path FROM replenishment_rule r JOIN location l ON l.id = r.location_id"
-        " JOIN product p ON p.id = r.product_id LEFT JOIN location s ON s.id = r.source_id"
+        " l.max_units, l.sellable, s.path AS source_path FROM replenishment_rule r"
+        " JOIN location l ON l.id = r.location_id JOIN product p ON p.id = r.product_id"
+        " LEFT JOIN location s ON s.id = r.source_id"
         " WHERE r.warehouse_id = $1 ORDER BY l.code, p.sku",
         warehouse_id,
     )
@@ -46,9 +48,12 @@ async def pick_faces(conn: BaseDBAsyncClient, warehouse_id: int, own_document_id
     assert root is not None, "a warehouse has its root location"
     on_hand = await _on_hand(conn, warehouse_id)
     coming = await _on_the_way(conn, warehouse_id, own_document_id)
+    held = await _units_held(conn, {int(r["location_id"]) for r in rules if r["max_units"] is not None})
     strategies: dict[tuple[int, int], RemovalStrategy] = {}
     faces = []
     for rule in rules:
+        if not rule["sellable"]:  # made not to sell after its rule was set: nothing is picked from it
+            continue
         key = (int(rule["product_id"]), int(rule["source_id"] or root["id"]))
         if key not in strategies:
             strategies[key] = await strategy_for(conn, *key)
@@ -58,22 +63,50 @@ async def pick_faces(conn: BaseDBAsyncClient, warehouse_id: int, own_document_id
             product_id=pick_bin[1], sku=rule["sku"], minimum=quantities.from_db(rule["minimum"]),
             maximum=quantities.from_db(rule["maximum"]), on_hand=on_hand.get(pick_bin, ZERO),
             on_the_way=coming.get(pick_bin, ZERO), source_path=rule["source_path"] or root["path"],
-            strategy=strategies[key],
+            strategy=strategies[key], room=_room(rule, held, coming),
         ))  # fmt: skip
     return faces
 
 
+def _room(rule: dict[str, Any], held: dict[int, Decimal], coming: dict[tuple[int, int], Decimal]) -> Decimal | None:
+    """What the rule's bin can still take under its unit limit: less what it holds and what is on its way."""
+    if rule["max_units"] is None:
+        return None
+    bin_id = int(rule["location_id"])
+    on_the_way = sum((qty for (location_id, _), qty in coming.items() if location_id == bin_id), ZERO)
+    return quantities.from_db(rule["max_units"]) - held.get(bin_id, ZERO) - on_the_way
+
+
+async def _units_held(conn: BaseDBAsyncClient, location_ids: set[int]) -> dict[int, Decimal]:
+    """Every product's units in each of these bins, summed as Decimal."""
+    if not location_ids:
+        return {}
+    ids = sorted(location_ids)
+    rows = await sql.fetch(
+        conn, f"SELECT location_id, on_hand FROM quant WHERE location_id IN ({sql.placeholders(1, len(ids))})", *ids
+    )
+    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        held[int(row["location_id"])] += quantities.from_db(row["on_hand"])
+    return held
+
+
 async def _on_hand(conn: BaseDBAsyncClient, warehouse_id: int) -> dict[tuple[int, int], Decimal]:
-    """On hand in each pick bin, per (bin, product): every lot, loose or packed; summed here, as Decimal."""
+    """What a picker can take from each pick bin, per (bin, product): every lot, loose or packed, but what is
+    reserved and lots past their removal date (a bin full of those is empty to a picker); summed as Decimal."""
     rows = await sql.fetch(
         conn,
-        "SELECT q.location_id, q.product_id, q.on_hand FROM quant q JOIN replenishment_rule r"
-        " ON r.location_id = q.location_id AND r.product_id = q.product_id WHERE r.warehouse_id = $1",
+        "SELECT q.location_id, q.product_id, q.on_hand, q.reserved, COALESCE(lot.removal_on, lot.expires_on)"
+        " AS removal_on FROM quant q JOIN replenishment_rule r ON r.location_id = q.location_id"
+        " AND r.product_id = q.product_id LEFT JOIN lot ON lot.id = q.lot_id WHERE r.warehouse_id = $1",
         warehouse_id,
     )
     totals: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
-        totals[int(row["location_id"]), int(row["product_id"])] += quantities.from_db(row["on_hand"])
+        if past_removal(sql.as_date(row["removal_on"])):
+            continue
+        free = quantities.from_db(row["on_hand"]) - quantities.from_db(row["reserved"])
+        totals[int(row["location_id"]), int(row["product_id"])] += max(free, ZERO)
     return totals
 
 

@@ -43,7 +43,8 @@ async def test_a_run_while_a_person_confirms_its_draft_never_doubles(site: Site,
         assert first.document_id is not None
         await issue(admin, site.sku, site.reserve_a, "1")  # something changed: the run would rewrite its draft
         outcomes = await asyncio.gather(
-            run(site), documents.act(first.document_id, "confirm", version=None, actor_id=admin.user_id),
+            run(site),
+            documents.act(first.document_id, "confirm", version=None, actor_id=admin.user_id),
             return_exceptions=True,
         )
         assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, DomainError | ManyErrors)]
