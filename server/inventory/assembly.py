@@ -7,9 +7,11 @@ assembly location nets to zero and no cent appears or vanishes (its unit cost is
 quantity, rounded).
 
 **Disassembly**: the kit leaves its bin for the assembly location at its own cost, and each component
-comes back into a bin with a share of that value: its unit cost now (as a receipt without a cost would be
-valued) times its quantity, over all of them; each share rounded down, and the last component takes what
-rounding left, so the parts add up to the kit's value exactly.
+comes back into a bin with a share of that value: by what each component brought into the warehouse's
+kits (``server.inventory.kit_shares``), so a FIFO component, or one without a cost when it went in, gets
+back what it brought; a kit never assembled here is shared by its components' unit costs now times their
+quantities. Each share is rounded down, and the last component takes what rounding left, so the parts add
+up to the kit's value exactly.
 
 Both bins are in one warehouse: a kit is built where its parts are. A component short of stock is
 reported with every other short one at once, and nothing is written.
@@ -17,6 +19,7 @@ reported with every other short one at once, and nothing is written.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -24,16 +27,17 @@ from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from server import sql
 from server.catalog.models import SKU
 from server.commands import Write
 from server.errors import DomainError, Field, Invalid, ManyErrors, NotFound
-from server.inventory import quantities
+from server.inventory import kit_shares, quantities
 from server.inventory.errors import InsufficientStock
 from server.inventory.kits import MAX_KIT_COMPONENTS, lines_of
 from server.inventory.ledger import Posting, StockCommand, _post
 from server.inventory.lookups import LotRef, Place, Product, existing_lot, lookup, lot_for_receipt, products_by_ids
 from server.inventory.lookups import virtual as virtual_place
-from server.inventory.lots import LotDates
+from server.inventory.lots import DATE_COLUMNS, LotDates
 from server.inventory.models import LOCATION_CODE, LOT_CODE, LocationKind
 from server.inventory.moves import Move
 from server.inventory.posting import Entry, Trail, ValueOf, post_all
@@ -168,7 +172,16 @@ async def assemble(
 
         made = Entry(kit, bench.assembly, kit_side, command.quantity, kit_lot, ASSEMBLE, kit.sku,
                      value=components_value)  # fmt: skip
-        return await _book(conn, [*taken, made], trail, bench)
+        moves = await _book(conn, [*taken, made], trail, bench)
+        brought: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for move in moves:
+            if move.to_location_id == bench.assembly.id:
+                brought[move.product_id] += move.value or ZERO
+        await kit_shares.add(conn, kit.id, _warehouse(stock_side), brought)
+        if kit_lot is not None:
+            parts_lots = {m.lot_id for m in moves if m.to_location_id == bench.assembly.id and m.lot_id is not None}
+            await _dates_of_earliest_part(conn, kit_lot.id, parts_lots)
+        return moves
 
     return await _post(command, run, actor_id, idempotency_key, None)
 
@@ -200,8 +213,11 @@ async def disassemble(
         taken_apart = Entry(kit, kit_side, bench.assembly, command.quantity, kit_lot, DISASSEMBLE, kit.sku)
         bucket = bucket_of(stock_side)
         assert bucket is not None  # a bin lookup found: it holds stock
-        costs = await unit_costs(conn, [part.product.id for part in bench.parts], bucket)
-        weights = [max(costs[part.product.id], ZERO) * part.quantity for part in bench.parts]
+        shares = await kit_shares.shares_of(conn, kit.id, _warehouse(stock_side))
+        weights = [shares.get(part.product.id, ZERO) for part in bench.parts]  # what each brought in
+        if sum(weights, ZERO) <= 0 or any(part.product.id not in shares for part in bench.parts):
+            costs = await unit_costs(conn, [part.product.id for part in bench.parts], bucket)  # bought as kits
+            weights = [max(costs[part.product.id], ZERO) * part.quantity for part in bench.parts]
         if sum(weights, ZERO) <= 0:  # nothing is worth anything yet: share by quantity
             weights = [part.quantity for part in bench.parts]
 
@@ -210,9 +226,39 @@ async def disassemble(
 
         back = [Entry(part.product, bench.assembly, stock_side, part.quantity, part.lot, DISASSEMBLE, kit.sku,
                       value=share(index)) for index, part in enumerate(bench.parts)]  # fmt: skip
-        return await _book(conn, [taken_apart, *back], trail, bench)
+        moves = await _book(conn, [taken_apart, *back], trail, bench)
+        given: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for move in moves:
+            if move.from_location_id == bench.assembly.id:
+                given[move.product_id] -= move.value or ZERO
+        if shares:
+            await kit_shares.add(conn, kit.id, _warehouse(stock_side), given)
+        return moves
 
     return await _post(command, run, actor_id, idempotency_key, None)
+
+
+async def _dates_of_earliest_part(conn: BaseDBAsyncClient, kit_lot_id: int, part_lot_ids: set[int]) -> None:
+    """A kit keeps no longer than its first-expiring part: each date of the kit's lot (expiry, best before,
+    removal, alert) becomes the earliest of the parts' lots it was built of, when that is earlier."""
+    if not part_lot_ids:
+        return
+    ids = sorted(part_lot_ids)
+    rows = await sql.fetch(
+        conn, f"SELECT {', '.join(DATE_COLUMNS)} FROM lot WHERE id IN ({sql.placeholders(1, len(ids))})", *ids
+    )
+    for column in DATE_COLUMNS:  # names of the lot table's own columns, never input
+        dates = [d for r in rows if (d := sql.as_date(r[column])) is not None]
+        if dates:
+            await sql.execute(
+                conn, f"UPDATE lot SET {column} = $1 WHERE id = $2 AND ({column} IS NULL OR {column} > $3)",
+                min(dates), kit_lot_id, min(dates),
+            )  # fmt: skip
+
+
+def _warehouse(place: Place) -> int:
+    assert place.warehouse_id is not None  # a bin lookup found
+    return place.warehouse_id
 
 
 def split(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:

@@ -29,3 +29,23 @@ class KitComponent(Model):
     class Meta:
         table = "kit_component"
         unique_together = (("kit", "component"),)
+
+
+class KitShare(Model):
+    """What the components of the kits of ``kit`` in one warehouse were worth when they went in (``value``,
+    summed over assemblies, less what disassemblies gave back): taking a kit apart shares its value by these,
+    so each component gets back what it brought, whatever its cost is now."""
+
+    id = fields.BigIntField(primary_key=True)
+    kit: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "storekeeper.Product", related_name="kit_shares", on_delete=fields.RESTRICT
+    )
+    warehouse_id = fields.IntField()
+    component: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "storekeeper.Product", related_name="shares_in_kits", on_delete=fields.RESTRICT
+    )
+    value = fields.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        table = "kit_share"
+        unique_together = (("kit", "warehouse_id", "component"),)

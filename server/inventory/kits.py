@@ -20,7 +20,7 @@ from server.catalog.models import SKU
 from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
-from server.inventory import quantities
+from server.inventory import kit_shares, quantities
 from server.text import shown, storable
 
 MAX_KIT_COMPONENTS = 50  # a kit's list is shown whole, never paged; more is a bill for a production order
@@ -116,6 +116,7 @@ async def set_kit_components(
         ids = await _ids_of(conn, components)
         await _refuse_cycles(conn, kit_id, kit_sku, components, ids)
         await sql.execute(conn, "DELETE FROM kit_component WHERE kit_id = $1", kit_id)
+        await kit_shares.forget(conn, kit_id)
         for position, component in enumerate(components, start=1):
             await sql.execute(
                 conn, "INSERT INTO kit_component (kit_id, component_id, quantity, position) VALUES ($1, $2, $3, $4)",

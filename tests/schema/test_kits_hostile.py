@@ -8,8 +8,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from server.catalog.service import ProductDetails, create_product, set_archived
 from server.inventory import assembly, ledger
 from server.inventory.check import check_ledger
@@ -65,11 +63,7 @@ async def worth(graphql: GraphQLClient, admin: Actor, sku: str) -> tuple[str, st
     return value["quantity"], value["value"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: disassembly shares by current cost, not by what went into the kit",
-)
-async def test_DEFECT_a_fifo_component_does_not_get_its_value_back_on_disassembly(
+async def test_a_fifo_component_gets_its_value_back_on_disassembly(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
     """FIFO: A's oldest layer (1.0000) goes into the kit; taking the kit apart right away gives A a share by A's
@@ -92,8 +86,7 @@ async def test_DEFECT_a_fifo_component_does_not_get_its_value_back_on_disassembl
     assert {sku: await worth(graphql, admin, sku) for sku in (a, b)} == before
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: same cause: shares by current cost")
-async def test_DEFECT_a_component_without_a_cost_at_assembly_takes_value_from_the_others_at_disassembly(
+async def test_a_component_without_a_cost_at_assembly_takes_no_value_from_the_others_at_disassembly(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
     """A had no cost when the kit was built (it went in at 0); once A has a cost, taking the kit apart moves
@@ -362,8 +355,7 @@ async def test_odd_input_anywhere_is_a_user_error_never_an_unknown_error(
     await invariants()
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the kit lot gets no dates from its components yet")
-async def test_DEFECT_a_kit_built_of_a_perishable_lot_loses_its_expiry(
+async def test_a_kit_built_of_a_perishable_lot_expires_with_it(
     graphql: GraphQLClient, admin: Actor, place: Place
 ) -> None:
     """assembly.py makes the kit's lot with LotDates() (no dates): a kit of yoghurt expiring in 3 days is kept,
