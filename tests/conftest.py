@@ -52,6 +52,12 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def demand_id() -> int:
+    """The document id of a demand (a sales order's line reserving stock) of one test only: the database is
+    shared, test_reservation_races counts up from 900,000,000, and a line keeps the product it first reserved."""
+    return 2_000_000_000 + uuid.uuid4().int % 10**9
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}".upper()
 

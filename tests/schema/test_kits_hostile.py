@@ -16,7 +16,7 @@ from server.inventory.models import StockMove
 from server.inventory.periods import set_period_lock
 from server.inventory.valuation.check import valuation_problems
 from server.inventory.valuation.method import set_costing_method
-from tests.conftest import Actor, GraphQLClient, Place, make_actor, unique
+from tests.conftest import Actor, GraphQLClient, Place, demand_id, make_actor, unique
 
 ERRORS = "errors { field code message }"
 MOVES = "moves { sku quantity fromLocationCode toLocationCode lotCode kind unitCost value }"
@@ -310,7 +310,7 @@ async def test_components_reserved_for_an_order_are_not_built_into_kits(
 
     a = await product(admin)
     await receive(admin, a, place.bin_a, "3", "1")
-    await reservations.reserve("sales.order", 900_000_003, 1, a, place.warehouse, "2", actor_id=admin.user_id,
+    await reservations.reserve("sales.order", demand_id(), 1, a, place.warehouse, "2", actor_id=admin.user_id,
                                idempotency_key=key())  # fmt: skip
     kit = await kit_of(admin, [(a, "1")])
     refused = await gql(graphql, ASSEMBLE, admin.token, sku=kit, quantity="2", fromLocationCode=place.bin_a,

@@ -15,7 +15,7 @@ from server.inventory.check import check_ledger
 from server.inventory.locations import create_location, create_warehouse
 from server.inventory.replenishment import rules
 from server.inventory.replenishment.proposals import replenish
-from tests.conftest import Actor, GraphQLClient, unique
+from tests.conftest import Actor, GraphQLClient, demand_id, unique
 from tests.server.inventory.test_replenishment import (  # noqa: F401 - the fixture
     Site,
     issue,
@@ -166,7 +166,7 @@ async def test_a_pick_bin_whose_stock_is_reserved_is_refilled(site: Site, admin:
     from server.inventory import reservations
 
     await receive(admin, site.sku, site.pick, "10")
-    await reservations.reserve("sales.order", 900_000_001, 1, site.sku, site.warehouse, "9", actor_id=admin.user_id,
+    await reservations.reserve("sales.order", demand_id(), 1, site.sku, site.warehouse, "9", actor_id=admin.user_id,
                                idempotency_key=key())  # fmt: skip
     await receive(admin, site.sku, site.reserve_a, "20")
     await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
@@ -180,7 +180,7 @@ async def test_reserved_stock_in_reserve_is_never_proposed(site: Site, admin: Ac
     from server.inventory import reservations
 
     await receive(admin, site.sku, site.reserve_a, "6")
-    await reservations.reserve("sales.order", 900_000_002, 1, site.sku, site.warehouse, "4", actor_id=admin.user_id,
+    await reservations.reserve("sales.order", demand_id(), 1, site.sku, site.warehouse, "4", actor_id=admin.user_id,
                                idempotency_key=key())  # fmt: skip
     await rules.set_rule(site.pick, site.sku, "2", "10", actor_id=admin.user_id)
     outcome = await run(site)
