@@ -40,6 +40,7 @@ from server.inventory.lots import LotDates
 from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, NO_PACKAGE
 from server.inventory.package_booking import package_id_of
 from server.inventory.packages import sscc_key
+from server.inventory.valuation.books import unit_costs
 from server.text import shown
 
 
@@ -197,7 +198,7 @@ async def finish_bin(
             " AS counted FROM count_line l WHERE l.bin_id = $1",
             bin_["id"],
         )
-        costs = await values.unit_costs(conn, header.warehouse_id, {int(r["product_id"]) for r in lines})
+        costs = await unit_costs(conn, [int(r["product_id"]) for r in lines], header.warehouse_id)
         recount = [
             int(r["id"]) for r in lines
             if _over_threshold(header, _summed(r["counted"]) - quantities.from_db(r["expected"]),

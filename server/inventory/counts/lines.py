@@ -18,6 +18,7 @@ from server import sql
 from server.inventory import quantities
 from server.inventory.counts import values
 from server.inventory.counts.header import CountHeader
+from server.inventory.valuation.books import unit_costs
 
 ZERO = Decimal(0)
 
@@ -117,7 +118,7 @@ async def lines_of(
         else:
             query += " ORDER BY l.id"
         rows = await sql.fetch(conn, query, *params)
-        costs = await values.unit_costs(conn, header.warehouse_id, {int(r["product_id"]) for r in rows})
+        costs = await unit_costs(conn, [int(r["product_id"]) for r in rows], header.warehouse_id)
         page = [_difference(r, costs) for r in rows]
         if visible_to is not None:
             mine = await _bins_counted_by(conn, {line.bin_id for line in page}, visible_to)
