@@ -8,13 +8,15 @@ serialised by the connection's transaction lock.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 _PLACEHOLDER = re.compile(r"\$\d+")
+T = TypeVar("T")
 Statement = tuple[str, tuple[Any, ...]]  # a write without RETURNING and its parameters
 _ROW_LOCK = re.compile(r" FOR (?:UPDATE|SHARE)\b")
 
@@ -26,6 +28,15 @@ def dialect(conn: BaseDBAsyncClient) -> str:
 @lru_cache(maxsize=256)
 def _for_sqlite(sql: str) -> str:
     return _ROW_LOCK.sub("", _PLACEHOLDER.sub("?", sql))
+
+
+IN_LIST = 500  # ids per ``IN (...)``: far inside both databases' limits on a statement's parameters
+
+
+def chunks(ids: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``ids`` in slices of ``IN_LIST``, one statement's worth each."""
+    for start in range(0, len(ids), IN_LIST):
+        yield ids[start : start + IN_LIST]
 
 
 def placeholders(first: int, count: int) -> str:

@@ -38,8 +38,7 @@ async def refresh_subtree(conn: BaseDBAsyncClient, location: Location) -> None:
         if wanted != bool(row["limits_above"]):
             flips[wanted].append(int(row["id"]))
     for flag, ids in flips.items():
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in sql.chunks(ids):
             await sql.execute(
                 conn, f"UPDATE location SET limits_above = $1 WHERE id IN ({sql.placeholders(2, len(chunk))})",
                 flag, *chunk,

@@ -121,8 +121,7 @@ async def problems(conn: BaseDBAsyncClient, header: CountHeader, lines: Sequence
 async def _on_hand(conn: BaseDBAsyncClient, lines: Sequence[Difference]) -> dict[tuple[int, int, int, int], Decimal]:
     found: dict[tuple[int, int, int, int], Decimal] = {}
     locations = sorted({line.location_id for line in lines})
-    for start in range(0, len(locations), 500):
-        chunk = locations[start : start + 500]
+    for chunk in sql.chunks(locations):
         rows = await sql.fetch(
             conn,
             "SELECT product_id, location_id, lot_id, package_id, on_hand FROM quant"
@@ -226,8 +225,7 @@ async def _entries(conn: BaseDBAsyncClient, count_id: int, changed: list[Differe
 async def _lots(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, LotRef]:
     found: dict[int, LotRef] = {}
     wanted = sorted(ids)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for chunk in sql.chunks(wanted):
         rows = await sql.fetch(
             conn,
             "SELECT id, code, expires_on, COALESCE(removal_on, expires_on) AS removal_on FROM lot"

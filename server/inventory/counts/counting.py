@@ -204,8 +204,7 @@ async def finish_bin(
             if _over_threshold(header, _summed(r["counted"]) - quantities.from_db(r["expected"]),
                                costs[int(r["product_id"])])
         ]  # fmt: skip
-        for start in range(0, len(recount), 500):
-            chunk = recount[start : start + 500]
+        for chunk in sql.chunks(recount):
             await sql.execute(
                 conn, f"UPDATE count_line SET recount_needed = TRUE WHERE id IN ({sql.placeholders(1, len(chunk))})",
                 *chunk,

@@ -226,8 +226,7 @@ async def _choose(
 async def _holding(conn: BaseDBAsyncClient, where: str, params: list[Any], products: list[int]) -> list[dict[str, Any]]:
     """The bins that hold any of ``products``, in code order."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(products), 500):
-        chunk = products[start : start + 500]
+    for chunk in sql.chunks(products):
         first = len(params) + 1
         rows = await sql.fetch(
             conn,
@@ -242,8 +241,7 @@ async def _holding(conn: BaseDBAsyncClient, where: str, params: list[Any], produ
 async def _held_elsewhere(conn: BaseDBAsyncClient, location_ids: list[int]) -> dict[int, str]:
     """Bin id -> the count (its number, else its id) holding it, of the given bins in an open count."""
     held: dict[int, str] = {}
-    for start in range(0, len(location_ids), 500):
-        chunk = location_ids[start : start + 500]
+    for chunk in sql.chunks(location_ids):
         rows = await sql.fetch(
             conn,
             "SELECT b.location_id, d.id, d.number FROM bin_under_count b JOIN document d ON d.id = b.count_id"
@@ -260,8 +258,7 @@ async def _stale_first(
     """The bins counted longest ago first (never counted before them), without those counted within the days."""
     last: dict[int, Any] = {}
     ids = [id_ for id_, _ in bins]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in sql.chunks(ids):
         rows = await sql.fetch(
             conn,
             "SELECT cb.location_id, MAX(cb.finished_at) AS counted_at FROM count_bin cb"
