@@ -43,6 +43,8 @@ from schema.policy import Policy, RequestPolicy
 from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
+from schema.purchasing.mutations import PurchasingMutation
+from schema.purchasing.queries import PurchasingQuery
 from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
@@ -57,6 +59,7 @@ class Query(
     CountsQuery,
     KitsQuery,
     ReplenishmentQuery,
+    PurchasingQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -83,6 +86,7 @@ class Mutation(
     CountsMutation,
     KitsMutation,
     ReplenishmentMutation,
+    PurchasingMutation,
 ):
     pass
 

@@ -54,6 +54,7 @@ from server.inventory.posting import MAX_LOTS_PER_POSTING
 from server.mail.service import MAX_RECIPIENTS
 from server.partners import models as partners
 from server.printing.view import Column
+from server.purchasing.receiving import MAX_ORDERS as MAX_RECEIPT_ORDERS
 from server.scanning import MAX_GS1_ELEMENTS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
@@ -93,6 +94,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "DocumentType.states": ListCap(MAX_STATES, "a document type declares a few states"),
     "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),
     "Document.lines": ListCap(MAX_LINES, "a document is refused more lines"),
+    "ReceiptPayload.orders": ListCap(MAX_RECEIPT_ORDERS, "a receipt is refused lines of more orders"),
     "Query.periodLocks": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "Query.stockLosses": ListCap(MAX_LOSS_LINES, "kinds of loss location x reasons, cut at that many lines"),
     "Document.marks": ListCap(MAX_MARKS, "a document is refused more marks"),

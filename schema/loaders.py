@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from schema.inventory.loaders import InventoryLoaders
     from schema.money.loaders import MoneyLoaders
     from schema.partners.loaders import PartnersLoaders
+    from schema.purchasing.loaders import PurchasingLoaders
 
 T = TypeVar("T")
 
@@ -64,6 +65,12 @@ class Loaders:
         from schema.money.loaders import MoneyLoaders
 
         return MoneyLoaders()
+
+    @cached_property
+    def purchasing(self) -> PurchasingLoaders:
+        from schema.purchasing.loaders import PurchasingLoaders
+
+        return PurchasingLoaders()
 
     @cached_property
     def partners(self) -> PartnersLoaders:

@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "server.money.models",
     "server.documents.models",
     "server.inventory.counts.models",
+    "server.purchasing.models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     CAPACITY_EXCEEDED = "CAPACITY_EXCEEDED"
     MIXING_REFUSED = "MIXING_REFUSED"
     SAME_COUNTER = "SAME_COUNTER"  # a recount by someone who counted the bin
+    OVER_RECEIPT = "OVER_RECEIPT"  # more received than an order line and its supplier's tolerance allow
 
 
 class DomainError(Exception):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,6 +20,9 @@ from server.documents.service import MAX_DELIVERIES_SHOWN
 from server.errors import Invalid
 from server.mail.models import OutboxMessage
 from server.text import shown
+
+if TYPE_CHECKING:
+    from schema.purchasing.types import PurchaseOrderDetails
 
 
 def document_id(raw: str, field: str = "id") -> int:
@@ -153,6 +156,17 @@ class Document(Fetchable, relay.Node):
     async def lines(self, info: Info) -> list[DocumentLine]:
         rows = await info.context.loaders.documents.lines.load(self.id)
         return [DocumentLine.from_model(row) for row in rows]
+
+    @strawberry.field(description="What only a purchase order has (null for any other document).")
+    async def purchase_order(
+        self, info: Info
+    ) -> Annotated[PurchaseOrderDetails, strawberry.lazy("schema.purchasing.types")] | None:
+        if self.type != "purchase.order":
+            return None
+        from schema.purchasing.types import PurchaseOrderDetails
+
+        row = await info.context.loaders.purchasing.orders.load(self.id)
+        return PurchaseOrderDetails.of(row) if row else None
 
     @strawberry.field(description="The document this one reverses.")
     async def reverses(self, info: Info) -> Document | None:

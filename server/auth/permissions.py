@@ -31,6 +31,8 @@ class Permission(StrEnum):
     STOCK_TAKE_EXPIRED = "stock.take_expired"  # take a lot past its removal date by naming it
     STOCK_COUNT = "stock.count"  # scan into a count, finish its bins, recount: never told what is expected
     COUNTS_MANAGE = "counts.manage"  # plan counts, see what is expected and what differs, approve or cancel
+    PURCHASING_VIEW = "purchasing.view"  # purchase orders, what they have come to, receipts
+    PURCHASING_MANAGE = "purchasing.manage"  # make, send, amend and close purchase orders
 
 
 _FLOOR = [
@@ -45,6 +47,7 @@ _FLOOR = [
     Permission.DOCUMENTS_VIEW,
     Permission.DOCUMENTS_WRITE,
     Permission.STOCK_COUNT,
+    Permission.PURCHASING_VIEW,
 ]
 
 DEFAULT_ROLES: dict[str, list[Permission]] = {

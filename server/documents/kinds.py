@@ -57,6 +57,12 @@ class DocumentKind:
     # their area runs them through ``service.transition`` with what they book, the generic one refuses them.
     own_actions: frozenset[str] = frozenset()
     reversed_as: str | None = None  # the type of the document that reverses a posted one
+    # The mutation that makes documents of this type, when they carry more than the kernel's tables hold
+    # (a purchase order's warehouse): the generic createDocument refuses them and names it.
+    made_by: str | None = None
+    # Numbered when made (its default series may have gaps), not when first posted: a purchase order
+    # needs its number before the supplier sees it.
+    numbered_when_made: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -29,7 +29,7 @@ class Document(Model):
     id = fields.BigIntField(primary_key=True)
     type = fields.CharField(max_length=32)
     number = fields.CharField(max_length=64, null=True)  # a gapless series numbers it when it is posted
-    state = fields.CharField(max_length=16)
+    state = fields.CharField(max_length=32)
     reason = fields.CharField(max_length=32, null=True)  # why stock comes or goes (opening, gift, damage ...)
     store: fields.ForeignKeyRelation[Store] = fields.ForeignKeyField(
         "storekeeper.Store", related_name="documents", on_delete=fields.RESTRICT

@@ -72,13 +72,15 @@ def format_number(pattern: str, *, store: str, document_type: str, on: date, seq
     return pattern.format(store=store, year=f"{on.year:04d}", month=f"{on.month:02d}", seq=seq, type=short_type)
 
 
-async def series_for(conn: BaseDBAsyncClient, store_id: int, document_type: str, default_pattern: str) -> Series:
-    """The store's series for the type, created with the type's default pattern on first use."""
+async def series_for(
+    conn: BaseDBAsyncClient, store_id: int, document_type: str, default_pattern: str, *, gapless: bool = True
+) -> Series:
+    """The store's series for the type, created with the type's default pattern (and gaplessness) on first use."""
     await sql.execute(
         conn,
         "INSERT INTO number_series (store_id, document_type, pattern, gapless) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (store_id, document_type) DO NOTHING",
-        store_id, document_type, default_pattern, True,
+        store_id, document_type, default_pattern, gapless,
     )  # fmt: skip
     row = await sql.fetch_one(
         conn, "SELECT id, pattern, gapless FROM number_series WHERE store_id = $1 AND document_type = $2",

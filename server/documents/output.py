@@ -112,24 +112,7 @@ async def send_document(
         document = await Document.get_or_none(id=document_id, using_db=write.conn)
         if document is None:
             raise NotFound("There is no such document.", field="id")
-        addresses = list(recipients)
-        if not addresses and document.party_id is not None:  # type: ignore[attr-defined]
-            contacts = await Contact.filter(party_id=document.party_id).using_db(write.conn).order_by("id")  # type: ignore[attr-defined]
-            addresses = [c.email for c in contacts if c.email]
-        if not addresses:
-            raise Invalid("Say whom to send it to: the party has no contact with an email address.", field="to")
-        view = await printed(write.conn, document)
-        pdf = await render_document(view, document.store_id)  # type: ignore[attr-defined]
-        title = f"{view.title} {document.number or '(draft)'}"
-        sent = await mail.enqueue(
-            write.conn, to=addresses, subject=given_subject or _subject(title, view.store_name),
-            body=text or f"Please find {title} attached.",
-            attachments=[(filename(view, document.id), "application/pdf", pdf)],
-            document_id=document.id,
-        )  # fmt: skip
-        if queue is not None:
-            write.after_commit(lambda: _deliver_soon(queue, sent))
-        return sent
+        return await mail_within(write, document, recipients, given_subject, text, queue=queue)
 
     async def recall(stored: dict[str, object]) -> OutboxMessage:
         return await OutboxMessage.get(id=stored["message_id"])
@@ -137,6 +120,31 @@ async def send_document(
     effect = Effect(run, lambda m: Audited("document", document_id, {**command.request(), "message": m.id}),
                     lambda m: {"message_id": m.id}, recall)  # fmt: skip
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)).result
+
+
+async def mail_within(
+    write: Write, document: Document, to: tuple[str, ...], subject: str | None, text: str, *, queue: JobQueue | None
+) -> OutboxMessage:
+    """The document's PDF into the outbox, in ``write``'s transaction (an area that sends as it changes the
+    document's state, as a purchase order is sent); without ``to``, to the party's contacts with an email."""
+    addresses = list(to)
+    if not addresses and document.party_id is not None:  # type: ignore[attr-defined]
+        contacts = await Contact.filter(party_id=document.party_id).using_db(write.conn).order_by("id")  # type: ignore[attr-defined]
+        addresses = [c.email for c in contacts if c.email]
+    if not addresses:
+        raise Invalid("Say whom to send it to: the party has no contact with an email address.", field="to")
+    view = await printed(write.conn, document)
+    pdf = await render_document(view, document.store_id)  # type: ignore[attr-defined]
+    title = f"{view.title} {document.number or '(draft)'}"
+    sent = await mail.enqueue(
+        write.conn, to=addresses, subject=subject or _subject(title, view.store_name),
+        body=text or f"Please find {title} attached.",
+        attachments=[(filename(view, document.id), "application/pdf", pdf)],
+        document_id=document.id,
+    )  # fmt: skip
+    if queue is not None:
+        write.after_commit(lambda: _deliver_soon(queue, sent))
+    return sent
 
 
 def _subject(title: str, store_name: str) -> str:

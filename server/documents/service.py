@@ -43,7 +43,7 @@ MAX_MARKS = 20
 MAX_DELIVERIES_SHOWN = 20
 ACTION = Opaque("action", 32)
 DOCUMENT_TYPE = Opaque("type", 32)
-STATE = Opaque("state", 16)
+STATE = Opaque("state", 32)
 NUMBER_PART = Opaque("number", 64)
 
 registry.load()
@@ -207,6 +207,8 @@ async def create_document(
 ) -> Document:
     """A new document in its type's first state, its lines priced and totalled."""
     kind = kind_of(document_type)
+    if kind.made_by is not None:
+        raise Invalid(f"A {kind.title.lower()} is made with {kind.made_by}.", field="type")
     conn = connection()
     store = await require_store(conn, store_code, field="store")
     checked_header = await _check_header(conn, kind, header)
@@ -230,7 +232,9 @@ async def _new_document(write: Write, kind: DocumentKind, store: Store, values: 
                         updated_by_id=write.actor_id, **values)  # fmt: skip
     await document.save(using_db=write.conn)
     await _write_lines(write.conn, document, lines, party, store)
-    series = await numbering.series_for(write.conn, store.id, kind.type, _default_pattern(kind))
+    series = await numbering.series_for(
+        write.conn, store.id, kind.type, _default_pattern(kind), gapless=not kind.numbered_when_made
+    )
     if not series.gapless:  # a series that may have gaps numbers a document when it is made
         document.number = await numbering.take_number(
             write.conn, series, store=store.code, document_type=kind.type, on=document.business_date
@@ -241,17 +245,23 @@ async def _new_document(write: Write, kind: DocumentKind, store: Store, values: 
 
 async def create_within(
     write: Write, document_type: str, store_id: int, lines: list[LineInput], *, reason: str | None = None,
-    notes: str | None = None,
+    notes: str | None = None, header: Header | None = None,
 ) -> Document:  # fmt: skip
     """A new document written by an area's own command, in its transaction (a job that keeps its proposals
-    under a lock of its own), its lines checked as ``create_document`` checks them."""
+    under a lock of its own, an order with a table of its own), its header and lines checked as
+    ``create_document`` checks them (``reason`` and ``notes`` win over the header's)."""
     kind = kind_of(document_type)
     store = await Store.get(id=store_id, using_db=write.conn)
-    header = await _check_header(write.conn, kind, Header(reason=reason, notes=notes))
+    given = header or Header()
+    if reason is not None or notes is not None:
+        given = dataclasses.replace(given, reason=reason or given.reason, notes=notes or given.notes)
+    checked_header = await _check_header(write.conn, kind, given)
+    if kind.party_required and checked_header.party is None:
+        raise Invalid(f"A {kind.title.lower()} needs a party.", field="party")
     checked_lines, _, _ = await check_lines(write.conn, kind, lines)
     values = {"currency": store.currency, "business_date": today(), "reason": kind.reasons[0] if kind.reasons else None,
-              **header.values}  # fmt: skip
-    document = await _new_document(write, kind, store, values, checked_lines, None)
+              **checked_header.values}  # fmt: skip
+    document = await _new_document(write, kind, store, values, checked_lines, checked_header.party)
     write.after_commit(lambda: events.publish_document_changed(document.id, document.state, document.version))
     return document
 
@@ -440,7 +450,9 @@ async def _transition(
     document.version += 1
     document.updated_by_id = write.actor_id  # type: ignore[attr-defined]
     if books and document.number is None:
-        series = await numbering.series_for(conn, store.id, kind.type, _default_pattern(kind))
+        series = await numbering.series_for(
+            conn, store.id, kind.type, _default_pattern(kind), gapless=not kind.numbered_when_made
+        )
         # Last: the counter row stays locked only until the commit that follows.
         document.number = await numbering.take_number(conn, series, store=store.code, document_type=kind.type,
                                                       on=document.business_date)  # fmt: skip

@@ -114,7 +114,7 @@ async def _entries(
         product = products[line.product_id]  # type: ignore[attr-defined]
         bin_ = places[line.location_id]  # type: ignore[attr-defined]
         try:
-            lot = await _lot(conn, product, line, incoming=incoming)
+            lot = await line_lot(conn, product, line, incoming=incoming)
         except DomainError as error:
             problems.append(error.at(("lines", index, "lot")))
             continue
@@ -131,7 +131,8 @@ async def _entries(
     return entries
 
 
-async def _lot(conn: BaseDBAsyncClient, product: Product, line: DocumentLine, *, incoming: bool) -> LotRef | None:
+async def line_lot(conn: BaseDBAsyncClient, product: Product, line: DocumentLine, *, incoming: bool) -> LotRef | None:
+    """The lot a line names: coming in, made (or met) with the line's dates, refused when already expired."""
     if not product.tracks_lots:
         if line.lot_code:
             raise Invalid(f"The product {product.sku} is not tracked by lot.")

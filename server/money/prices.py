@@ -156,7 +156,7 @@ async def _sales_price(
     lists = await PriceList.filter(classes, _valid_on(on), currency_id=found.id).select_related("customer_class")
     lists.sort(key=lambda p: (p.customer_class_id is None, -p.priority, p.code))  # type: ignore[attr-defined]
     items = await PriceListItem.filter(
-        _valid_on(on), price_list_id__in=[p.id for p in lists], product_id=product.id, unit=unit
+        _valid_on(on), price_list_id__in=[p.id for p in lists], product_id=product.id, unit__iexact=unit
     )
     for price_list in lists:
         fitting = [i for i in items if i.price_list_id == price_list.id and Decimal(i.min_quantity) <= quantity]  # type: ignore[attr-defined]
@@ -194,7 +194,7 @@ async def supplier_price(
         reason = f"{party.code} is not a supplier: it has no supplier prices." if party else "No supplier was named."
         return PriceAnswer(Decimal(0), wanted or home, False, NONE, None, None, reason)
     rows = await SupplierPrice.filter(
-        _valid_on(on), supplier_id=party.id, product_id=product.id, unit=unit
+        _valid_on(on), supplier_id=party.id, product_id=product.id, unit__iexact=unit
     ).select_related("currency")
     preferred = [code for code in (party.currency, home) if code]
     fitting = [r for r in rows if Decimal(r.min_quantity) <= quantity and (wanted is None or r.currency.code == wanted)]

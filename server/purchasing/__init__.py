@@ -1,0 +1,1 @@
+"""Purchasing: purchase orders, their receipts and what each order line has come to."""
