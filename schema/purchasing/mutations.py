@@ -10,6 +10,7 @@ from schema.documents.types import Document, document_id
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
+from server.documents import service
 from server.documents.models import Document as DocumentRow
 from server.purchasing import orders, receiving
 
@@ -46,6 +47,22 @@ class SendPurchaseOrderInput:
     subject: str | None = None
     message: str | None = None
     version: int | None = strawberry.field(default=None, description=_VERSION)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input
+class AmendedLineInput(DocumentLineInput):
+    position: int | None = strawberry.field(
+        default=None, description="The line this one changes; null: a new line. Lines left out are removed."
+    )
+
+
+@strawberry.input
+class AmendPurchaseOrderInput:
+    id: strawberry.ID
+    version: int = strawberry.field(description="The version you read: if it changed since, the amendment is STALE.")
+    lines: list[AmendedLineInput] = strawberry.field(description="The order's lines as they are to be, all of them.")
+    expected_on: datetime.date | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
@@ -135,6 +152,24 @@ class PurchasingMutation:
             lambda: orders.send_order(document_id(input.id), input.to, input.subject, input.message,
                                       version=input.version, queue=info.context.queue, actor_id=info.context.user_id,
                                       idempotency_key=input.idempotency_key),
+            _shown,
+        )  # fmt: skip
+
+    @mutation(
+        Permission.PURCHASING_MANAGE,
+        description="Amend a confirmed order in place: its revision goes up, approval applies again, and it is to be"
+        " sent again. A line never drops below what it received.",
+    )
+    async def amend_purchase_order(self, info: Info, input: AmendPurchaseOrderInput) -> DocumentPayload:
+        principal = info.context.principal
+        return await answer(
+            DocumentPayload,
+            lambda: orders.amend_order(
+                document_id(input.id), [service.Amended(line.position, line.line()) for line in input.lines],
+                version=input.version, expected_on=input.expected_on,
+                can_approve=principal is not None and principal.can(Permission.DOCUMENTS_APPROVE),
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+            ),
             _shown,
         )  # fmt: skip
 

@@ -287,6 +287,63 @@ async def rewrite_within(write: Write, document_id: int, version: int, lines: li
     return document
 
 
+@dataclass(frozen=True)
+class Amended:
+    """A line of an amendment: ``position`` None adds ``line``, else it replaces that line in place."""
+
+    position: int | None
+    line: LineInput
+
+
+async def amend_within(write: Write, document: Document, amended: list[Amended]) -> dict[int, DocumentLine]:
+    """Edit a locked document past its draft in place: the lines kept keep their identity (their moves,
+    links and progress rows point at them), the new ones are added after the last position, and the lines
+    not named are deleted. The document is priced, taxed and totalled again; its area decides what may
+    change (what was received) before calling. Returns the lines by position."""
+    kind = kind_of(document.type)
+    existing = {line.position: line for line in await DocumentLine.filter(document_id=document.id).using_db(
+        write.conn).order_by("position")}  # fmt: skip
+    checked, products, locations = await check_lines(write.conn, kind, [a.line for a in amended])
+    store = await Store.get(id=document.store_id).using_db(write.conn)  # type: ignore[attr-defined]
+    party = await Party.get(id=document.party_id).using_db(write.conn) if document.party_id else None  # type: ignore[attr-defined]
+    priced, totals = await price_lines(
+        checked, products, locations, party=party, currency=document.currency, on=document.business_date,
+        prices_include_tax=document.prices_include_tax, rounding=str(store.tax_rounding),
+        places=await currency_places(document.currency), purchase=kind.purchase,
+    )  # fmt: skip
+    kept = {a.position for a in amended if a.position is not None}
+    gone = [line.id for position, line in existing.items() if position not in kept]
+    if gone:
+        await DocumentLine.filter(id__in=gone).using_db(write.conn).delete()
+    next_position = max(existing, default=0) + 1
+    result: dict[int, DocumentLine] = {}
+    for change, p in zip(amended, priced, strict=True):
+        values = {
+            "product_id": p.product_id, "quantity": p.checked.quantity, "unit": p.checked.unit,
+            "base_quantity": p.checked.base_quantity, "price": p.price, "discount_percent": p.checked.discount_percent,
+            "tax_code": p.tax_code, "tax_rate": p.tax_percent, "net": p.net, "tax": p.tax, "gross": p.gross,
+            "location_id": p.location_id, "notes": p.checked.notes,
+        }  # fmt: skip
+        if change.position is not None:
+            row = existing[change.position]
+            for name, value in values.items():
+                setattr(row, name, value)
+            await row.save(using_db=write.conn, update_fields=list(values))
+        else:
+            row = await DocumentLine.create(document_id=document.id, position=next_position, using_db=write.conn,
+                                            **values)  # fmt: skip
+            next_position += 1
+        result[row.position] = row
+    document.net, document.tax, document.gross = totals.net, totals.tax, totals.gross
+    return result
+
+
+async def check_approval_within(write: Write, document: Document, *, can_approve: bool) -> None:
+    """The store's approval rule for the document as it now stands (an amendment of a confirmed one)."""
+    store = await Store.get(id=document.store_id).using_db(write.conn)  # type: ignore[attr-defined]
+    await _check_approval(write.conn, document, store, write.actor_id, can_approve=can_approve)
+
+
 async def act_within(write: Write, document_id: int, action: str, *, version: int | None) -> Document:
     """Take ``action`` on a document inside an area's own command (a job cancelling the draft it no longer needs)."""
     document = await _transition(write, await _locked(write.conn, document_id, version), action, can_approve=False)
@@ -409,19 +466,21 @@ async def write_document(
     return done.result  # type: ignore[no-any-return]
 
 
-async def transition(write: Write, document: Document, action: str, effect: Poster) -> Document:
+async def transition(write: Write, document: Document, action: str, effect: Poster | None) -> Document:
     """Take one of the type's ``own_actions`` on a locked document: ``effect`` books what it does, as the
-    poster does for ``post``; the first action that books stock numbers the document."""
-    return await _transition(write, document, action, can_approve=False, effect=effect)
+    poster does for ``post`` (None: it books nothing, as sending an order); the first action that books
+    numbers the document."""
+    return await _transition(write, document, action, can_approve=False, effect=effect, own=True)
 
 
 async def _transition(
-    write: Write, document: Document, action: str, *, can_approve: bool, effect: Poster | None = None
-) -> Document:
+    write: Write, document: Document, action: str, *, can_approve: bool, effect: Poster | None = None,
+    own: bool = False,
+) -> Document:  # fmt: skip
     """Move a locked document along its type's transition table."""
     kind = kind_of(document.type)
     target = kind.target_of(document.state, action)
-    if action in kind.own_actions and effect is None:
+    if action in kind.own_actions and not own:
         raise IllegalTransition(
             f"A {kind.title.lower()} takes {shown(action, 30)} through a mutation of its own, with what it needs.",
             field="action",

@@ -14,6 +14,7 @@ booked as it is made, its lines linked to the order lines they fill.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,9 +37,9 @@ from server.documents.kinds import (
     Transition,
     register,
 )
-from server.documents.lines import CheckedLine, LineInput, check_lines
+from server.documents.lines import MAX_LINES, CheckedLine, LineInput, check_lines
 from server.documents.models import Document, DocumentLine
-from server.errors import Invalid, NotFound
+from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.models import LOCATION_CODE, WAREHOUSE_CODE, Location, Warehouse
 from server.jobs.queue import JobQueue
@@ -49,7 +50,7 @@ from server.text import Text, shown
 
 ORDER, RECEIPT = "purchase.order", "purchase.receipt"
 SENT, PARTIAL, RECEIVED, CLOSED = "sent", "partially_received", "received", "closed"
-SEND, RECEIVE, COMPLETE, CLOSE, BOOK = "send", "receive", "complete", "close", "book"
+SEND, RECEIVE, COMPLETE, CLOSE, BOOK, AMEND = "send", "receive", "complete", "close", "book", "amend"
 RECEIVABLE = frozenset({CONFIRMED, SENT, PARTIAL, RECEIVED})  # a receipt may come (over-receipt within tolerance)
 OPEN = frozenset({CONFIRMED, SENT, PARTIAL})  # what is still due will come
 SUPPLIER_REFERENCE = Text("supplier reference", 64)
@@ -67,9 +68,12 @@ ORDER_KIND = register(DocumentKind(
         Transition(RECEIVE, RECEIVABLE, PARTIAL),
         Transition(COMPLETE, frozenset({PARTIAL}), RECEIVED),
         Transition(CLOSE, frozenset({PARTIAL, RECEIVED}), CLOSED),
+        Transition(AMEND, frozenset({CONFIRMED, SENT}), CONFIRMED),  # an amended order is sent again
+        Transition(AMEND, frozenset({PARTIAL}), PARTIAL),
+        Transition(AMEND, frozenset({RECEIVED}), RECEIVED),
         Transition("cancel", frozenset({DRAFT, CONFIRMED, SENT}), CANCELLED),
     ),
-    own_actions=frozenset({SEND, RECEIVE, COMPLETE, CLOSE}),
+    own_actions=frozenset({SEND, RECEIVE, COMPLETE, CLOSE, AMEND}),
 ))  # fmt: skip
 
 RECEIPT_KIND = register(DocumentKind(
@@ -180,7 +184,7 @@ async def send_order(
     async def run(write: Write, document: Document) -> Document:
         _refuse_other_types(document)
         order = await PurchaseOrder.get(id=document.id, using_db=write.conn)
-        document = await service.transition(write, document, SEND, _nothing)
+        document = await service.transition(write, document, SEND, None)
         await output.mail_within(write, document, command.to, given_subject, text, queue=queue)
         order.sent_revision = order.revision
         await order.save(using_db=write.conn, update_fields=["sent_revision"])
@@ -198,7 +202,7 @@ async def close_order(
     async def run(write: Write, document: Document) -> Document:
         _refuse_other_types(document)
         await _cancel_due(write.conn, document.id, None)
-        return await service.transition(write, document, CLOSE, _nothing)
+        return await service.transition(write, document, CLOSE, None)
 
     return await service.write_document(ClosePurchaseOrder(document_id, version), document_id, version, run,
                                         actor_id=actor_id, idempotency_key=idempotency_key)  # fmt: skip
@@ -225,6 +229,119 @@ async def cancel_remaining(
 
     return await service.write_document(command, document_id, version, run, actor_id=actor_id,
                                         idempotency_key=idempotency_key)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AmendPurchaseOrder(Command):
+    operation = "purchase_order.amend"
+    document_id: int
+    version: int
+    expected_on: date | None
+    positions: tuple[int | None, ...]
+    lines: tuple[CheckedLine, ...]
+
+
+AMENDABLE = frozenset({CONFIRMED, SENT, PARTIAL, RECEIVED})
+
+
+async def amend_order(
+    document_id: int, lines: list[service.Amended], *, version: int, expected_on: date | None = None,
+    can_approve: bool, actor_id: int | None, idempotency_key: str | None = None,
+) -> Document:  # fmt: skip
+    """Amend a confirmed order: ``lines`` is the whole new list, each naming the ``position`` of the line it
+    changes (None: a new line; a line left out is removed). A line keeps its product and never drops below
+    what it received; a line that received, returned or billed anything stays. The revision goes up, the
+    approval rule applies again, and a sent order must be sent again."""
+    if not lines:
+        raise Invalid("An order keeps at least one line: cancel or close it instead.", field="lines")
+    positions = tuple(a.position for a in lines)
+    named = [p for p in positions if p is not None]
+    for index, position in enumerate(positions):
+        if position is not None and (not isinstance(position, int) or not 0 < position <= MAX_LINES):
+            raise NotFound(f"The order has no line {str(position)[:20]}.", field=("lines", index, "position"))
+    if len(set(named)) != len(named):
+        raise Invalid("Each line is named once.", field="lines")
+    checked, _, _ = await check_lines(connection(), ORDER_KIND, [a.line for a in lines])
+    command = AmendPurchaseOrder(document_id, version, expected_on, positions, tuple(checked))
+
+    async def run(write: Write, document: Document) -> Document:
+        _refuse_other_types(document)
+        if document.state not in AMENDABLE:
+            raise IllegalTransition(f"A {document.state} purchase order is not amended"
+                                    + (": edit the draft instead." if document.state == DRAFT else "."),
+                                    field="id")  # fmt: skip
+        conn = write.conn
+        order = await PurchaseOrder.get(id=document.id, using_db=conn).select_related("warehouse")
+        existing = {line.position: line for line in await DocumentLine.filter(document_id=document.id)
+                    .using_db(conn).select_related("product")}  # fmt: skip
+        progress = await lock_progress(conn, document.id, [line.id for line in existing.values()])
+        await _refuse_amendments(conn, order, existing, progress, positions, checked)
+        amended = await service.amend_within(write, document, [_keeping_terms(a, existing) for a in lines])
+        for line in amended.values():
+            row = progress.get(line.id)
+            if row is not None:  # what was closed short stays closed only as far as the new quantity goes
+                room = max(quantities.from_db(line.base_quantity) - net_received(row), ZERO)
+                row.cancelled = min(value_of(row, "cancelled"), room)
+                await row.save(using_db=conn, update_fields=["cancelled"])
+        order.revision += 1
+        if expected_on is not None:
+            order.expected_on = expected_on
+        await order.save(using_db=conn, update_fields=["revision", "expected_on"])
+        await service.check_approval_within(write, document, can_approve=can_approve)
+        document = await service.transition(write, document, AMEND, None)
+        return await settle(write, document)
+
+    return await service.write_document(command, document_id, version, run, actor_id=actor_id,
+                                        idempotency_key=idempotency_key)  # fmt: skip
+
+
+def _keeping_terms(change: service.Amended, existing: dict[int, DocumentLine]) -> service.Amended:
+    """A line kept at the price and discount agreed with the supplier unless the amendment names new ones."""
+    if change.position is None or change.position not in existing:
+        return change
+    current, line = existing[change.position], change.line
+    price = line.price if line.price is not None else current.price
+    discount = line.discount_percent if line.discount_percent is not None else current.discount_percent
+    return service.Amended(change.position, dataclasses.replace(line, price=price, discount_percent=discount))
+
+
+async def _refuse_amendments(
+    conn: BaseDBAsyncClient, order: PurchaseOrder, existing: dict[int, DocumentLine],
+    progress: dict[int, PurchaseLine], positions: tuple[int | None, ...], checked: list[CheckedLine],
+) -> None:  # fmt: skip
+    """Every amendment the order's progress forbids, at its line's path."""
+    problems: list[DomainError] = []
+    for index, (position, line) in enumerate(zip(positions, checked, strict=True)):
+        at = ("lines", index)
+        if line.location is not None:
+            try:
+                await bin_of(conn, order.warehouse, line.location, (*at, "location"))
+            except DomainError as error:
+                problems.append(error)
+        if position is None:
+            continue
+        current = existing.get(position)
+        if current is None:
+            problems.append(NotFound(f"The order has no line {position}.", field=(*at, "position")))
+            continue
+        if current.product.sku != line.sku:
+            problems.append(Invalid(f"Line {position} is for {current.product.sku}: remove it and add a new line for"
+                                    " another product.", field=(*at, "sku")))  # fmt: skip
+            continue
+        here = net_received(progress[current.id])
+        if line.base_quantity < here:
+            problems.append(Invalid(
+                f"Line {position} received {here.normalize():f} {current.product.unit}: it cannot be reduced below"
+                " that.", field=(*at, "quantity"),
+            ))  # fmt: skip
+    kept = {p for p in positions if p is not None}
+    for position, current in sorted(existing.items()):
+        row = progress[current.id]
+        if position not in kept and any(value_of(row, n) > 0 for n in ("received", "billed")):
+            problems.append(Invalid(f"Line {position} has received or billed goods: it stays (set its quantity).",
+                                    field="lines"))  # fmt: skip
+    if problems:
+        raise ManyErrors(problems)
 
 
 async def _cancel_due(conn: BaseDBAsyncClient, document_id: int, positions: tuple[int, ...] | None) -> None:
@@ -255,13 +372,15 @@ async def settle(write: Write, document: Document) -> Document:
     )
     came = sum((net_received(r) for r in rows), ZERO)
     due = sum((max(due_of(quantities.from_db(r["base_quantity"]), r), ZERO) for r in rows), ZERO)
-    if came == 0 and due == 0 and document.state in (CONFIRMED, SENT):
-        return await service.act_within(write, document.id, "cancel", version=None)
-    if came > 0 or document.state == PARTIAL:
-        if document.state != PARTIAL:
-            document = await service.transition(write, document, RECEIVE, _nothing)
-        if due == 0:
-            document = await service.transition(write, document, COMPLETE, _nothing)
+    if came == 0 and document.state in (CONFIRMED, SENT):
+        return await service.act_within(write, document.id, "cancel", version=None) if due == 0 else document
+    target = RECEIVED if due == 0 else PARTIAL
+    if document.state == target:
+        return document
+    if document.state != PARTIAL:  # confirmed or sent (a first receipt), received (due again)
+        document = await service.transition(write, document, RECEIVE, _first_receipt)
+    if target == RECEIVED:
+        document = await service.transition(write, document, COMPLETE, None)
     return document
 
 
@@ -302,8 +421,8 @@ def _refuse_other_types(document: Document) -> None:
         raise Invalid("This document is not a purchase order.", field="id")
 
 
-async def _nothing(write: Write, document: Document, lines: list[DocumentLine]) -> None:
-    """A transition of the order that books nothing itself (its receipt does)."""
+async def _first_receipt(write: Write, document: Document, lines: list[DocumentLine]) -> None:
+    """Receiving books through the receipt document; the order keeps when its goods first came (posted_at)."""
 
 
 async def _warehouse(conn: BaseDBAsyncClient, code: str) -> Warehouse:

@@ -375,3 +375,75 @@ async def test_purchase_orders_are_found_by_state_supplier_product_and_lateness(
     assert await numbers(sku=buying.sku, late=True) == [late["number"]]
     assert await numbers(supplier="\x00") == []
     assert await numbers(sku="y" * 10_000) == []
+
+
+AMEND = f"""mutation M($input: AmendPurchaseOrderInput!) {{
+  amendPurchaseOrder(input: $input) {{ document {{ {ORDER} }} {ERRORS} }} }}"""
+
+
+async def test_an_amended_order_raises_its_revision_and_is_sent_again(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "5", "price": "2.10"}])
+    sent = (await _ok(graphql, SEND, "sendPurchaseOrder", admin, id=order["id"]))["document"]
+    amended = (await _ok(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=sent["version"],
+                         expectedOn="2030-01-31", lines=[{"position": 1, "sku": buying.sku, "quantity": "8"},
+                                                         {"sku": buying.sku, "quantity": "1", "unit": "case"}]))[
+        "document"]  # fmt: skip
+    details = amended["purchaseOrder"]
+    assert (amended["state"], details["revision"], details["sentRevision"], details["expectedOn"]) == (
+        "confirmed", 1, 0, "2030-01-31")  # fmt: skip
+    assert [line["ordered"] for line in details["lines"]] == ["8.0000", "12.0000"]
+    assert amended["net"] == "40.8000"  # 8 at the 2.10 agreed (kept), and a case at the supplier's 24.00
+    assert [i["quantity"] for i in await _incoming(graphql, admin, buying.sku)] == ["8.0000", "12.0000"]
+    again = (await _ok(graphql, SEND, "sendPurchaseOrder", admin, id=order["id"]))["document"]
+    assert (again["state"], again["purchaseOrder"]["sentRevision"]) == ("sent", 1)
+    stale = await _call(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=sent["version"],
+                        lines=[{"position": 1, "sku": buying.sku, "quantity": "9"}])  # fmt: skip
+    assert [e["code"] for e in stale["errors"]] == ["STALE"]
+
+
+async def test_an_amendment_never_takes_a_line_below_what_it_received(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "10"},
+                                                      {"sku": buying.sku, "quantity": "2"}])  # fmt: skip
+    received = (await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "4"}))["orders"][0]
+    below = await _call(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=received["version"],
+                        lines=[{"position": 1, "sku": buying.sku, "quantity": "3"},
+                               {"position": 2, "sku": buying.sku, "quantity": "2"}])  # fmt: skip
+    assert [(e["code"], e["field"]) for e in below["errors"]] == [("INVALID", ["input", "lines", "0", "quantity"])]
+    removed = await _call(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=received["version"],
+                          lines=[{"position": 2, "sku": buying.sku, "quantity": "2"}])  # fmt: skip
+    assert [e["field"] for e in removed["errors"]] == [["input", "lines"]]
+    other = await _call(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=received["version"],
+                        lines=[{"position": 1, "sku": buying.place.sku, "quantity": "10"}])  # fmt: skip
+    assert [e["field"] for e in other["errors"]] == [["input", "lines", "0", "sku"]]
+    # Down to what came, and the second line dropped: nothing is due, the order is received.
+    done = (await _ok(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=received["version"],
+                      lines=[{"position": 1, "sku": buying.sku, "quantity": "4"}]))["document"]  # fmt: skip
+    assert (done["state"], [line["due"] for line in done["purchaseOrder"]["lines"]]) == ("received", ["0.0000"])
+    grown = (await _ok(graphql, AMEND, "amendPurchaseOrder", admin, id=order["id"], version=done["version"],
+                       lines=[{"position": 1, "sku": buying.sku, "quantity": "6"}]))["document"]  # fmt: skip
+    assert (grown["state"], grown["purchaseOrder"]["lines"][0]["due"]) == ("partially_received", "2.0000")
+    assert (await check_ledger()).ok
+
+
+async def test_an_amendment_above_the_threshold_needs_approval_again(admin: Actor, buying: Buying,
+                                                                      graphql: GraphQLClient) -> None:  # fmt: skip
+    from server.documents.errors import ApprovalRequired
+    from server.documents.lines import LineInput
+    from server.documents.service import Amended
+    from server.purchasing import orders
+
+    store = await Store.get(code=buying.store)
+    await ApprovalRule.create(store=store, document_type="purchase.order", threshold=Decimal(100))
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "2", "unit": "case"}])  # 48.00
+    document_id = int(__import__("base64").b64decode(order["id"]).decode().split(":")[1])
+    bigger = [Amended(1, LineInput(buying.sku, "6", "case"))]  # 144.00
+    with pytest.raises(ApprovalRequired):
+        await orders.amend_order(document_id, bigger, version=order["version"], can_approve=False,
+                                 actor_id=admin.user_id)  # fmt: skip
+    amended = await orders.amend_order(document_id, bigger, version=order["version"], can_approve=True,
+                                       actor_id=admin.user_id)  # fmt: skip
+    assert (amended.approved_by_id, amended.gross) == (admin.user_id, Decimal("144.0000"))  # type: ignore[attr-defined]
