@@ -150,8 +150,8 @@ def _request_header(checked: _Header) -> dict[str, Any]:
 
 
 async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[CheckedLine], party: Party | None,
-                       store: Store) -> None:  # fmt: skip
-    """Replace the document's lines with ``lines``, priced and taxed, and total the document."""
+                       store: Store, *, new: bool = False) -> None:  # fmt: skip
+    """Replace the document's lines with ``lines`` (``new``: it has none yet), priced and taxed, and total it."""
     products, locations = await rows_for(
         conn, {line.sku for line in lines}, {c for line in lines for c in (line.location, line.to_location) if c}
     )
@@ -160,7 +160,8 @@ async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[
         prices_include_tax=document.prices_include_tax, rounding=str(store.tax_rounding),
         places=await currency_places(document.currency), purchase=kind_of(document.type).purchase,
     )  # fmt: skip
-    await DocumentLine.filter(document_id=document.id).using_db(conn).delete()
+    if not new:
+        await DocumentLine.filter(document_id=document.id).using_db(conn).delete()
     await DocumentLine.bulk_create(
         [
             DocumentLine(
@@ -231,7 +232,7 @@ async def _new_document(write: Write, kind: DocumentKind, store: Store, values: 
     document = Document(type=kind.type, state=kind.initial, store_id=store.id, created_by_id=write.actor_id,
                         updated_by_id=write.actor_id, **values)  # fmt: skip
     await document.save(using_db=write.conn)
-    await _write_lines(write.conn, document, lines, party, store)
+    await _write_lines(write.conn, document, lines, party, store, new=True)
     series = await numbering.series_for(
         write.conn, store.id, kind.type, _default_pattern(kind), gapless=not kind.numbered_when_made
     )
