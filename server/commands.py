@@ -71,6 +71,9 @@ class Write:
     # Writes the effect leaves for the command's last statement (its audit entry and key): independent
     # of each other and read by nothing after them in the transaction, they cost no round trip of their own.
     deferred: list[sql.Statement] = field(default_factory=list)
+    # What must see the last statement's writes, run after it and before the commit (in order); raising
+    # rolls the command back.
+    checks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def after_commit(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once the transaction has committed (never for a rolled-back or replayed write)."""
@@ -175,6 +178,8 @@ async def _once(
             assert effect.remember is not None
             if not await idempotency.store(conn, keyed, effect.remember(result), with_writes=last):
                 raise _KeyTaken
+        for check in write.checks:
+            await check()
     for hook in write.hooks:
         hook()
     return Done(result, replayed=False)

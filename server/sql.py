@@ -19,6 +19,7 @@ _PLACEHOLDER = re.compile(r"\$\d+")
 T = TypeVar("T")
 Statement = tuple[str, tuple[Any, ...]]  # a write without RETURNING and its parameters
 _ROW_LOCK = re.compile(r" FOR (?:UPDATE|SHARE)\b")
+PREVIOUS = "{previous}"  # in a write for ``fetch_after``: the rows the write before it returns
 
 
 def dialect(conn: BaseDBAsyncClient) -> str:
@@ -82,6 +83,10 @@ async def fetch_after(conn: BaseDBAsyncClient, writes: list[Statement], sql: str
     trip instead of one per statement, on the paths where round trips are what a request costs.
     The writes cannot see each other's rows, nor can ``sql`` see theirs (one snapshot): use it
     for writes that are independent of each other. On SQLite, in-process, they run one by one.
+
+    One exception, PostgreSQL only: a write may read what the write just before it returns
+    (its RETURNING) as ``{previous}``, which makes it run after that one (``plain_receipt`` chains
+    the quant, the cost bucket and the move so).
     """
     if dialect(conn) != "postgres":
         for write, write_params in writes:
@@ -98,7 +103,7 @@ def _combined(writes: tuple[tuple[str, int], ...], sql: str) -> str:
     ctes: list[str] = []
     offset = 0
     for index, (write, count) in enumerate(writes):
-        ctes.append(f"w{index} AS ({_shifted(write, offset)})")
+        ctes.append(f"w{index} AS ({_shifted(write, offset).replace(PREVIOUS, f'w{index - 1}')})")
         offset += count
     return (f"WITH {', '.join(ctes)} " if ctes else "") + _shifted(sql, offset)
 

@@ -17,15 +17,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from server import events
+from server import events, sql
 from server.catalog.models import SKU
 from server.clock import today
 from server.commands import Audited, Command, Effect, Write, execute
 from server.errors import Invalid
-from server.inventory import quantities
+from server.inventory import plain_receipt, quantities
 from server.inventory.capacity import MixingRefused
 from server.inventory.errors import LotExpired, NotSellable
-from server.inventory.lookups import LotRef, existing_lot, lookup, lot_for_receipt, virtual
+from server.inventory.lookups import LotRef, existing_lot, lookup, lookup_with, lot_for_receipt, virtual
 from server.inventory.lots import LotDates, refuse_dates_without_lot
 from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, LocationKind
 from server.inventory.moves import Move, load_moves
@@ -183,14 +183,19 @@ async def receive(
     )  # fmt: skip
 
     async def run(write: Write, trail: Trail) -> list[Move]:
-        product, (bin_,) = await lookup(
-            write.conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True
+        # On PostgreSQL a plain receipt (the handheld's hot path) is booked in the command's last statement.
+        also = plain_receipt.ALSO if command.lot is None and sql.dialect(write.conn) == "postgres" else ""
+        product, (bin_,), row = await lookup_with(
+            write.conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True, also=also
         )
         product.refuse_new_stock_if_archived()
+        supplier = await virtual(write.conn, LocationKind.SUPPLIER)
+        found = plain_receipt.plain(row, product, bin_, qty) if also else None
+        if found is not None:
+            return await plain_receipt.book(write, found, product, supplier, bin_, qty, cost, trail)
         lot_ref = await lot_for_receipt(write.conn, product, command.lot, dates) if command.lot else None
         if lot_ref is not None:
             _refuse_expired(lot_ref, accept_expired=accept_expired)
-        supplier = await virtual(write.conn, LocationKind.SUPPLIER)
         entry = Entry(product, supplier, bin_, qty, lot_ref, "receive", unit_cost=cost)
         return await post(write.conn, entry, trail, deferred=write.deferred)
 

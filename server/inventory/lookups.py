@@ -62,6 +62,19 @@ async def lookup(
     lot: str | None,
     lot_required: bool = False,
 ) -> tuple[Product, list[Place]]:
+    """The product and the real locations ``(code, input field)`` to post, in one query (see ``lookup_with``)."""
+    product, places, _ = await lookup_with(conn, sku, *locations, lot=lot, lot_required=lot_required)
+    return product, places
+
+
+async def lookup_with(
+    conn: BaseDBAsyncClient,
+    sku: str,
+    *locations: tuple[str, str],
+    lot: str | None,
+    lot_required: bool = False,
+    also: str = "",
+) -> tuple[Product, list[Place], dict[str, Any]]:
     """The product and the real locations ``(code, input field)`` to post, in one query.
 
     The rows are read FOR SHARE: a change of the product's settings (lot tracking, archiving)
@@ -71,6 +84,9 @@ async def lookup(
 
     A product tracked by lot must name its lot where ``lot_required`` (stock created or counted);
     one that is not may not name a lot at all, or a count could miss stock held in lots.
+
+    ``also``: more columns to read with them (of ``product`` and ``location``), answered in the row of the
+    first location, the third thing returned.
     """
     sku_key = SKU.key(sku)
     if sku_key is None:
@@ -85,6 +101,7 @@ async def lookup(
         conn,
         "SELECT product.id, product.sku, product.tracks_lots, product.is_archived, product.tracks_serials,"
         f" location.id AS location_id, location.code, location.kind, location.warehouse_id, {_SETTINGS}, {_LOCK_DATES}"
+        f"{', ' + also if also else ''}"
         f" FROM product, location WHERE product.sku = $1 AND location.code IN ({sql.placeholders(2, len(codes))})"
         " ORDER BY location.id FOR SHARE",
         sku_key,
@@ -105,7 +122,7 @@ async def lookup(
         raise Invalid(f"The product {product.sku} is tracked by lot: give the lot.", field="lot")
     if not product.tracks_lots and lot:
         raise Invalid(f"The product {product.sku} is not tracked by lot.", field="lot")
-    return product, [_place(found[c], int(found[c]["location_id"])) for c in codes]
+    return product, [_place(found[c], int(found[c]["location_id"])) for c in codes], found[codes[0]]
 
 
 # Where quants are kept: real locations, and the transit location, where a transfer's stock is between

@@ -16,7 +16,12 @@ SUBSCRIBERS = 6
 def _level_reads(sql_log: SQLLog) -> list[str]:
     """The statements that read stock levels: quants (with their product) looked up by SKU."""
     squeezed = [(s, s.lower().replace('"', "").replace(" ", "")) for s in sql_log.statements]
-    return [s for s, bare in squeezed if bare.startswith("select") and "fromquant" in bare and ".sku=" in bare]
+    return [
+        s
+        for s, bare in squeezed
+        if bare.startswith("select") and "fromquant" in bare and ".sku=" in bare
+        and "fromproduct,location" not in bare  # a receipt's own lookup (it reads its quant's on-hand)
+    ]  # fmt: skip
 
 
 async def _settle() -> None:
