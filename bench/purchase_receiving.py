@@ -20,8 +20,8 @@ import uuid
 from typing import Any
 
 import httpx
-
 from document_posting import _database, _drop, _run  # a sibling script: bench/ is on sys.path
+
 from server import db
 from server.catalog.service import ProductDetails, create_product
 from server.inventory.check import check_ledger
@@ -36,7 +36,9 @@ ACT = """mutation A($input: TransitionDocumentInput!) { transitionDocument(input
   document { state } errors { field code message } } }"""
 RECEIVE = """mutation R($input: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $input) {
   receipt { number } orders { state } errors { field code message } } }"""
-RECEIVE_STOCK = """mutation S($input: ReceiveStockInput!) { receiveStock(input: $input) { moves { id } errors { code } } }"""
+RECEIVE_STOCK = (
+    """mutation S($input: ReceiveStockInput!) { receiveStock(input: $input) { moves { id } errors { code } } }"""
+)
 
 
 async def _setup(pairs: int) -> list[tuple[str, str]]:
@@ -116,8 +118,10 @@ async def main(args: argparse.Namespace) -> None:
         backend = "SQLite" if args.sqlite else "PostgreSQL"
         median = {way: statistics.median(values) for way, values in rates.items()}
         base = median["receiveStock"]
-        print(f"{backend}, {len(combos)} lines, median of {args.rounds}: "
-              + ", ".join(f"{way} {rate:.0f} lines/s ({rate / base:.2f}x receiveStock)" for way, rate in median.items()))
+        print(
+            f"{backend}, {len(combos)} lines, median of {args.rounds}: "
+            + ", ".join(f"{way} {rate:.0f} lines/s ({rate / base:.2f}x receiveStock)" for way, rate in median.items())
+        )
         report = await check_ledger()
         print(f"check-ledger: {'ok' if report.ok else report.problems[:5]}")
     finally:

@@ -233,6 +233,15 @@ async def suggest(sku: str, warehouse_code: str, quantity: object, *, lot: str |
     return await _suggest(conn, int(warehouse["id"]), _wanted(product, qty, lot_id))
 
 
+async def suggest_within(
+    conn: BaseDBAsyncClient, warehouse_id: int, product_id: int, quantity: Decimal, lot_id: int | None = None
+) -> Suggestion | None:
+    """``suggest`` inside a write that has the product and warehouse already (a receipt against an order)."""
+    product = await sql.fetch_one(conn, "SELECT id, category_id, weight_kg FROM product WHERE id = $1", product_id)
+    assert product is not None
+    return await _suggest(conn, warehouse_id, _wanted(product, quantity, lot_id))
+
+
 def _wanted(product: dict[str, Any], quantity: Decimal, lot_id: int | None) -> _Wanted:
     weight = product["weight_kg"]
     return _Wanted(

@@ -30,7 +30,7 @@ from server.documents.lines import MAX_LINES, LineInput
 from server.documents.models import Document, DocumentLine, DocumentLineLink
 from server.documents.stock import line_lot, moved_at, products_for_posting
 from server.errors import DomainError, ErrorCode, Invalid, ManyErrors, NotFound
-from server.inventory import quantities
+from server.inventory import putaway, quantities
 from server.inventory.lookups import places_by_ids, virtual
 from server.inventory.models import LOT_CODE, LocationKind
 from server.inventory.posting import Entry, Source, Trail, post_all
@@ -235,7 +235,7 @@ async def _plan(
             unit = item.unit if item.unit is not None and item.unit.strip() else line.unit
             quantity = quantities.parse(item.quantity, field=(*at, "quantity"))
             converted = await units.to_base(conn, line.product, quantity, unit, field=(*at, "quantity"))
-            location = await _where(conn, item, line, headers[item.order], at)
+            location = await _where(conn, item, line, headers[item.order], converted.base_quantity, at)
         except DomainError as error:
             problems.append(error)
             continue
@@ -263,16 +263,20 @@ async def _plan(
 
 
 async def _where(conn: BaseDBAsyncClient, item: ReceiptLineInput, line: DocumentLine, order: PurchaseOrder,
-                 at: tuple[str, int]) -> str:  # fmt: skip
-    """The bin the goods go to: the scan's, else the order line's, else the order's receive-into location."""
+                 quantity: Decimal, at: tuple[str, int]) -> str:  # fmt: skip
+    """The bin the goods go to: the scan's, else the order line's, else the order's receive-into location
+    (a dock or quality control), else the putaway suggestion (a rule, a bin holding the product, an empty one)."""
     if item.location is not None and item.location.strip():
         return (await po.bin_of(conn, order.warehouse, item.location, (*at, "location"))).code
     if line.location is not None:
         return line.location.code
     if order.receive_into is not None:
         return order.receive_into.code
-    raise Invalid("Say where the goods go: give the line a location (putawaySuggestion proposes one).",
-                  field=(*at, "location"))  # fmt: skip
+    suggestion = await putaway.suggest_within(conn, order.warehouse.id, line.product.id, quantity)
+    if suggestion is None:
+        raise Invalid("No bin of the warehouse has room for it: say where the goods go (a location).",
+                      field=(*at, "location"))  # fmt: skip
+    return suggestion.location_code
 
 
 def _receipt_lines(item: ReceiptLineInput, line: DocumentLine, quantity: Decimal, unit: str, base: Decimal,

@@ -447,3 +447,50 @@ async def test_an_amendment_above_the_threshold_needs_approval_again(admin: Acto
     amended = await orders.amend_order(document_id, bigger, version=order["version"], can_approve=True,
                                        actor_id=admin.user_id)  # fmt: skip
     assert (amended.approved_by_id, amended.gross) == (admin.user_id, Decimal("144.0000"))  # type: ignore[attr-defined]
+
+
+async def test_a_receipt_without_a_bin_goes_where_putaway_suggests(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    draft = await _ok(graphql, CREATE, "createPurchaseOrder", admin, supplier=buying.supplier, store=buying.store,
+                      warehouse=buying.place.warehouse, lines=[{"sku": buying.sku, "quantity": "10"}])  # fmt: skip
+    order = (await _ok(graphql, ACT, "transitionDocument", admin, id=draft["document"]["id"], action="confirm"))[
+        "document"]  # fmt: skip
+    first = await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "4"})
+    into = first["receipt"]["lines"][0]["location"]
+    assert into in (buying.place.bin_a, buying.place.bin_b)  # an empty bin of the warehouse
+    second = await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "6"})
+    assert second["receipt"]["lines"][0]["location"] == into  # the bin that already holds the product
+    assert await _on_hand(graphql, admin, buying.sku) == {into: "10.0000"}
+
+
+async def test_a_lot_arrives_with_its_expiry_and_a_lot_product_needs_one(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.place.lot_sku, "quantity": "6", "price": "1"}])
+    missing = await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "2"})
+    assert [e["field"] for e in missing["errors"]] == [["input", "lines", "0", "lot"]]
+    done = await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "2", "lot": "L-77",
+                                           "expiresOn": "2031-03-01"})  # fmt: skip
+    assert done["errors"] == [] and done["receipt"]["lines"][0]["lot"] == "L-77"
+    lots = await graphql.run("""query L($sku: String!) { stockLevels(sku: $sku, first: 5) { edges { node {
+      lotCode expiresOn onHand } } } }""", {"sku": buying.place.lot_sku}, token=admin.token)  # fmt: skip
+    assert [e["node"] for e in lots["stockLevels"]["edges"]] == [
+        {"lotCode": "L-77", "expiresOn": "2031-03-01", "onHand": "2.0000"}]  # fmt: skip
+
+
+async def test_a_receipt_in_a_foreign_currency_costs_its_net_at_the_rate_of_its_day(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    import datetime
+
+    from server.money.rates import set_exchange_rate
+    from tests.server.money.helpers import new_currency
+
+    currency = await new_currency(admin.user_id)
+    await set_exchange_rate(currency, datetime.date(2020, 1, 1), "1.25", actor_id=admin.user_id)
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "3", "price": "10",
+                                                       "discountPercent": "10"}], currency=currency)  # fmt: skip
+    assert (await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "3"}))["errors"] == []
+    card = (await graphql.run(MOVES, {"sku": buying.sku}, token=admin.token))["stockCard"]["edges"]
+    assert [(c["node"]["quantity"], c["node"]["unitCost"]) for c in card] == [("3.0000", "11.2500")]  # 9.00 x 1.25
