@@ -20,6 +20,9 @@ class PurchaseOrderFilter:
     warehouse: str | None = strawberry.field(default=None, description="The code of the warehouse.")
     expected_from: datetime.date | None = None
     expected_to: datetime.date | None = None
+    open: bool = strawberry.field(
+        default=False, description="Only orders still to be received: confirmed, sent or partially received."
+    )
     late: bool = strawberry.field(default=False, description="Only open orders whose expected day has passed.")
 
 
@@ -36,7 +39,8 @@ class PurchasingQuery:
         window = page_window(info, first, after, last, before)
         f = filter or PurchaseOrderFilter()
         query = find_orders(state=f.state, supplier=f.supplier, sku=f.sku, warehouse=f.warehouse,
-                            expected_from=f.expected_from, expected_to=f.expected_to, late=f.late)  # fmt: skip
+                            expected_from=f.expected_from, expected_to=f.expected_to, late=f.late,
+                            open_only=f.open)  # fmt: skip
         return await paginate_queryset(
             DocumentConnection, query.select_related("store", "party", "approved_by"), window,
             Document.from_model,

@@ -64,10 +64,10 @@ register_incoming(ORDER, _on_order)
 def find_orders(
     *, state: str | None = None, supplier: str | None = None, sku: str | None = None,
     expected_from: date | None = None, expected_to: date | None = None, warehouse: str | None = None,
-    late: bool = False,
+    late: bool = False, open_only: bool = False,
 ) -> QuerySet[Document]:  # fmt: skip
-    """Purchase orders matching every filter given (none for a code nobody can have). ``late``: open orders
-    whose expected day has passed."""
+    """Purchase orders matching every filter given (none for a code nobody can have). ``open_only``: orders
+    still to be received (confirmed, sent, partly received); ``late``: open ones whose expected day passed."""
     query = Document.filter(type=ORDER)
     if state is not None:
         key = STATE.key(state)
@@ -91,7 +91,7 @@ def find_orders(
         query = query.filter(id__in=Subquery(_ids_in_warehouse(key)))
     if expected_from is not None or expected_to is not None or late:
         query = query.filter(id__in=Subquery(_ids_expected(expected_from, expected_to, late)))
-    if late:
+    if late or open_only:
         query = query.filter(state__in=_OPEN_STATES)
     return query
 

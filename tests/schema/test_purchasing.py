@@ -373,6 +373,9 @@ async def test_purchase_orders_are_found_by_state_supplier_product_and_lateness(
     assert await numbers(supplier=buying.supplier) == [late["number"], draft["number"]]
     assert await numbers(supplier=buying.supplier, state="draft") == [draft["number"]]
     assert await numbers(sku=buying.sku, late=True) == [late["number"]]
+    assert await numbers(supplier=buying.supplier, open=True) == [late["number"]]
+    assert await numbers(warehouse=buying.place.warehouse, expectedFrom="2019-12-31", expectedTo="2020-01-01") == [
+        late["number"]]  # fmt: skip
     assert await numbers(supplier="\x00") == []
     assert await numbers(sku="y" * 10_000) == []
 
