@@ -1,4 +1,5 @@
-"""Demo packaging for the demo products of ``server.demo``: mugs come in inners of 6 and cases of 12."""
+"""Demo packaging for the demo products of ``server.demo``: mugs come in inners of 6 and cases of 12, red T-shirts
+in cases of 12."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ DEMO_PACKAGING: dict[str, list[PackagingSpec]] = {
         PackagingSpec("INNER", Decimal(6), "Inner pack of 6", barcodes=("25901234123451",)),
         PackagingSpec("CASE", Decimal(12), "Case of 12", barcodes=("15901234123454",)),
     ],
+    # Northwind sells the red T-shirt by the case of 12 (server/money/demo.py).
+    "TSHIRT-RED-M": [PackagingSpec("CASE", Decimal(12), "Case of 12")],
 }
 
 
