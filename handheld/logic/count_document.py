@@ -26,7 +26,7 @@ A user who may not adjust stock and has no open count is told so (the single-bin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,8 @@ from typing import Any
 from handheld.client import ClientError, GraphQLError, NotSignedIn, Unreachable, UserError
 from handheld.logic.capture import Captured
 from handheld.logic.commands import CANCEL, CONFIRM, CORRECT, command
-from handheld.logic.count_offer import OFFERED, OPEN_COUNTS, CountMemory, OpenCount, as_of, open_count
+from handheld.logic.count_lines import BIN_LINES, COUNT_BINS, RECOUNT_LINES, BinLine, sscc_of
+from handheld.logic.count_offer import ADJUST, OFFERED, OPEN_COUNTS, CountMemory, OpenCount, as_of, open_count
 from handheld.logic.courier import REFUSED, SENT, WAITING, Courier, Delivery
 from handheld.logic.quantity import QuantityEntry, format_quantity
 from handheld.logic.resolution import Resolution, clean_code
@@ -46,63 +47,7 @@ __all__ = ["CORRECT", "CountDocumentFlow", "OpenCount", "offer"]
 PAGE = 100  # the server's largest page
 MAX_BINS = 2000  # bins read when a count is chosen; past them, the server says whether a bin is in it
 PICK = "count:"  # the command of a count's button: PICK + its place in the offer
-ADJUST = "stock.adjust"
 ADD, SET = "ADD", "SET"
-
-COUNT_BINS = """
-query CountBins($id: ID!, $first: Int, $after: String) {
-  stockCount(id: $id) { bins binsFinished binList(first: $first, afterCode: $after) { locationCode finished } }
-}
-"""
-BIN_LINES = """
-query CountBinLines($id: ID!, $locationCode: String, $first: Int) {
-  stockCount(id: $id) {
-    lines(locationCode: $locationCode, first: $first) { sku lot packageSscc counted recountNeeded recounted }
-  }
-}
-"""
-RECOUNT_LINES = """
-query CountRecounts($id: ID!, $first: Int) {
-  stockCount(id: $id) { lines(awaitingRecount: true, first: $first) { locationCode sku lot packageSscc } }
-}
-"""
-
-
-@dataclass(frozen=True)
-class BinLine:
-    """One line of the bin: what this counter counted (None: not known here) and every counter together."""
-
-    sku: str
-    lot: str
-    counted: Decimal | None = None
-    mine: Decimal | None = None
-    recount_needed: bool = False
-    recounted: Decimal | None = None
-    package: str = ""  # the SSCC of the package it is in ("": loose in the bin)
-    location: str = ""
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return self.sku.upper(), self.lot.upper(), self.package
-
-    @property
-    def label(self) -> str:
-        lot = f" lot {self.lot}" if self.lot else ""
-        inside = f" in {self.package}" if self.package else ""
-        return f"{self.sku}{lot}{inside}"
-
-    @classmethod
-    def of(cls, raw: dict[str, Any]) -> BinLine:
-        return cls(
-            str(raw.get("sku") or ""), str(raw.get("lot") or ""), _decimal(raw.get("counted")),
-            _decimal(raw.get("myCount")), bool(raw.get("recountNeeded")), _decimal(raw.get("recounted")),
-            str(raw.get("packageSscc") or ""), str(raw.get("locationCode") or "").upper(),
-        )  # fmt: skip
-
-    def raw(self) -> dict[str, Any]:
-        """As the server lists a line awaiting a recount (what the device remembers of it)."""
-        return {"locationCode": self.location, "sku": self.sku, "lot": self.lot or None,
-                "packageSscc": self.package or None}  # fmt: skip
 
 
 def offer(
@@ -131,17 +76,6 @@ def offer(
     flow = CountDocumentFlow(courier, warehouse=warehouse, device=device, offered=counts, **kwargs)
     flow.as_of = remembered
     return flow, flow.pick(0) if len(counts) == 1 else Outcome(GOOD if counts else BAD, flow.prompt)
-
-
-def _sscc_of(found: Resolution) -> str:
-    """The SSCC a package's scan names: the server's, else its GS1 AI 00, else the 18 digits scanned (a counter
-    of a blind count is told that a code is a package, not which one nor what it holds)."""
-    ai_00 = next((value for ai, _, value in found.gs1 if ai == "00"), "")
-    return found.sscc or ai_00 or clean_code(found.code)
-
-
-def _decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 class CountDocumentFlow(TaskFlow):
@@ -429,7 +363,7 @@ class CountDocumentFlow(TaskFlow):
         where = found.package_location.upper()
         if where and where != self.bin:
             return self._said(BAD, f"The {what} is in {found.package_location}, not in {self.bin}: count it there.")
-        self.package = _sscc_of(found)
+        self.package = sscc_of(found)
         self._clear_item()
         self._clear_quantity()
         return self._said(GOOD, self.prompt)
