@@ -9,10 +9,11 @@ CONFIRM, CANCEL = "confirm", "cancel"
 LOOKUP, RECEIVE, MOVE, COUNT, ISSUE, WAITING = "lookup", "receive", "move", "count", "issue", "waiting"
 SIGN_OUT = "sign_out"
 SALE, SCRAP = "sale", "scrap"  # the reason of an issue, on the issue screen
+CORRECT = "correct"  # on a count document's screen: set what you counted of a line (recordCount SET)
 COMMANDS = {
     "SK:CONFIRM": CONFIRM, "SK:CANCEL": CANCEL, "SK:LOOKUP": LOOKUP, "SK:RECEIVE": RECEIVE,
     "SK:MOVE": MOVE, "SK:COUNT": COUNT, "SK:ISSUE": ISSUE, "SK:WAITING": WAITING, "SK:SIGNOUT": SIGN_OUT,
-    "SK:SALE": SALE, "SK:SCRAP": SCRAP,
+    "SK:SALE": SALE, "SK:SCRAP": SCRAP, "SK:CORRECT": CORRECT,
 }  # fmt: skip
 # Commands that open a screen (of that name); the others act on the screen that is showing.
 SCREENS = (LOOKUP, RECEIVE, MOVE, COUNT, ISSUE, WAITING)

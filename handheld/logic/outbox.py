@@ -37,7 +37,9 @@ DOCUMENTS["movePackage"] = (
     f" package {{ sscc location {{ code }} }} {_STOCK_PAYLOAD} }} }}"
 )
 # A count document's scans, bins and recounts (handheld/logic/count_document.py): never `expected`.
-_COUNT_LINE = "line { locationCode sku lot myCount counted recountNeeded recounted } errors { field code message }"
+_COUNT_LINE = (
+    "line { locationCode sku lot packageSscc myCount counted recountNeeded recounted } errors { field code message }"
+)
 DOCUMENTS["recordCount"] = (
     f"mutation RecordCount($input: RecordCountInput!) {{ recordCount(input: $input) {{ {_COUNT_LINE} }} }}"
 )

@@ -1,5 +1,6 @@
 """The count screen. When the warehouse has open counts, it counts against one of them
-(``logic.count_document.CountDocumentFlow``: blind, each scan a ``recordCount``, *Finish bin* asked in
+(``logic.count_document.CountDocumentFlow``: blind, each scan a ``recordCount``; *Correct a line* sets
+one, a bin awaiting a recount is recounted; the correction, the recount and *Finish bin* are asked in
 a dialog first); otherwise it counts a single bin (``logic.count.CountFlow``: scan the bin, then each
 thing in it with its count on the pad; Finish; what the server lists but nobody counted is asked
 about in a dialog, "set to 0?"). Both dialogs are answered by their buttons or by SK:CONFIRM /
@@ -74,7 +75,7 @@ class CountScreen(TaskScreen):
         if isinstance(flow, CountFlow | CountDocumentFlow):
             self.confirm_text = flow.confirm_label
         asking = (isinstance(flow, CountFlow) and bool(flow.asking)) or (
-            isinstance(flow, CountDocumentFlow) and flow.asking_finish
+            isinstance(flow, CountDocumentFlow) and (flow.asking_finish or flow.asking_set or flow.asking_recount)
         )
         # The dialog shows the flow's question; a scan (counting one of them) or SK:CONFIRM / SK:CANCEL
         # answer it through the flow too, and the dialog goes with the question.
@@ -85,7 +86,13 @@ class CountScreen(TaskScreen):
             question.dismiss()
 
     def _ask(self, flow: TaskFlow) -> None:
-        if isinstance(flow, CountDocumentFlow):
+        if isinstance(flow, CountDocumentFlow) and (flow.asking_set or flow.asking_recount):
+            self._question = ConfirmDialog(
+                question=flow.prompt, yes_text="Set" if flow.asking_set else "Recount", no_text="Change it",
+                detail="What you counted of it replaces what you had." if flow.asking_set
+                else "What you found replaces the count of this line.",
+            )  # fmt: skip
+        elif isinstance(flow, CountDocumentFlow):
             self._question = ConfirmDialog(
                 question=f"Finish {flow.bin}?", yes_text="Finish", no_text="Go on counting",
                 detail="What was not scanned in it counts 0; it takes no more scans after.",

@@ -18,6 +18,7 @@ from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.permissions import require
 from schema.relay import page_window
 from schema.scalars import Decimal
+from schema.scanning.types import ScanInput
 from server import sql
 from server.auth.permissions import Permission
 from server.db import connection
@@ -78,6 +79,9 @@ class RecordCountInput:
     package_sscc: str | None = strawberry.field(default=None, description="Stock inside this package.")
     mode: CountMode = CountMode.ADD
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    scan: ScanInput | None = strawberry.field(
+        default=None, description="The scan that caused it: its code is kept in the audit entry and the scan log."
+    )
 
 
 @strawberry.input
@@ -204,7 +208,8 @@ class StockCount:
 
     @strawberry.field(
         description="Its lines in order: the first `first` (null: the server's page size) after the line"
-        " `afterLine`, of one bin or all, only those that differ if asked."
+        " `afterLine`, of one bin or all, only those that differ, or only those awaiting a recount, if asked"
+        " (to a counter of a blind count: those of bins they did not count, which they may recount)."
     )
     async def lines(
         self,
@@ -213,6 +218,7 @@ class StockCount:
         after_line: int = 0,
         location_code: str | None = None,
         differences_only: bool = False,
+        awaiting_recount: bool = False,
     ) -> list[CountLine]:
         size = page_window(info, first, None).limit
         if differences_only and not _sees_expected(info, self.header):
@@ -223,7 +229,8 @@ class StockCount:
         sees, worth = _sees_expected(info, self.header), _sees_value(info, self.header)
         found = await lines.lines_of(
             connection(), self.header, location_id=location_id, after_id=max(after_line, 0), limit=size,
-            differences_only=differences_only, visible_to=None if sees else info.context.user_id,
+            differences_only=differences_only, awaiting_recount=awaiting_recount,
+            visible_to=None if sees else info.context.user_id,
         )  # fmt: skip
         return [CountLine.of(line, expected=sees, value=worth) for line in found]
 
@@ -338,18 +345,17 @@ class CountsMutation:
 
     @mutation(Permission.STOCK_COUNT, description="A counter's scan: adds to (or sets) what they counted of a line.")
     async def record_count(self, info: Info, input: RecordCountInput) -> CountLinePayload:
-        return await answer(
-            CountLinePayload,
-            lambda: counting.record(
-                counting.record_command(
-                    document_id(input.count_id, "countId"),
-                    counting.line_key(input.location_code, input.sku, input.lot, input.package_sscc),
-                    input.quantity, input.mode.value,
-                ),
-                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,  # type: ignore[arg-type]
-            ),
-            lambda line: CountLinePayload(line=CountedLineResult.of(line)),
-        )  # fmt: skip
+        async def record() -> CountedLine:
+            scan = input.scan.info() if input.scan else None
+            command = counting.record_command(
+                document_id(input.count_id, "countId"),
+                counting.line_key(input.location_code, input.sku, input.lot, input.package_sscc),
+                input.quantity, input.mode.value, scan,
+            )  # fmt: skip
+            actor_id: int = info.context.user_id  # type: ignore[assignment]
+            return await counting.record(command, actor_id=actor_id, idempotency_key=input.idempotency_key, scan=scan)
+
+        return await answer(CountLinePayload, record, lambda line: CountLinePayload(line=CountedLineResult.of(line)))
 
     @mutation(Permission.STOCK_COUNT, description="Finish a bin: what was not scanned counts as 0.")
     async def finish_count_bin(self, info: Info, input: FinishCountBinInput) -> CountBinPayload:

@@ -356,7 +356,7 @@ def test_a_count_of_a_bin_with_a_difference_and_a_product_not_counted_ends_as_co
     _every_layout_check_passed(app)
 
 
-def test_a_count_document_is_counted_blind_by_scans_and_its_bin_finished(
+def test_a_count_document_is_counted_blind_by_scans_a_line_corrected_and_its_bin_finished(
     handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
 ) -> None:
     app = _signed_in(handsets, display, tmp_path, server.url, server.password)
@@ -371,13 +371,19 @@ def test_a_count_document_is_counted_blind_by_scans_and_its_bin_finished(
         assert "count says good: +1 MUG-WHITE: you 2, all 2" in again
         typed = app.answer("3", delay=PERSON_DELAY, wait="count says")  # a quantity typed on the keys: added
         assert "count says good: +3 MUG-WHITE: you 5, all 5" in typed
+        # Miscounted: the command barcode, the figure on the keys, the dialog confirmed: one recordCount SET.
+        assert "Correct MUG-WHITE: key what" in app.answer("SK:CORRECT", wait="count says")
+        app.answer("4", delay=PERSON_DELAY, wait="count says quiet")
+        asked = app.answer("SK:CONFIRM", wait="count says")
+        assert "count says warn: Set your count of MUG-WHITE to 4 (you had 5)?" in asked
+        assert "count says good: Set: MUG-WHITE: you 4, all 4" in app.answer("SK:CONFIRM", wait="count says")
         assert f"count says warn: Finish {bin_}?" in app.answer("SK:CONFIRM", wait="count says")  # the dialog
         finished = app.answer("SK:CONFIRM", wait="count says")
 
         assert f"count says good: {bin_} finished: 1 lines. Scan a bin of the count (1 of 2 left)." in finished
         with GraphQLClient(server.url, token=app.stored("token")) as client:
             assert [(line["sku"], line["counted"]) for line in review(client, count_id, bin_)["lines"]] == [
-                ("MUG-WHITE", "5.0000")
+                ("MUG-WHITE", "4.0000")
             ]
         _every_layout_check_passed(app)
     finally:

@@ -13,11 +13,12 @@ import pytest
 
 from handheld.client import GraphQLClient
 from handheld.logic.capture import Captured
-from handheld.logic.count_document import CountDocumentFlow, OpenCount, offer
+from handheld.logic.commands import CANCEL as CANCEL_KEY
+from handheld.logic.count_document import CORRECT, CountDocumentFlow, OpenCount, offer
 from handheld.logic.courier import SENT, WAITING
 from handheld.logic.outbox import DOCUMENTS
 from handheld.logic.scan import BAD, GOOD, WARN
-from tests.handheld.conftest import CREATE_LOCATION, Handheld, new_session
+from tests.handheld.conftest import CREATE_LOCATION, CREATE_PACKAGE, PACK_STOCK, Handheld, new_session, new_sscc
 from tests.live_server import run_storekeeper
 
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ CANCEL = "mutation X($input: CountActionInput!) { cancelCount(input: $input) { e
 # What a supervisor reads of a count: what the counters counted together, and what the books expected.
 REVIEW = """query R($id: ID!, $bin: String) {
   stockCount(id: $id) { binsFinished lines(locationCode: $bin) { sku counted expected recountNeeded } } }"""
+# What a supervisor reads of every line: the package it is in, and the recount.
+LINES = """query L($id: ID!, $bin: String) {
+  stockCount(id: $id) { lines(locationCode: $bin) { sku packageSscc counted recountNeeded recounted } } }"""
 CREATE_WAREHOUSE = "mutation W($input: CreateWarehouseInput!) { createWarehouse(input: $input) { errors { code } } }"
 
 
@@ -240,7 +244,7 @@ def test_a_counter_never_asks_for_an_expected_quantity(
     assert finished.feedback == GOOD, finished.message
     assert sent and not [document for document in sent if "expected" in document or "difference" in document]
     names = {re.findall(r"(?:query|mutation) (\w+)", document)[0] for document in sent}
-    assert names == {"CountBins", "CountBinLines", "Resolve", "RecordCount", "FinishCountBin"}
+    assert names == {"CountBins", "CountRecounts", "CountBinLines", "Resolve", "RecordCount", "FinishCountBin"}
     assert review(admin, count_id, bin_)["lines"][0]["expected"] == "7.0000", "the books knew, the counter did not"
 
 
@@ -267,3 +271,109 @@ def test_the_open_counts_are_offered_newest_first_and_the_only_one_is_taken(
     assert [count.id for count in two.offered] == [newer, older]
     assert [label for _, label, _ in two.choices()] == [count.short_label for count in two.offered]
     assert two.command("count:1").feedback == GOOD and two.count is not None and two.count.id == older
+
+
+def lines_of(client: GraphQLClient, count_id: str, bin_: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    found = client.execute(LINES, {"id": count_id, "bin": bin_})["stockCount"]["lines"]
+    return [(line["sku"], line["packageSscc"], line["counted"], line["recounted"]) for line in found]
+
+
+def test_a_counter_corrects_a_miscounted_line_by_the_pad_with_a_confirm(
+    admin: GraphQLClient, counters: list[Handheld]
+) -> None:
+    count_id, bin_ = planned(admin, ("MUG-WHITE", 10))
+    flow = flow_on(counters[0], count_id)
+    flow.scan(scanned(bin_))
+    for _ in range(3):
+        flow.scan(scanned(MUG_EAN))
+    assert (CORRECT, "Correct a line", False) in flow.choices()
+
+    assert flow.command(CORRECT).message == "Correct MUG-WHITE: key what you counted of it in all, then confirm."
+    for key in "02":
+        flow.key(key)
+    assert flow.confirm_label == "Set 2"
+    asked = flow.confirm()
+    assert asked.feedback == WARN and asked.message.startswith("Set your count of MUG-WHITE to 2 (you had 3)?")
+    assert flow.scan(scanned("SK:CANCEL")).message.startswith("Not sent."), "the question first, the figure kept"
+    flow.confirm()
+    done = flow.confirm()
+
+    assert done.feedback == GOOD and done.message == "Set: MUG-WHITE: you 2, all 2", done.message
+    assert done.done is not None and done.done.entry.input["mode"] == "SET"
+    assert lines_of(admin, count_id, bin_) == [("MUG-WHITE", None, "2.0000", None)]
+    flow.command(CORRECT)  # nothing there after all: 0 is a figure
+    flow.key("0")
+    flow.confirm()
+    assert flow.confirm().feedback == GOOD
+    assert lines_of(admin, count_id, bin_) == [("MUG-WHITE", None, "0.0000", None)]
+    assert flow.command(CANCEL_KEY).feedback  # back to counting by scans
+    assert flow.scan(scanned(MUG_EAN)).message == "+1 MUG-WHITE: you 1, all 1"
+
+
+def test_a_package_scanned_in_the_bin_counts_what_is_inside_it_and_each_write_carries_its_scan(
+    admin: GraphQLClient, counters: list[Handheld]
+) -> None:
+    count_id, bin_ = planned(admin, ("MUG-WHITE", 14))
+    case = new_sscc()
+    made = admin.execute(CREATE_PACKAGE, {"input": {"sscc": case, "kind": "CASE", "locationCode": bin_}})
+    assert made["createPackage"]["errors"] == []
+    packed = {"sscc": case, "lines": [{"sku": "MUG-WHITE", "quantity": "12"}], "idempotencyKey": str(uuid.uuid4())}
+    assert admin.execute(PACK_STOCK, {"input": packed})["packStock"]["errors"] == []
+    flow = flow_on(counters[0], count_id)
+    assert flow.scan(scanned(case)).feedback == BAD, "a package is in a bin: the bin first"
+    flow.scan(scanned(bin_))
+
+    inside = flow.scan(scanned(case))
+    assert inside.feedback == GOOD and inside.message.startswith(f"Counting inside {case}")
+    for key in "12":
+        flow.key(key)
+    counted = flow.scan(scanned(MUG_EAN))
+    flow.scan(scanned(bin_))  # the bin again: its loose stock
+    loose = flow.scan(scanned(MUG_EAN))
+
+    assert counted.message == f"+12 MUG-WHITE in {case}: you 12, all 12"
+    assert loose.message == "+1 MUG-WHITE: you 1, all 1"
+    assert set(lines_of(admin, count_id, bin_)) == {
+        ("MUG-WHITE", None, "1.0000", None), ("MUG-WHITE", case, "12.0000", None),
+    }  # fmt: skip
+    for done in (counted.done, loose.done):
+        assert done is not None and done.entry.input["scan"]["code"] == MUG_EAN and done.entry.input["scan"]["device"]
+
+
+def test_a_bin_awaiting_a_recount_is_listed_to_another_counter_and_recounted_blind(
+    admin: GraphQLClient, counters: list[Handheld]
+) -> None:
+    count_id, bin_ = planned(admin, ("MUG-WHITE", 10), recountUnits="2")
+    first, second = counters
+    counting = flow_on(first, count_id)
+    counting.scan(scanned(bin_))
+    counting.key("4")
+    counting.scan(scanned(MUG_EAN))
+    counting.confirm()
+    assert counting.confirm().feedback == GOOD
+
+    assert flow_on(first, count_id).to_recount == [], "its counter is not told that the bin differed"
+    recounter = flow_on(second, count_id)
+    assert f"To recount: {bin_}." in recounter.prompt
+    assert ("To recount", f"{bin_}: MUG-WHITE", False) in recounter.fields()
+    assert counting.scan(scanned(bin_)).feedback == BAD, "finished, and not the first counter's to recount"
+
+    opened = recounter.scan(scanned(bin_))
+    assert opened.feedback == GOOD and opened.message == f"Recount in {bin_}: scan the item (MUG-WHITE)."
+    assert recounter.scan(scanned(TSHIRT_EAN)).feedback == BAD, "nothing of it is to be recounted"
+    for _ in range(2):
+        recounter.scan(scanned(MUG_EAN))
+    assert recounter.message == "Recount MUG-WHITE: 2 so far; scan each, or key the number, then confirm."
+    recounter.scan(typed("9"))  # the figure itself, typed: not added
+    asked = recounter.confirm()
+    assert asked.feedback == WARN and asked.message.startswith(f"Recount of MUG-WHITE in {bin_}: 9?")
+    done = recounter.confirm()
+
+    # nothing of the first count is shown, nor of the books
+    assert (
+        done.feedback == GOOD
+        and done.message == f"Recounted MUG-WHITE in {bin_}: 9. Scan a bin of the count (1 of 2 left)."
+    )
+    assert lines_of(admin, count_id, bin_) == [("MUG-WHITE", None, "4.0000", "9.0000")]
+    assert recounter.to_recount == [] and recounter.bin == ""
+    assert recounter.scan(scanned(bin_)).feedback == BAD

@@ -472,3 +472,73 @@ async def test_a_counter_is_told_what_a_code_is_but_not_what_a_package_holds(
     assert (await resolved(counter, place.bin_a))["location"] == {"code": place.bin_a}
     assert (await resolved(counter, pallet))["package"] is None
     assert (await resolved(admin, pallet))["package"] == {"total": "0"}
+
+
+AWAITING = """query A($id: ID!) { stockCount(id: $id) { lines(awaitingRecount: true) { locationCode sku counted
+  recountNeeded } } }"""
+
+
+async def test_a_count_scan_keeps_its_raw_code_in_the_audit_entry_and_the_scan_log(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    from server.audit.models import AuditEntry
+    from server.scanning.models import Scan
+
+    counter = await make_actor("counter")
+    count = await plan(graphql, admin, store, place)
+    label = f"01{unique('G')}\x1d3712"  # as a wedge read it: a GS1 label with its group separator
+    same = key()
+    given = {"countId": count["id"], "locationCode": place.bin_a, "sku": place.sku, "quantity": "1",
+             "idempotencyKey": same, "scan": {"code": label, "symbology": "GS1-128", "device": "hh-count"}}  # fmt: skip
+    first = await ok(graphql, counter, RECORD, **given)
+    again = await ok(graphql, counter, RECORD, **given)  # the outbox's replay: the same key, the same scan
+
+    assert first["line"]["myCount"] == again["line"]["myCount"] == "1.0000"
+    audited = await AuditEntry.filter(action="count.record", actor_id=counter.user_id)
+    assert [entry.data["scan"] for entry in audited] == [label]
+    logged = await Scan.filter(user_id=counter.user_id)
+    assert [(s.code, s.symbology, s.device, s.move_id) for s in logged] == [  # type: ignore[attr-defined]
+        (label, "GS1-128", "hh-count", None)
+    ]
+    other = await call(graphql, counter, RECORD, **{**given, "scan": {"code": "5901234123457"}})
+    assert [e["code"] for e in other["errors"]] == ["IDEMPOTENCY_KEY_REUSED"], "a key is one scan"
+
+
+async def test_a_count_scan_with_no_code_a_nul_or_megabytes_is_refused_and_counts_nothing(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    count = await plan(graphql, admin, store, place)
+    base = {"countId": count["id"], "locationCode": place.bin_a, "sku": place.sku, "quantity": "1"}
+    for code in ("A\x00B", "X" * 100_000, "  ", ""):
+        payload = await call(graphql, admin, RECORD, **base, idempotencyKey=key(), scan={"code": code})
+        assert [e["field"] for e in payload["errors"]] == [["input", "scan", "code"]], payload["errors"]
+    for scan_ in ({"code": "1", "device": "D\x00"}, {"code": "1", "symbology": "S" * 100_000}):
+        payload = await call(graphql, admin, RECORD, **base, idempotencyKey=key(), scan=scan_)
+        assert [e["code"] for e in payload["errors"]] == ["INVALID"], payload["errors"]
+    huge = await graphql.post(RECORD, {"input": {**base, "idempotencyKey": key(), "scan": {"code": "X" * 10_000_000}}},
+                              token=admin.token)  # fmt: skip
+    assert huge.status_code == 413 and "must not exceed" in huge.json()["errors"][0]["message"], "refused unread"
+    assert await lines(graphql, admin, count) == []
+
+
+async def test_the_lines_awaiting_a_recount_are_listed_to_those_who_may_recount_them(
+    graphql: GraphQLClient, admin: Actor, place: Place, store: str
+) -> None:
+    first, second = [await make_actor("counter") for _ in range(2)]
+    await receive(graphql, admin, place.sku, place.bin_a, "20")
+    count = await plan(graphql, admin, store, place, recountUnits="2")
+    await scan(graphql, first, count, place.bin_a, place.sku, "12")
+    await finish(graphql, first, count, place.bin_a)
+
+    async def awaiting(actor: Actor) -> list[dict[str, Any]]:
+        return (await graphql.run(AWAITING, {"id": count["id"]}, token=actor.token))["stockCount"]["lines"]  # type: ignore[no-any-return]
+
+    # The counter of the bin may not learn that it differed; another counter is told what to recount, blind.
+    assert await awaiting(first) == []
+    assert await awaiting(second) == [
+        {"locationCode": place.bin_a, "sku": place.sku, "counted": None, "recountNeeded": True}
+    ]
+    assert [line["counted"] for line in await awaiting(admin)] == ["12.0000"]
+    await ok(graphql, second, RECOUNT, countId=count["id"], locationCode=place.bin_a, sku=place.sku,
+             countedQuantity="20", idempotencyKey=key())  # fmt: skip
+    assert await awaiting(second) == [] and await awaiting(admin) == []

@@ -41,7 +41,8 @@ from server.inventory.models import LOCATION_CODE, LOT_CODE, NO_LOT, NO_PACKAGE
 from server.inventory.package_booking import package_id_of
 from server.inventory.packages import sscc_key
 from server.inventory.valuation.books import unit_costs
-from server.text import shown
+from server.scanning.service import MAX_SCAN_LENGTH, ScanInfo, record_scan
+from server.text import shown, storable
 
 
 class SameCounter(DomainError):
@@ -70,6 +71,15 @@ class RecordCount(Command):
     key: LineKey
     quantity: Decimal
     mode: str
+    # The code scanned that caused the write, as read (GS1 separators kept): in the audit entry, so a count's
+    # trail says what was scanned, also for a write a handheld's outbox sent hours later.
+    scan: str | None = None
+
+    def request(self) -> dict[str, Any]:
+        asked = super().request()
+        if asked["scan"] is None:  # as a write without its scan was remembered before the scan was kept
+            del asked["scan"]
+        return asked
 
 
 @dataclass(frozen=True)
@@ -131,15 +141,33 @@ def line_key(location_code: object, sku: object, lot: object, sscc: object) -> L
     return LineKey(location, product, lot_code, package)
 
 
-def record_command(count_id: int, key: LineKey, quantity: object, mode: object) -> RecordCount:
+def record_command(
+    count_id: int, key: LineKey, quantity: object, mode: object, scan: ScanInfo | None = None
+) -> RecordCount:
     if mode not in set(Mode):
         raise Invalid("The mode is add or set.", field="mode")
     qty = quantities.parse(quantity, allow_zero=mode == Mode.SET)
-    return RecordCount(count_id, key, qty, str(mode))
+    return RecordCount(count_id, key, qty, str(mode), scanned_code(scan.code) if scan is not None else None)
 
 
-async def record(command: RecordCount, *, actor_id: int, idempotency_key: str | None = None) -> CountedLine:
-    """A counter's scan (or correction) of one line of a bin: the bin is started by the first one."""
+def scanned_code(code: object) -> str:
+    """A scan's code as read, checked like any input: kept whole (a GS1 code's separators are control
+    characters), but never empty, never a NUL (PostgreSQL stores none) and never longer than a barcode holds."""
+    if not isinstance(code, str) or not code.strip():
+        raise Invalid("The scan's code is empty.", field="scan.code")
+    if len(code) > MAX_SCAN_LENGTH:
+        raise Invalid(f"The scan's code is longer than any barcode holds ({MAX_SCAN_LENGTH} characters).",
+                      field="scan.code")  # fmt: skip
+    if "\x00" in code:
+        raise Invalid("The scan's code holds a NUL character: no barcode does.", field="scan.code")
+    return storable(code)  # a lone surrogate (JSON lets one in) escaped: the audit entry is JSON
+
+
+async def record(
+    command: RecordCount, *, actor_id: int, idempotency_key: str | None = None, scan: ScanInfo | None = None
+) -> CountedLine:
+    """A counter's scan (or correction) of one line of a bin: the bin is started by the first one. The scan
+    that caused it (``command.scan``, with its symbology and device in ``scan``) goes into the scan log too."""
 
     async def run(write: Write) -> CountedLine:
         conn = write.conn
@@ -168,6 +196,10 @@ async def record(command: RecordCount, *, actor_id: int, idempotency_key: str | 
             raise Invalid("That is more than the largest quantity allowed.", field="quantity")
         if product.tracks_serials:
             _refuse_more_than_one_unit(product, line.counted or Decimal(0), "quantity")
+        if command.scan is not None:  # a count moves no stock: the scan is logged without a move
+            await record_scan(
+                conn, scan or ScanInfo(command.scan), user_id=write.actor_id, move_id=None, deferred=write.deferred
+            )
         return line
 
     return await _run(command, run, actor_id, idempotency_key)

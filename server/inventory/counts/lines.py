@@ -90,11 +90,13 @@ async def lines_of(
     after_id: int = 0,
     limit: int | None = None,
     differences_only: bool = False,
+    awaiting_recount: bool = False,
     visible_to: int | None = None,
 ) -> list[Difference]:
     """The count's lines in id order (of one bin, after a line, at most ``limit``); with differences only,
-    the lines whose bin is finished and whose count differs from what was expected; ``visible_to``: only
-    those a counter of a blind count may read (see the module's docstring)."""
+    the lines whose bin is finished and whose count differs from what was expected; awaiting a recount, the
+    lines that asked for one and have none yet; ``visible_to``: only those a counter of a blind count may
+    read (see the module's docstring)."""
     found: list[Difference] = []
     while True:
         query, params = _LINES, [header.id, after_id]
@@ -103,7 +105,12 @@ async def lines_of(
             query += f" AND b.location_id = ${len(params)}"
         if differences_only:
             query += " AND b.finished_at IS NOT NULL"
-        if visible_to is not None:  # each placeholder once, in order: SQLite binds them by position
+        if awaiting_recount:
+            query += " AND l.recount_needed AND l.recounted IS NULL"
+        if visible_to is not None and awaiting_recount:  # never those of a bin they counted: that says it differed
+            params += [visible_to] * 2
+            query += f" AND NOT {_COUNTED_HERE.format(len(params) - 1, len(params))}"
+        elif visible_to is not None:  # each placeholder once, in order: SQLite binds them by position
             first = len(params) + 1
             counted_here = _COUNTED_HERE.format(first, first + 1)
             not_counted_here = _COUNTED_HERE.format(first + 2, first + 3)
