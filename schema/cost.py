@@ -54,6 +54,7 @@ from server.inventory.posting import MAX_LOTS_PER_POSTING
 from server.mail.service import MAX_RECIPIENTS
 from server.partners import models as partners
 from server.printing.view import Column
+from server.purchasing.inquiries import MAX_SUPPLIERS as MAX_INQUIRY_SUPPLIERS
 from server.purchasing.receiving import MAX_ORDERS as MAX_RECEIPT_ORDERS
 from server.scanning import MAX_GS1_ELEMENTS
 
@@ -109,6 +110,10 @@ LIST_CAPS: dict[str, ListCap] = {
     "StockCount.problems": ListCap(MAX_ERRORS, "the resolver reports at most MAX_ERRORS problems"),
     "Kit.components": ListCap(MAX_KIT_COMPONENTS, "a kit is refused more components"),
     "KitAssemblyPayload.moves": ListCap(MAX_MOVES, "an assembly taking stock from more lots is refused"),
+    "PurchaseInquiry.suppliers": ListCap(MAX_INQUIRY_SUPPLIERS, "an inquiry is refused more suppliers"),
+    "InquiryLineComparison.quotes": ListCap(MAX_INQUIRY_SUPPLIERS, "one quote per supplier the inquiry asked"),
+    "InquiryLineComparison.awaiting": ListCap(MAX_INQUIRY_SUPPLIERS, "some of the suppliers the inquiry asked"),
+    "ChoosePurchaseQuotesPayload.orders": ListCap(MAX_INQUIRY_SUPPLIERS, "one order per supplier the inquiry asked"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

@@ -43,7 +43,7 @@ from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.models import LOCATION_CODE, WAREHOUSE_CODE, Location, Warehouse
 from server.jobs.queue import JobQueue
-from server.partners.models import PartyRole
+from server.partners.models import Party, PartyRole, Store
 from server.partners.service import require_party, require_store
 from server.purchasing.models import PurchaseLine, PurchaseOrder
 from server.text import Text, shown
@@ -144,7 +144,7 @@ async def create_order(
     conn = connection()
     supplier = await require_party(conn, header.supplier, field="supplier", role=PartyRole.SUPPLIER)
     store = await require_store(conn, header.store, field="store")
-    warehouse = await _warehouse(conn, header.warehouse)
+    warehouse = await warehouse_of(conn, header.warehouse)
     dock = await bin_of(conn, warehouse, header.receive_into, "receiveInto") if header.receive_into else None
     checked, _, _ = await check_lines(conn, ORDER_KIND, lines)
     for index, line in enumerate(checked):
@@ -152,23 +152,36 @@ async def create_order(
             await bin_of(conn, warehouse, line.location, ("lines", index, "location"))
     reference = (SUPPLIER_REFERENCE.optional(header.supplier_reference, "supplierReference") or ""
                  if header.supplier_reference is not None else "")  # fmt: skip
-    expected_on = header.expected_on or today() + timedelta(days=supplier.lead_time_days)
     currency = header.currency or supplier.currency
     command = CreatePurchaseOrder(supplier.code, store.code, warehouse.code, header.expected_on, currency,
                                   dock.code if dock else None, reference, header.notes, tuple(checked))  # fmt: skip
 
     async def run(write: Write) -> Document:
-        document = await service.create_within(
-            write, ORDER, store.id, lines,
-            header=service.Header(party=supplier.code, currency=currency, notes=header.notes),
+        return await new_order_within(
+            write, supplier, store, warehouse, lines, expected_on=header.expected_on, currency=currency,
+            receive_into=dock, supplier_reference=reference, notes=header.notes,
         )  # fmt: skip
-        await PurchaseOrder.create(
-            id=document.id, warehouse_id=warehouse.id, receive_into_id=dock.id if dock else None,
-            expected_on=expected_on, supplier_reference=reference, using_db=write.conn,
-        )  # fmt: skip
-        return document
 
-    return await _write(command, run, actor_id, idempotency_key)
+    return await write_new_document(command, run, actor_id, idempotency_key)
+
+
+async def new_order_within(
+    write: Write, supplier: Party, store: Store, warehouse: Warehouse, lines: list[LineInput], *,
+    expected_on: date | None, currency: str | None, receive_into: Location | None = None,
+    supplier_reference: str = "", notes: str | None = None,
+) -> Document:  # fmt: skip
+    """A draft purchase order written inside a command of its caller (``create_order``'s own, or an inquiry's
+    choice of quotes), its lines checked and priced by the kernel: from the supplier's prices unless given.
+    ``expected_on`` None: today plus the supplier's lead time; ``currency`` None: the store's."""
+    document = await service.create_within(
+        write, ORDER, store.id, lines, header=service.Header(party=supplier.code, currency=currency, notes=notes),
+    )  # fmt: skip
+    await PurchaseOrder.create(
+        id=document.id, warehouse_id=warehouse.id, receive_into_id=receive_into.id if receive_into else None,
+        expected_on=expected_on or today() + timedelta(days=supplier.lead_time_days),
+        supplier_reference=supplier_reference, using_db=write.conn,
+    )  # fmt: skip
+    return document
 
 
 async def send_order(
@@ -437,7 +450,7 @@ async def _first_receipt(write: Write, document: Document, lines: list[DocumentL
     """Receiving books through the receipt document; the order keeps when its goods first came (posted_at)."""
 
 
-async def _warehouse(conn: BaseDBAsyncClient, code: str) -> Warehouse:
+async def warehouse_of(conn: BaseDBAsyncClient, code: str) -> Warehouse:
     key = WAREHOUSE_CODE.key(code)
     found = await Warehouse.get_or_none(code=key, using_db=conn) if key else None
     if found is None:
@@ -457,7 +470,9 @@ async def bin_of(conn: BaseDBAsyncClient, warehouse: Warehouse, code: str, field
     return found
 
 
-async def _write(command: Command, run: Any, actor_id: int | None, key: str | None) -> Document:
+async def write_new_document(command: Command, run: Any, actor_id: int | None, key: str | None) -> Document:
+    """``run`` makes a document in one command with its audit entry; a retry with the key answers that document."""
+
     async def recall(stored: dict[str, Any]) -> Document:
         return await Document.get(id=stored["document_id"])
 
