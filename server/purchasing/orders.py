@@ -154,17 +154,28 @@ async def create_order(
                                   dock.code if dock else None, reference, header.notes, tuple(checked))  # fmt: skip
 
     async def run(write: Write) -> Document:
-        document = await service.create_within(
-            write, ORDER, store.id, lines,
-            header=service.Header(party=supplier.code, currency=currency, notes=header.notes),
+        return await new_order_within(
+            write, supplier.code, store.id, warehouse.id, lines, expected_on=expected_on, currency=currency,
+            notes=header.notes, receive_into_id=dock.id if dock else None, supplier_reference=reference,
         )  # fmt: skip
-        await PurchaseOrder.create(
-            id=document.id, warehouse_id=warehouse.id, receive_into_id=dock.id if dock else None,
-            expected_on=expected_on, supplier_reference=reference, using_db=write.conn,
-        )  # fmt: skip
-        return document
 
     return await _write(command, run, actor_id, idempotency_key)
+
+
+async def new_order_within(
+    write: Write, supplier: str, store_id: int, warehouse_id: int, lines: list[LineInput], *, expected_on: date,
+    currency: str | None, notes: str | None = None, receive_into_id: int | None = None, supplier_reference: str = "",
+) -> Document:  # fmt: skip
+    """A draft order's document and its ``purchase_order`` row, inside a command that checked what it names
+    (``create_order``, or the planning job under its lock)."""
+    document = await service.create_within(
+        write, ORDER, store_id, lines, header=service.Header(party=supplier, currency=currency, notes=notes)
+    )
+    await PurchaseOrder.create(
+        id=document.id, warehouse_id=warehouse_id, receive_into_id=receive_into_id, expected_on=expected_on,
+        supplier_reference=supplier_reference, using_db=write.conn,
+    )  # fmt: skip
+    return document
 
 
 async def send_order(
