@@ -44,6 +44,7 @@ from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
 from schema.purchasing.mutations import PurchasingMutation
+from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
@@ -60,6 +61,7 @@ class Query(
     KitsQuery,
     ReplenishmentQuery,
     PurchasingQuery,
+    PlanningQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -87,6 +89,7 @@ class Mutation(
     KitsMutation,
     ReplenishmentMutation,
     PurchasingMutation,
+    PlanningMutation,
 ):
     pass
 
