@@ -43,6 +43,7 @@ from server.text import shown
 
 log = logging.getLogger(__name__)
 NOTES = "Proposed by purchase planning: reorder rules and recent demand."
+NEW = 2**63  # sorts after every document id
 MAX_REPORTED = 200  # products named in a job's record per list
 
 
@@ -125,6 +126,7 @@ async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun
     async def run(write: Write) -> WarehouseRun:
         conn = write.conn
         await sql.lock_name(conn, f"purchase-planning:{warehouse_id}")
+        drafts = await _drafts(conn, warehouse_id)  # locked first: a person's edit waits until the run is done
         own = await own_lines(conn, warehouse_id)
         for chunk in sql.chunks(sorted(own.stale)):
             await PlannedLine.filter(id__in=chunk).using_db(conn).delete()
@@ -135,9 +137,9 @@ async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun
         for s in suggestions:
             if s.offer is not None and s.packs > 0:
                 wanted.setdefault(s.offer.supplier_id, []).append(s)
-        drafts = await _drafts(conn, warehouse_id)
         store_id = await _store_of(conn, warehouse_id)
-        for supplier_id in sorted(set(wanted) | set(drafts)):
+        # Drafts in id order (the lock order of documents), then the suppliers that get a new one.
+        for supplier_id in sorted(set(wanted) | set(drafts), key=lambda s: (drafts.get(s, (NEW, 0))[0], s)):
             draft, wanted_of = drafts.get(supplier_id), wanted.get(supplier_id, [])
             order = await _plan_order(write, warehouse_id, store_id, draft, wanted_of, own, result)
             if order is not None:
@@ -153,11 +155,12 @@ async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun
 
 
 async def _drafts(conn: BaseDBAsyncClient, warehouse_id: int) -> dict[int, tuple[int, int]]:
-    """Per supplier, the job's latest draft for the warehouse that is still a draft: (id, version)."""
+    """Per supplier, the job's latest draft for the warehouse that is still a draft: (id, version), locked in
+    id order."""
     rows = await sql.fetch(
         conn,
         "SELECT o.supplier_id, d.id, d.version FROM planned_order o JOIN document d ON d.id = o.id"
-        " WHERE o.warehouse_id = $1 AND d.state = 'draft' ORDER BY d.id",
+        " WHERE o.warehouse_id = $1 AND d.state = 'draft' ORDER BY d.id FOR UPDATE",
         warehouse_id,
     )
     return {int(r["supplier_id"]): (int(r["id"]), int(r["version"])) for r in rows}

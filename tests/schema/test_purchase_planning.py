@@ -40,6 +40,7 @@ SUGGESTIONS = """query Q($warehouseCode: String!) { purchaseSuggestions(warehous
   dailyDemand leadTimeDays noPrice reason } }"""
 DOCUMENT = """query D($id: ID!) { document(id: $id) { id state version store party
   lines { sku quantity unit price } purchaseOrder { warehouse } } }"""
+LINES = """query D($id: ID!) { document(id: $id) { lines { sku quantity unit price discountPercent notes } } }"""
 UPDATE = f"""mutation U($input: UpdateDocumentInput!) {{
   updateDocument(input: $input) {{ document {{ version lines {{ sku quantity unit }} }} {ERRORS} }} }}"""
 ACT = f"""mutation A($input: TransitionDocumentInput!) {{
@@ -223,6 +224,30 @@ async def test_an_edited_draft_line_is_kept_and_counted_as_incoming(
     assert [line[2:] for line in await drafts_of(buying)] == [(buying.sku, "3 CASE"), (buying.other_sku, "2 CASE")]
 
 
+async def test_a_rerun_changes_its_own_line_and_writes_a_persons_line_back_as_it_was(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    await rule(graphql, admin, buying, buying.sku, minimum="10", maximum="40")
+    [(_, document_id, _, _)] = orders(await plan(graphql, admin, buying))
+    draft = await document(graphql, admin, document_id)
+    lines = [
+        {"sku": buying.sku, "quantity": "4", "unit": "CASE"},  # the job's, unchanged
+        {"sku": buying.place.sku, "quantity": "7", "price": "1.50", "discountPercent": "10", "notes": "Mine"},
+    ]
+    added = await call(graphql, UPDATE, admin, id=draft["id"], version=draft["version"], lines=lines)
+    assert added["errors"] == [], added
+    await rule(graphql, admin, buying, buying.sku, minimum="10", maximum="60")
+
+    assert orders(await plan(graphql, admin, buying)) == [(buying.supplier, document_id, 1, True)]
+    data = await graphql.run(LINES, {"id": relay.to_base64("Document", document_id)}, token=admin.token)
+    assert data["document"]["lines"] == [
+        {"sku": buying.sku, "quantity": "5.0000", "unit": "CASE", "price": "24.0000", "discountPercent": "0.00",
+         "notes": ""},
+        {"sku": buying.place.sku, "quantity": "7.0000", "unit": "pcs", "price": "1.5000", "discountPercent": "10.00",
+         "notes": "Mine"},
+    ]  # fmt: skip
+
+
 async def test_a_confirmed_order_counts_as_incoming_and_is_not_ordered_again(
     graphql: GraphQLClient, admin: Actor, buying: Buying
 ) -> None:
@@ -265,6 +290,15 @@ async def test_a_product_no_supplier_has_a_price_for_is_reported(
     assert "No supplier has a valid price" in seen["reason"]
     outcome = await plan(graphql, admin, buying)
     assert (outcome["no_price"], outcome["orders"]) == ([buying.place.sku], [])
+
+
+async def test_the_same_key_asks_for_one_run(graphql: GraphQLClient, admin: Actor, buying: Buying) -> None:
+    key = str(uuid.uuid4())
+    asked = await call(graphql, RUN, admin, idempotencyKey=key, warehouseCode=buying.place.warehouse.lower())
+    again = await call(graphql, RUN, admin, idempotencyKey=key, warehouseCode=buying.place.warehouse)
+    await graphql.queue.wait()
+    assert (asked["enqueued"], again["enqueued"], again["jobId"]) == (True, False, asked["jobId"])
+    assert (await JobRecord.get(job_id=asked["jobId"])).kwargs == {"warehouse_code": buying.place.warehouse}
 
 
 async def test_a_draft_of_the_job_no_longer_needed_is_cancelled(
@@ -360,3 +394,4 @@ async def test_two_runs_at_once_make_one_draft(
     assert sorted(r.changed for r in runs) == [False, False, False, True]
     assert [line[1:] for line in await drafts_of(buying)] == [("draft", buying.sku, "4 CASE")]
     assert any("pg_advisory_xact_lock" in s for s in sql_log.statements)
+    assert any("FROM planned_order" in s and "FOR UPDATE" in s for s in sql_log.statements)
