@@ -45,6 +45,7 @@ from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
 from schema.purchasing.inquiries import InquiriesMutation, InquiriesQuery
 from schema.purchasing.mutations import PurchasingMutation
+from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
@@ -62,6 +63,7 @@ class Query(
     ReplenishmentQuery,
     PurchasingQuery,
     InquiriesQuery,
+    PlanningQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -90,6 +92,7 @@ class Mutation(
     ReplenishmentMutation,
     PurchasingMutation,
     InquiriesMutation,
+    PlanningMutation,
 ):
     pass
 

@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "server.inventory.counts.models",
     "server.purchasing.models",
     "server.purchasing.inquiry_models",
+    "server.purchasing.planning_models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from server.jobs.queue import (
     CHECK_LEDGER,
     EXPIRY_ALERTS,
+    PLAN_PURCHASES,
     PURGE_IDEMPOTENCY_KEYS,
     REPLENISH,
     RESERVATIONS_OFF_EXPIRED,
@@ -41,6 +42,7 @@ def cron_name(namespace: str, name: str) -> str:
 __all__ = [
     "CHECK_LEDGER",
     "EXPIRY_ALERTS",
+    "PLAN_PURCHASES",
     "PURGE_IDEMPOTENCY_KEYS",
     "REPLENISH",
     "RESERVATIONS_OFF_EXPIRED",

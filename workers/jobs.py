@@ -13,6 +13,7 @@ from server.inventory.replenishment import proposals as replenishment
 from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
+from server.purchasing import planning_run
 
 log = logging.getLogger(__name__)
 Job = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -77,6 +78,13 @@ async def replenish(ctx: dict[str, Any], warehouse_code: str | None = None) -> d
 
 
 @tracked
+async def plan_purchases(ctx: dict[str, Any], warehouse_code: str | None = None) -> dict[str, Any]:
+    """Turn reorder rules and recent demand into draft purchase orders, one per supplier, store and warehouse;
+    a rerun changes only the lines it wrote that nobody has edited since."""
+    return planning_run.summary(await planning_run.plan_purchases(warehouse_code))
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -99,6 +107,7 @@ FUNCTIONS: dict[str, Job] = {
     "reservations_off_expired": reservations_off_expired,
     "expiry_alerts": expiry_alerts,
     "replenish": replenish,
+    "plan_purchases": plan_purchases,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

@@ -16,6 +16,7 @@ from server.mail.service import DELIVER_MAIL
 from workers.constants import (
     CHECK_LEDGER,
     EXPIRY_ALERTS,
+    PLAN_PURCHASES,
     PURGE_IDEMPOTENCY_KEYS,
     REPLENISH,
     RESERVATIONS_OFF_EXPIRED,
@@ -32,6 +33,7 @@ DAILY: dict[str, time] = {
     PURGE_IDEMPOTENCY_KEYS: time(4, 30, tzinfo=UTC),
     EXPIRY_ALERTS: time(6, 0, tzinfo=UTC),  # in the morning mail
     REPLENISH: time(5, 0, tzinfo=UTC),  # pick bins refilled before the first pick (runReplenishment: any time)
+    PLAN_PURCHASES: time(5, 30, tzinfo=UTC),  # drafts for the buyer in the morning (runPurchasePlanning: any time)
 }
 EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 

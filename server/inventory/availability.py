@@ -115,15 +115,26 @@ async def availability(sku: str, *, warehouse_code: str | None = None, limit: in
     for level in levels:
         totals.add(level)
         per_warehouse.setdefault(level.warehouse_code, Totals()).add(level)
-    incoming: list[Incoming] = []
-    for provider in _providers.values():
-        incoming += await provider(conn, int(product["id"]), warehouse_id, limit)
-    incoming.sort(key=lambda i: (i.expected_on, i.document_type, i.document_id))
+    incoming = await incoming_of(conn, int(product["id"]), warehouse_id, limit)
     return Availability(
         sku=product["sku"], totals=totals,
         warehouses=[WarehouseAvailability(code, per_warehouse[code]) for code in sorted(per_warehouse)][:limit],
         bins=levels[:limit], incoming=incoming[:limit],
     )  # fmt: skip
+
+
+async def incoming_of(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int | None, limit: int) -> list[Incoming]:
+    """What every provider says will come of a product (into one warehouse, or any), earliest first."""
+    incoming: list[Incoming] = []
+    for provider in _providers.values():
+        incoming += await provider(conn, product_id, warehouse_id, limit)
+    incoming.sort(key=lambda i: (i.expected_on, i.document_type, i.document_id))
+    return incoming
+
+
+async def available_in(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int) -> Decimal:
+    """What of a product can be sold or reserved in a warehouse now (its sellable bins, lots not past removal)."""
+    return sum((level.available for level in await _levels(conn, product_id, warehouse_id)), ZERO)
 
 
 async def _levels(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int | None) -> list[BinAvailability]:

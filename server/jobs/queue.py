@@ -11,6 +11,7 @@ SNAPSHOT_VALUATION = "snapshot_valuation"
 RESERVATIONS_OFF_EXPIRED = "reservations_off_expired"
 EXPIRY_ALERTS = "expiry_alerts"
 REPLENISH = "replenish"
+PLAN_PURCHASES = "plan_purchases"
 
 
 class JobQueue(Protocol):

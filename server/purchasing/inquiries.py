@@ -397,7 +397,7 @@ async def _order(write: Write, document: Document, command: ChooseQuotes) -> lis
         order_lines = [LineInput(line.product.sku, Decimal(line.quantity), line.unit, _price_per_line_unit(line, quote))
                        for line, quote in picked]  # fmt: skip
         order = await orders.new_order_within(
-            write, supplier, store, header.warehouse, order_lines,
+            write, supplier.code, store.id, header.warehouse.id, order_lines,
             expected_on=command.expected_on or today() + timedelta(days=lead), currency=picked[0][1].currency,
             notes=f"From {document.number}.",
         )  # fmt: skip

@@ -43,7 +43,7 @@ from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.models import LOCATION_CODE, WAREHOUSE_CODE, Location, Warehouse
 from server.jobs.queue import JobQueue
-from server.partners.models import Party, PartyRole, Store
+from server.partners.models import PartyRole
 from server.partners.service import require_party, require_store
 from server.purchasing.models import PurchaseLine, PurchaseOrder
 from server.text import Text, shown
@@ -153,32 +153,30 @@ async def create_order(
     reference = (SUPPLIER_REFERENCE.optional(header.supplier_reference, "supplierReference") or ""
                  if header.supplier_reference is not None else "")  # fmt: skip
     currency = header.currency or supplier.currency
+    expected_on = header.expected_on or today() + timedelta(days=supplier.lead_time_days)
     command = CreatePurchaseOrder(supplier.code, store.code, warehouse.code, header.expected_on, currency,
                                   dock.code if dock else None, reference, header.notes, tuple(checked))  # fmt: skip
 
     async def run(write: Write) -> Document:
         return await new_order_within(
-            write, supplier, store, warehouse, lines, expected_on=header.expected_on, currency=currency,
-            receive_into=dock, supplier_reference=reference, notes=header.notes,
+            write, supplier.code, store.id, warehouse.id, lines, expected_on=expected_on, currency=currency,
+            notes=header.notes, receive_into_id=dock.id if dock else None, supplier_reference=reference,
         )  # fmt: skip
 
     return await write_new_document(command, run, actor_id, idempotency_key)
 
 
 async def new_order_within(
-    write: Write, supplier: Party, store: Store, warehouse: Warehouse, lines: list[LineInput], *,
-    expected_on: date | None, currency: str | None, receive_into: Location | None = None,
-    supplier_reference: str = "", notes: str | None = None,
+    write: Write, supplier: str, store_id: int, warehouse_id: int, lines: list[LineInput], *, expected_on: date,
+    currency: str | None, notes: str | None = None, receive_into_id: int | None = None, supplier_reference: str = "",
 ) -> Document:  # fmt: skip
-    """A draft purchase order written inside a command of its caller (``create_order``'s own, or an inquiry's
-    choice of quotes), its lines checked and priced by the kernel: from the supplier's prices unless given.
-    ``expected_on`` None: today plus the supplier's lead time; ``currency`` None: the store's."""
+    """A draft order's document and its ``purchase_order`` row, inside a command that checked what it names
+    (``create_order``, or the planning job under its lock)."""
     document = await service.create_within(
-        write, ORDER, store.id, lines, header=service.Header(party=supplier.code, currency=currency, notes=notes),
-    )  # fmt: skip
+        write, ORDER, store_id, lines, header=service.Header(party=supplier, currency=currency, notes=notes)
+    )
     await PurchaseOrder.create(
-        id=document.id, warehouse_id=warehouse.id, receive_into_id=receive_into.id if receive_into else None,
-        expected_on=expected_on or today() + timedelta(days=supplier.lead_time_days),
+        id=document.id, warehouse_id=warehouse_id, receive_into_id=receive_into_id, expected_on=expected_on,
         supplier_reference=supplier_reference, using_db=write.conn,
     )  # fmt: skip
     return document
