@@ -45,6 +45,7 @@ from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
 from schema.purchasing.mutations import PurchasingMutation
 from schema.purchasing.queries import PurchasingQuery
+from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
@@ -87,6 +88,7 @@ class Mutation(
     KitsMutation,
     ReplenishmentMutation,
     PurchasingMutation,
+    PurchaseReturnsMutation,
 ):
     pass
 

@@ -253,11 +253,14 @@ async def settle(write: Write, document: Document) -> Document:
         " LEFT JOIN purchase_line p ON p.id = l.id WHERE l.document_id = $1",
         document.id,
     )
+    if document.state not in RECEIVABLE:  # closed: what went back since (a refund) leaves it closed
+        return document
     came = sum((net_received(r) for r in rows), ZERO)
     due = sum((max(due_of(quantities.from_db(r["base_quantity"]), r), ZERO) for r in rows), ZERO)
     if came == 0 and due == 0 and document.state in (CONFIRMED, SENT):
         return await service.act_within(write, document.id, "cancel", version=None)
-    if came > 0 or document.state == PARTIAL:
+    # A received order all of whose goods went back to be replaced is partly received again.
+    if came > 0 or document.state in (PARTIAL, RECEIVED):
         if document.state != PARTIAL:
             document = await service.transition(write, document, RECEIVE, _nothing)
         if due == 0:
@@ -275,9 +278,15 @@ def net_received(row: Any) -> Decimal:
     return value_of(row, "received") - value_of(row, "returned_refund") - value_of(row, "returned_replace")
 
 
+def counted(row: Any) -> Decimal:
+    """What of a line counts as delivered: received less what went back to be replaced (a refunded unit
+    was delivered and paid back: it does not come again)."""
+    return value_of(row, "received") - value_of(row, "returned_replace")
+
+
 def due_of(ordered: Decimal, row: Any) -> Decimal:
     """What of a line is still to come (negative: more came than ordered, within the tolerance)."""
-    return ordered - value_of(row, "cancelled") - net_received(row)
+    return ordered - value_of(row, "cancelled") - counted(row)
 
 
 async def lock_progress(conn: BaseDBAsyncClient, document_id: int, line_ids: list[int]) -> dict[int, PurchaseLine]:
@@ -349,10 +358,11 @@ class OrderLineProgress:
     returned: Decimal
     cancelled: Decimal
     billed: Decimal
+    replaced: Decimal = ZERO  # of ``returned``: what went back to be replaced, so is due again
 
     @property
     def due(self) -> Decimal:
-        return max(self.ordered - self.cancelled - (self.received - self.returned), ZERO)
+        return max(self.ordered - self.cancelled - (self.received - self.replaced), ZERO)
 
 
 async def order_progress(document_ids: list[int]) -> dict[int, list[OrderLineProgress]]:
@@ -372,7 +382,7 @@ async def order_progress(document_ids: list[int]) -> dict[int, list[OrderLinePro
             grouped[int(r["document_id"])].append(OrderLineProgress(
                 int(r["id"]), int(r["position"]), quantities.from_db(r["base_quantity"]), value_of(r, "received"),
                 value_of(r, "returned_refund") + value_of(r, "returned_replace"), value_of(r, "cancelled"),
-                value_of(r, "billed"),
+                value_of(r, "billed"), value_of(r, "returned_replace"),
             ))  # fmt: skip
     return grouped
 
