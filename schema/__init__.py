@@ -43,6 +43,7 @@ from schema.policy import Policy, RequestPolicy
 from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
+from schema.purchasing.landed import LandedCostsMutation, LandedCostsQuery
 from schema.purchasing.mutations import PurchasingMutation
 from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
@@ -61,6 +62,7 @@ class Query(
     KitsQuery,
     ReplenishmentQuery,
     PurchasingQuery,
+    LandedCostsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -89,6 +91,7 @@ class Mutation(
     ReplenishmentMutation,
     PurchasingMutation,
     PurchaseReturnsMutation,
+    LandedCostsMutation,
 ):
     pass
 

@@ -15,6 +15,44 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='LandedCost',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=16)),
+                ('party', fields.ForeignKeyField('storekeeper.Party', source_field='party_id', db_constraint=True, to_field='id', related_name='landed_costs', on_delete=OnDelete.RESTRICT)),
+                ('reference', fields.CharField(default='', max_length=64)),
+                ('reason', fields.CharField(default='', max_length=255)),
+                ('amount', fields.DecimalField(max_digits=20, decimal_places=4)),
+                ('currency', fields.CharField(max_length=3)),
+                ('rate', fields.DecimalField(max_digits=18, decimal_places=8)),
+                ('amount_company', fields.DecimalField(max_digits=20, decimal_places=4)),
+                ('split', fields.CharField(max_length=16)),
+                ('created_by', fields.ForeignKeyField('storekeeper.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='landed_costs', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'landed_cost', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'An amount billed by a party that is part of what goods received cost, spread over receipts.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LandedCostShare',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('landed_cost', fields.ForeignKeyField('storekeeper.LandedCost', source_field='landed_cost_id', db_constraint=True, to_field='id', related_name='shares', on_delete=OnDelete.CASCADE)),
+                ('receipt', fields.ForeignKeyField('storekeeper.Document', source_field='receipt_id', db_constraint=True, to_field='id', related_name='landed_cost_shares', on_delete=OnDelete.RESTRICT)),
+                ('line', fields.ForeignKeyField('storekeeper.DocumentLine', source_field='line_id', db_constraint=True, to_field='id', related_name='landed_cost_shares', on_delete=OnDelete.RESTRICT)),
+                ('move_id', fields.BigIntField(db_index=True)),
+                ('quantity', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('basis', fields.DecimalField(max_digits=24, decimal_places=6)),
+                ('amount', fields.DecimalField(max_digits=20, decimal_places=4)),
+                ('unit_cost_before', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('unit_cost_after', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('revalued', fields.DecimalField(max_digits=20, decimal_places=4)),
+                ('cost_of_goods', fields.DecimalField(max_digits=20, decimal_places=4)),
+            ],
+            options={'table': 'landed_cost_share', 'app': 'storekeeper', 'indexes': [Index(fields=['receipt_id'])], 'pk_attr': 'id', 'table_description': 'The part of a landed cost one receipt line took, and the unit cost of its move before and after.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='PurchaseLine',
             fields=[
                 ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
