@@ -34,6 +34,7 @@ VALUE = """query V($sku: String!) { stockValue(sku: $sku) { quantity value } }""
 CARD = """query C($sku: String!) { stockCard(sku: $sku, first: 50) { edges { node { moveId kind reason quantity
   unitCost value } } } }"""
 REVALUE = f"""mutation RV($input: RevalueStockMoveInput!) {{ revalueStockMove(input: $input) {{ {ERRORS} }} }}"""
+METHOD = f"""mutation SM($input: SetCostingMethodInput!) {{ setCostingMethod(input: $input) {{ {ERRORS} }} }}"""
 ISSUE = f"""mutation I($input: IssueStockInput!) {{ issueStock(input: $input) {{ {ERRORS} }} }}"""
 
 
@@ -175,6 +176,19 @@ async def test_goods_leave_at_the_cost_they_came_in_at_not_the_average(
     _, left = await _value(graphql, admin, buying.sku)
     assert float(value) - float(left) == 5.0  # 2 x 2.50
     assert (await _card(graphql, admin, buying.sku))[-1]["unitCost"] == "2.5000"
+
+
+async def test_under_fifo_the_goods_leave_from_their_own_receipts_layer(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    method = await _call(graphql, METHOD, "setCostingMethod", admin, sku=buying.sku, costingMethod="FIFO")
+    assert method["errors"] == []
+    await _received(graphql, admin, buying, "10")  # 2.00, the oldest layer
+    _, dear = await _received(graphql, admin, buying, "10", price="4.00")
+    done = await _return(graphql, admin, dear["id"], "REFUND", {"position": 1, "quantity": "5"})
+    assert done["errors"] == []
+    assert await _value(graphql, admin, buying.sku) == ("15.0000", "40.0000")  # 10 x 2.00 and 5 x 4.00 left
+    assert (await _card(graphql, admin, buying.sku))[-1]["value"] == "-20.0000"
 
 
 async def test_a_returned_serial_leaves_and_comes_back_only_by_a_new_receipt(
