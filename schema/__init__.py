@@ -44,9 +44,11 @@ from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
 from schema.purchasing.inquiries import InquiriesMutation, InquiriesQuery
+from schema.purchasing.landed import LandedCostsMutation, LandedCostsQuery
 from schema.purchasing.mutations import PurchasingMutation
 from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
+from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
@@ -64,6 +66,7 @@ class Query(
     PurchasingQuery,
     InquiriesQuery,
     PlanningQuery,
+    LandedCostsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -93,6 +96,8 @@ class Mutation(
     PurchasingMutation,
     InquiriesMutation,
     PlanningMutation,
+    PurchaseReturnsMutation,
+    LandedCostsMutation,
 ):
     pass
 

@@ -96,6 +96,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "DocumentType.reasons": ListCap(MAX_REASONS, "a document type declares a few reasons"),
     "Document.lines": ListCap(MAX_LINES, "a document is refused more lines"),
     "ReceiptPayload.orders": ListCap(MAX_RECEIPT_ORDERS, "a receipt is refused lines of more orders"),
+    "SupplierReturnPayload.orders": ListCap(MAX_RECEIPT_ORDERS, "a return's receipt filled lines of at most as many"),
     "Query.periodLocks": ListCap(PAGE, "the resolver lists at most the server's page size"),
     "Query.stockLosses": ListCap(MAX_LOSS_LINES, "kinds of loss location x reasons, cut at that many lines"),
     "Document.marks": ListCap(MAX_MARKS, "a document is refused more marks"),

@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "server.purchasing.models",
     "server.purchasing.inquiry_models",
     "server.purchasing.planning_models",
+    "server.purchasing.landed_models",
     "server.printing.models",
     "server.mail.models",
 ]

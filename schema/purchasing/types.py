@@ -20,7 +20,9 @@ class PurchaseOrderLine:
     returned: Decimal = strawberry.field(description="Sent back to the supplier (refunded or to be replaced).")
     cancelled: Decimal = strawberry.field(description="Closed short: will not come.")
     billed: Decimal
-    due: Decimal = strawberry.field(description="Still to come: ordered - cancelled - (received - returned).")
+    due: Decimal = strawberry.field(
+        description="Still to come: ordered - cancelled - (received - what was returned to be replaced)."
+    )
 
     @classmethod
     def of(cls, line: OrderLineProgress) -> PurchaseOrderLine:

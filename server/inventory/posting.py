@@ -57,6 +57,7 @@ class Entry:
     reason: str | None = None
     origin: Source | None = None
     # From outside: what one unit cost (None: see server/inventory/valuation). Out of transit: the ship move's.
+    # Out to outside: what one unit leaves at (a return to the supplier; None: the bucket's cost).
     unit_cost: Decimal | None = None
     # From outside: exactly what the move brings in, when unit cost x quantity cannot say it (a kit is worth
     # what its components took out, to the last digit). A function (``post_all`` only): worked out from the

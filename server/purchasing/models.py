@@ -47,8 +47,8 @@ class PurchaseOrder(Model):
 class PurchaseLine(Model):
     """How far one order line has come, in base units (what was ordered is on its document line).
 
-    Due = ordered - cancelled - (received - returned). A refund return also lowers what may be billed;
-    a replacement return makes the quantity due again and bills nothing less."""
+    Due = ordered - cancelled - (received - returned_replace). A refund return lowers what is here and
+    what may be billed, and is not due again: a replacement return makes the quantity due again."""
 
     id = fields.BigIntField(primary_key=True, generated=False)  # the document line's id (made at the first receipt)
     order: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(

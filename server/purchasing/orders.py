@@ -378,7 +378,10 @@ def _numeric(column: str) -> str:
 
 # What of an order line is here, and what is still due (the SQL of net_received and due_of).
 _HERE = f"({_numeric('p.received')} - {_numeric('p.returned_refund')} - {_numeric('p.returned_replace')})"
-_DUE = f"({_numeric('l.base_quantity')} - {_numeric('p.cancelled')} - {_HERE})"
+_DUE = (
+    f"({_numeric('l.base_quantity')} - {_numeric('p.cancelled')} - {_numeric('p.received')}"
+    f" + {_numeric('p.returned_replace')})"
+)
 
 
 async def settle(write: Write, document: Document) -> Document:
@@ -395,6 +398,8 @@ async def settle(write: Write, document: Document) -> Document:
     )
     assert counts is not None
     came, due = int(counts["came"] or 0), int(counts["due"] or 0)
+    if document.state not in RECEIVABLE:  # closed: what went back since (a refund) leaves it closed
+        return document
     if came == 0 and document.state in (CONFIRMED, SENT):
         return await service.act_within(write, document.id, "cancel", version=None) if due == 0 else document
     target = RECEIVED if due == 0 else PARTIAL
@@ -417,9 +422,15 @@ def net_received(row: Any) -> Decimal:
     return value_of(row, "received") - value_of(row, "returned_refund") - value_of(row, "returned_replace")
 
 
+def counted(row: Any) -> Decimal:
+    """What of a line counts as delivered: received less what went back to be replaced (a refunded unit
+    was delivered and paid back: it does not come again)."""
+    return value_of(row, "received") - value_of(row, "returned_replace")
+
+
 def due_of(ordered: Decimal, row: Any) -> Decimal:
     """What of a line is still to come (negative: more came than ordered, within the tolerance)."""
-    return ordered - value_of(row, "cancelled") - net_received(row)
+    return ordered - value_of(row, "cancelled") - counted(row)
 
 
 async def lock_progress(conn: BaseDBAsyncClient, document_id: int, line_ids: list[int]) -> dict[int, PurchaseLine]:
@@ -493,10 +504,11 @@ class OrderLineProgress:
     returned: Decimal
     cancelled: Decimal
     billed: Decimal
+    replaced: Decimal = ZERO  # of ``returned``: what went back to be replaced, so is due again
 
     @property
     def due(self) -> Decimal:
-        return max(self.ordered - self.cancelled - (self.received - self.returned), ZERO)
+        return max(self.ordered - self.cancelled - (self.received - self.replaced), ZERO)
 
 
 async def order_progress(document_ids: list[int]) -> dict[int, list[OrderLineProgress]]:
@@ -516,7 +528,7 @@ async def order_progress(document_ids: list[int]) -> dict[int, list[OrderLinePro
             grouped[int(r["document_id"])].append(OrderLineProgress(
                 int(r["id"]), int(r["position"]), quantities.from_db(r["base_quantity"]), value_of(r, "received"),
                 value_of(r, "returned_refund") + value_of(r, "returned_replace"), value_of(r, "cancelled"),
-                value_of(r, "billed"),
+                value_of(r, "billed"), value_of(r, "returned_replace"),
             ))  # fmt: skip
     return grouped
 

@@ -242,7 +242,7 @@ async def _plan(
         base = converted.base_quantity
         row = progress[line.id]
         ordered = quantities.from_db(line.base_quantity)
-        room = (ordered - po.value_of(row, "cancelled")) * tolerance - po.net_received(row) - taking[line.id]
+        room = (ordered - po.value_of(row, "cancelled")) * tolerance - po.counted(row) - taking[line.id]
         if base > room:
             problems.append(OverReceipt(
                 f"Line {line.position} ({line.product.sku}) may take {max(room, Decimal(0)).normalize():f} more"

@@ -12,7 +12,9 @@ from the assembly location is worth what its components took out, and its compon
 share the kit's value to the last digit, see ``server.inventory.assembly``), the unit cost given (``Entry.unit_cost``),
 else the bucket's average while it holds stock, else the product's last cost (the last average any
 of its buckets kept), else 0. What leaves the transit bucket leaves at the unit cost its entry gives
-(a transfer passes the cost of its ship move), else at the transit average.
+(a transfer passes the cost of its ship move), else at the transit average. What goes outside leaves
+at the unit cost its entry gives when it gives one (a return to the supplier: the cost of the receipt
+it returns; under FIFO, layers at that cost first), else at the bucket's cost.
 
 **Methods**, per product: moving average per bucket (the default), or FIFO layers (consumed oldest
 first). The method changes only while the product has no stock anywhere.

@@ -208,8 +208,10 @@ class Books:
         if origin.method == FIFO and origin.layers is None:
             # with the layers this posting made there and has not written yet
             origin.layers = await open_layers(conn, product_id, source) + self.new_layers.get((product_id, source), [])
-        # Out of transit at the cost the entry gives: a transfer's receipt at the cost of its ship move.
-        taken = self._take(origin, quantity, entry.unit_cost if source == TRANSIT_BUCKET else None)
+        # Out of transit at the cost the entry gives: a transfer's receipt at the cost of its ship move. Out to
+        # outside at the cost it gives: a return to the supplier at what the receipt it returns cost.
+        given = entry.unit_cost if source == TRANSIT_BUCKET or target is None else None
+        taken = self._take(origin, quantity, given)
         value = sum((v for _, v in taken), ZERO)
         if target is not None:
             self._arrive(self.buckets[product_id, target], quantity, taken)

@@ -89,6 +89,12 @@ async def revalue(
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)).result
 
 
+async def revalue_within(write: Write, move_id: int, unit_cost: Decimal, *, reason: str | None = None) -> Revaluation:
+    """``revalue`` inside another command's write (a landed cost revalues every receipt move it covers, in
+    one transaction with its own record)."""
+    return await _revalue(write, Revalue(move_id, unit_cost, reason))
+
+
 async def _revalue(write: Write, command: Revalue) -> Revaluation:
     conn = write.conn
     move = await sql.fetch_one(
@@ -110,10 +116,7 @@ async def _revalue(write: Write, command: Revalue) -> Revaluation:
     # The product FOR SHARE as postings hold it (its costing method stays), then the bucket, as they lock it.
     await sql.fetch(conn, "SELECT id FROM product WHERE id = $1 FOR SHARE", product_id)
     bucket = (await lock_buckets(conn, [(product_id, bucket_id)]))[product_id, bucket_id]
-    last = await sql.fetch_one(
-        conn, "SELECT unit_cost_after FROM cost_adjustment WHERE move_id = $1 ORDER BY id DESC LIMIT 1", move["id"]
-    )
-    before = from_db(last["unit_cost_after"] if last else (move["unit_cost"] or 0))
+    before = await current_unit_cost(conn, int(move["id"]), move["unit_cost"])
     difference = command.unit_cost - before
     if difference == 0:
         return Revaluation(command.move_id, before, command.unit_cost, [])
@@ -139,6 +142,15 @@ async def _revalue(write: Write, command: Revalue) -> Revaluation:
                 user_id=write.actor_id, effective_at=made, using_db=conn,
             ))  # fmt: skip
     return Revaluation(command.move_id, before, command.unit_cost, adjustments)
+
+
+async def current_unit_cost(conn: BaseDBAsyncClient, move_id: int, booked: object) -> Decimal:
+    """What one unit of an incoming move costs now: its last correction's cost, else ``booked`` (the cost
+    fixed on the move). A return to the supplier leaves at it, a landed cost adds to it."""
+    last = await sql.fetch_one(
+        conn, "SELECT unit_cost_after FROM cost_adjustment WHERE move_id = $1 ORDER BY id DESC LIMIT 1", move_id
+    )
+    return from_db(last["unit_cost_after"] if last else (booked or 0))
 
 
 async def _revalue_layer(
