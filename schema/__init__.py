@@ -43,6 +43,7 @@ from schema.policy import Policy, RequestPolicy
 from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
+from schema.purchasing.bills import BillsMutation, BillsQuery
 from schema.purchasing.mutations import PurchasingMutation
 from schema.purchasing.queries import PurchasingQuery
 from schema.query_cache import DocumentCache
@@ -60,6 +61,7 @@ class Query(
     KitsQuery,
     ReplenishmentQuery,
     PurchasingQuery,
+    BillsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -87,6 +89,7 @@ class Mutation(
     KitsMutation,
     ReplenishmentMutation,
     PurchasingMutation,
+    BillsMutation,
 ):
     pass
 

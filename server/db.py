@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "server.documents.models",
     "server.inventory.counts.models",
     "server.purchasing.models",
+    "server.purchasing.bill_models",
     "server.printing.models",
     "server.mail.models",
 ]

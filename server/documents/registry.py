@@ -13,4 +13,4 @@ def load() -> None:
     _loaded = True
     from server.documents import stock, transfers  # noqa: F401  (each registers its document types)
     from server.inventory.counts import header  # noqa: F401
-    from server.purchasing import orders, reads, receiving  # noqa: F401
+    from server.purchasing import bills, orders, reads, receiving  # noqa: F401
