@@ -43,6 +43,7 @@ from schema.policy import Policy, RequestPolicy
 from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
 from schema.production import ProductionErrors, is_bug
+from schema.purchasing.bills import BillsMutation, BillsQuery
 from schema.purchasing.inquiries import InquiriesMutation, InquiriesQuery
 from schema.purchasing.landed import LandedCostsMutation, LandedCostsQuery
 from schema.purchasing.mutations import PurchasingMutation
@@ -67,6 +68,7 @@ class Query(
     InquiriesQuery,
     PlanningQuery,
     LandedCostsQuery,
+    BillsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -98,6 +100,7 @@ class Mutation(
     PlanningMutation,
     PurchaseReturnsMutation,
     LandedCostsMutation,
+    BillsMutation,
 ):
     pass
 

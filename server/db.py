@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "server.purchasing.inquiry_models",
     "server.purchasing.planning_models",
     "server.purchasing.landed_models",
+    "server.purchasing.bill_models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -78,6 +78,9 @@ class PartyFields:
     lead_time_days: int | None = None
     over_receipt_percent: Decimal | None = None
     minimum_order_value: Decimal | None = None
+    bill_quantity_tolerance_percent: Decimal | None = None
+    bill_price_tolerance_percent: Decimal | None = None
+    bills_before_receipt: bool | None = None
     contacts: list[ContactInput] | None = strawberry.field(default=None, description="Replaces every contact.")
     addresses: list[AddressInput] | None = strawberry.field(default=None, description="Replaces every address.")
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
@@ -98,6 +101,9 @@ class PartyFields:
             lead_time_days=self.lead_time_days,
             over_receipt_percent=self.over_receipt_percent,
             minimum_order_value=self.minimum_order_value,
+            bill_quantity_tolerance_percent=self.bill_quantity_tolerance_percent,
+            bill_price_tolerance_percent=self.bill_price_tolerance_percent,
+            bills_before_receipt=self.bills_before_receipt,
             contacts=[c.details() for c in contacts] if contacts is not None else None,
             addresses=[a.details() for a in addresses] if addresses is not None else None,
         )

@@ -101,6 +101,15 @@ class Party(Fetchable, relay.Node):
         description="Suppliers: how much more than ordered a receipt may take, in percent."
     )
     minimum_order_value: Decimal = strawberry.field(description="Suppliers: the smallest order they accept.")
+    bill_quantity_tolerance_percent: Decimal = strawberry.field(
+        description="Suppliers: how much more than received (or ordered) a bill may bill before it is held, in percent."
+    )
+    bill_price_tolerance_percent: Decimal = strawberry.field(
+        description="Suppliers: how far a bill's price may stray from the order's before it is held, in percent."
+    )
+    bills_before_receipt: bool = strawberry.field(
+        description="Suppliers: their bills come before the goods (matched against what was ordered)."
+    )
     is_archived: bool
     customer_class_id: strawberry.Private[int | None]
 
@@ -126,6 +135,9 @@ class Party(Fetchable, relay.Node):
             lead_time_days=row.lead_time_days,
             over_receipt_percent=_fixed(row.over_receipt_percent, 2),
             minimum_order_value=_fixed(row.minimum_order_value, models.MONEY_PLACES),
+            bill_quantity_tolerance_percent=_fixed(row.bill_quantity_tolerance_percent, 2),
+            bill_price_tolerance_percent=_fixed(row.bill_price_tolerance_percent, 2),
+            bills_before_receipt=row.bills_before_receipt,
             is_archived=row.is_archived,
             customer_class_id=row.customer_class_id,  # type: ignore[attr-defined]
         )

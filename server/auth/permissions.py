@@ -33,6 +33,7 @@ class Permission(StrEnum):
     COUNTS_MANAGE = "counts.manage"  # plan counts, see what is expected and what differs, approve or cancel
     PURCHASING_VIEW = "purchasing.view"  # purchase orders, what they have come to, receipts
     PURCHASING_MANAGE = "purchasing.manage"  # make, send, amend and close purchase orders
+    BILLS_RELEASE = "bills.release"  # release a supplier bill the three-way match held (outside its tolerances)
 
 
 _FLOOR = [

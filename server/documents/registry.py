@@ -13,4 +13,4 @@ def load() -> None:
     _loaded = True
     from server.documents import stock, transfers  # noqa: F401  (each registers its document types)
     from server.inventory.counts import header  # noqa: F401
-    from server.purchasing import inquiries, orders, reads, receiving, returns  # noqa: F401
+    from server.purchasing import bills, inquiries, orders, reads, receiving, returns  # noqa: F401

@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from orjson import loads
 from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -84,6 +86,24 @@ class Migration(migrations.Migration):
                 ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='planned_orders', on_delete=OnDelete.CASCADE)),
             ],
             options={'table': 'planned_order', 'app': 'storekeeper', 'indexes': [Index(fields=['warehouse_id', 'supplier_id'])], 'pk_attr': 'id', 'table_description': 'A draft purchase order the planning job made for a supplier and warehouse: while it is a draft, the'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PurchaseBill',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('supplier_reference', fields.CharField(default='', max_length=64)),
+                ('due_on', fields.DateField()),
+                ('discount_on', fields.DateField(null=True)),
+                ('discount_amount', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('hold_reasons', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('released_by', fields.ForeignKeyField('storekeeper.User', source_field='released_by_id', null=True, db_constraint=True, to_field='id', related_name='released_bills', on_delete=OnDelete.RESTRICT)),
+                ('released_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('price_difference', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('exchange_difference', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('paid', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'purchase_bill', 'app': 'storekeeper', 'indexes': [Index(fields=['due_on'])], 'pk_attr': 'id', 'table_description': 'A supplier bill beyond its document: why it is held, who released it, when it is due, what it changed.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -176,5 +196,20 @@ class Migration(migrations.Migration):
             model_name='Document',
             name='state',
             field=fields.CharField(max_length=32),
+        ),
+        ops.AddField(
+            model_name='Party',
+            name='bill_price_tolerance_percent',
+            field=fields.DecimalField(default=0, max_digits=5, decimal_places=2),
+        ),
+        ops.AddField(
+            model_name='Party',
+            name='bill_quantity_tolerance_percent',
+            field=fields.DecimalField(default=0, max_digits=5, decimal_places=2),
+        ),
+        ops.AddField(
+            model_name='Party',
+            name='bills_before_receipt',
+            field=fields.BooleanField(default=False),
         ),
     ]

@@ -62,6 +62,11 @@ class Party(Model):
     lead_time_days = fields.IntField(default=0)
     over_receipt_percent = fields.DecimalField(max_digits=5, decimal_places=2, default=0)
     minimum_order_value = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
+    # Supplier bills: how far a bill may stray from the order (price) and from what came (quantity) before it
+    # is held for release, and whether the supplier bills before the goods arrive (billable: what was ordered).
+    bill_quantity_tolerance_percent = fields.DecimalField(max_digits=5, decimal_places=2, default=0)
+    bill_price_tolerance_percent = fields.DecimalField(max_digits=5, decimal_places=2, default=0)
+    bills_before_receipt = fields.BooleanField(default=False)
     is_archived = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -105,6 +105,9 @@ class PartyDetails:
     lead_time_days: int | None = None
     over_receipt_percent: object = None
     minimum_order_value: object = None
+    bill_quantity_tolerance_percent: object = None
+    bill_price_tolerance_percent: object = None
+    bills_before_receipt: bool | None = None
     contacts: list[ContactDetails] | None = None
     addresses: list[AddressDetails] | None = None
 
@@ -200,6 +203,16 @@ def _clean(details: PartyDetails) -> dict[str, object]:
         )
     if details.minimum_order_value is not None:
         given["minimum_order_value"] = money(details.minimum_order_value, "minimumOrderValue", "minimum order value")
+    if details.bill_quantity_tolerance_percent is not None:
+        given["bill_quantity_tolerance_percent"] = checks.percent(
+            details.bill_quantity_tolerance_percent, "billQuantityTolerancePercent", "bill quantity tolerance"
+        )
+    if details.bill_price_tolerance_percent is not None:
+        given["bill_price_tolerance_percent"] = checks.percent(
+            details.bill_price_tolerance_percent, "billPriceTolerancePercent", "bill price tolerance"
+        )
+    if details.bills_before_receipt is not None:
+        given["bills_before_receipt"] = bool(details.bills_before_receipt)
     if details.contacts is not None:
         contacts = checks.bounded_list(details.contacts, "contacts", most=MAX_CONTACTS, label="contacts")
         given["contacts"] = [_contact(contact, i) for i, contact in enumerate(contacts)]  # type: ignore[arg-type]
