@@ -55,13 +55,16 @@ async def seed_demo() -> bool:
 
 
 async def load_commerce_demo(user_id: int) -> None:
-    """Parties, the MAIN store, currencies, taxes, price lists, packaging levels and documents in every state."""
+    """Parties, the MAIN store, currencies, taxes, price lists, packaging levels, documents in every state and
+    purchase orders."""
     from server.catalog.demo import load_demo_packaging
     from server.documents.demo import load_demo as load_documents
     from server.money.demo import load_demo as load_money
     from server.partners.demo import load_demo as load_partners
+    from server.purchasing.demo import load_demo as load_purchasing
 
     await load_partners()
     await load_money()
     await load_demo_packaging(actor_id=user_id)
     await load_documents(user_id)
+    await load_purchasing(user_id)
