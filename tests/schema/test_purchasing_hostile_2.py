@@ -1,0 +1,92 @@
+"""A hostile review of supplier bills, purchase planning, inquiries and the scorecard over GraphQL: each test
+here failed before the fix it goes with."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from server.partners.models import Party
+from tests.conftest import Actor, GraphQLClient, unique
+from tests.schema.test_supplier_bills import (
+    ACT,
+    CREATE,
+    POST,
+    RELEASE,
+    Supplying,
+    _bill,
+    _call,
+    _ok,
+    _received_order,
+    supplying,
+)
+
+__all__ = ["supplying"]
+
+PAYABLE = """query Y($supplier: String) { payableBills(supplier: $supplier, first: 20) { edges { node { dueOn } } } }"""
+BILLS = """query S($filter: SupplierBillFilter) { supplierBills(filter: $filter, first: 20) {
+  edges { node { supplierReference } } } }"""
+
+
+def _codes(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(".".join(e["field"]), e["code"]) for e in payload["errors"]]
+
+
+async def test_a_bill_dated_at_the_edge_of_the_calendar_is_refused_not_a_crash(
+    graphql: GraphQLClient, admin: Actor, supplying: Supplying
+) -> None:
+    order = await _received_order(graphql, admin, supplying, "10", "10")
+    line = {"order": order["id"], "position": 1, "quantity": "1"}
+    for day in ("9999-12-31", "0001-01-01"):
+        payload = await _call(graphql, CREATE, admin, supplierReference=unique("INV"), lines=[line], billDate=day)
+        assert (payload["bill"], _codes(payload)) == (None, [("input.billDate", "INVALID")]), payload
+
+
+async def test_a_bill_of_an_order_cancelled_after_it_was_recorded_is_not_posted(
+    graphql: GraphQLClient, admin: Actor, supplying: Supplying
+) -> None:
+    s = supplying
+    await Party.filter(code=s.supplier).update(bills_before_receipt=True)
+    order = await _received_order(graphql, admin, s, "10", "0")
+    draft = await _bill(graphql, admin, order, "10")
+    await _ok(graphql, ACT, admin, id=order["id"], action="cancel")
+    posted = await _call(graphql, POST, admin, id=draft["document"]["id"])
+    assert _codes(posted) == [("input.id", "ILLEGAL_TRANSITION")], posted
+
+
+async def test_a_held_bill_of_an_order_cancelled_since_is_not_released(
+    graphql: GraphQLClient, admin: Actor, supplying: Supplying
+) -> None:
+    s = supplying
+    order = await _received_order(graphql, admin, s, "10", "0")
+    draft = await _bill(graphql, admin, order, "10")
+    held = await _ok(graphql, POST, admin, id=draft["document"]["id"])
+    assert held["bill"]["document"]["state"] == "on_hold"
+    await _ok(graphql, ACT, admin, id=order["id"], action="cancel")
+    released = await _call(graphql, RELEASE, admin, id=draft["document"]["id"])
+    assert _codes(released) == [("input.id", "ILLEGAL_TRANSITION")], released
+
+
+async def test_hostile_filters_of_bill_lists_find_nothing(graphql: GraphQLClient, admin: Actor) -> None:
+    for supplier in ("\x00", "S" * 100_000):
+        found = await graphql.run(PAYABLE, {"supplier": supplier}, token=admin.token)
+        assert found["payableBills"]["edges"] == []
+    for given in ({"state": "\x00"}, {"state": "s" * 100_000}, {"supplier": "\x00" * 10}):
+        listed = await graphql.run(BILLS, {"filter": given}, token=admin.token)
+        assert listed["supplierBills"]["edges"] == []
+
+
+@pytest.mark.postgres
+async def test_one_supplier_invoice_recorded_twice_at_once_is_recorded_once(
+    graphql: GraphQLClient, admin: Actor, supplying: Supplying
+) -> None:
+    order = await _received_order(graphql, admin, supplying, "10", "10")
+    line = {"order": order["id"], "position": 1, "quantity": "1"}
+    reference = unique("INV")
+    answers = await asyncio.gather(*(_call(graphql, CREATE, admin, supplierReference=reference, lines=[line])
+                                     for _ in range(4)))  # fmt: skip
+    made = [a for a in answers if a["bill"] is not None]
+    assert len(made) == 1, answers
+    assert sorted(c for a in answers for _, c in _codes(a)) == ["ALREADY_EXISTS"] * 3
