@@ -4,11 +4,19 @@ here failed before the fix it goes with."""
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
+from tortoise.transactions import in_transaction
 
+from server import sql
+from server.commands import Write
+from server.db import connection
+from server.inventory.valuation.revalue import current_unit_cost, revalue_within
 from server.partners.models import Party
+from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient, unique
 from tests.schema.test_supplier_bills import (
     ACT,
@@ -20,6 +28,7 @@ from tests.schema.test_supplier_bills import (
     _call,
     _ok,
     _received_order,
+    _value,
     supplying,
 )
 
@@ -90,3 +99,45 @@ async def test_one_supplier_invoice_recorded_twice_at_once_is_recorded_once(
     made = [a for a in answers if a["bill"] is not None]
     assert len(made) == 1, answers
     assert sorted(c for a in answers for _, c in _codes(a)) == ["ALREADY_EXISTS"] * 3
+
+
+@pytest.mark.postgres
+async def test_a_bill_and_a_landed_cost_on_one_receipt_at_once_keep_both_costs(
+    graphql: GraphQLClient, admin: Actor, supplying: Supplying, settings: Settings
+) -> None:
+    """A landed cost (+2.00 a unit) commits while the bill (+0.40 a unit, within tolerance) is under way: the bill
+    adds its difference to the cost the landed cost left, 12.40, instead of writing 10.40 over it."""
+    s = supplying
+    order = await _received_order(graphql, admin, s, "10", "10")
+    receipt = await sql.fetch_one(connection(), "SELECT m.id AS move_id, m.document_id FROM stock_move m JOIN"
+                                  " document d ON d.id = m.document_id WHERE d.type = 'purchase.receipt' AND"
+                                  " m.product_id = (SELECT id FROM product WHERE sku = $1)", s.place.sku)  # fmt: skip
+    assert receipt is not None
+    draft = await _bill(graphql, admin, order, "10", "10.40")
+    posting = asyncio.Event()
+
+    async def post() -> dict[str, Any]:
+        await posting.wait()
+        return await _ok(graphql, POST, admin, id=draft["document"]["id"])
+
+    task = asyncio.create_task(post())  # made outside the transaction: it runs on a connection of its own
+    watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with in_transaction() as conn:  # as a landed cost does it: the receipt, then the revaluation
+            await sql.fetch(conn, "SELECT id FROM document WHERE id = $1 FOR UPDATE", receipt["document_id"])
+            await revalue_within(Write(conn, admin.user_id, None), int(receipt["move_id"]), Decimal("12.0000"))
+            posting.set()
+            for _ in range(500):
+                waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                                 " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
+                if waiting or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting and not task.done(), "the bill never waited for the landed cost"
+    finally:
+        await watcher.close()
+    posted = (await task)["bill"]
+    assert (posted["document"]["state"], posted["priceDifference"]) == ("posted", "4.0000")
+    cost = await current_unit_cost(connection(), int(receipt["move_id"]), None)
+    assert cost == Decimal("12.4000")
+    assert await _value(graphql, admin, s.place.sku) == ("10.0000", "124.0000")
