@@ -15,9 +15,11 @@ from server import sql
 from server.commands import Write
 from server.db import connection
 from server.inventory.valuation.revalue import current_unit_cost, revalue_within
+from server.money.pricelists import SupplierPriceInput, set_supplier_prices
 from server.partners.models import Party
 from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient, unique
+from tests.schema.test_purchase_planning import Buying, buying, drafts_of, plan, rule, suggestions
 from tests.schema.test_supplier_bills import (
     ACT,
     CREATE,
@@ -32,7 +34,7 @@ from tests.schema.test_supplier_bills import (
     supplying,
 )
 
-__all__ = ["supplying"]
+__all__ = ["buying", "supplying"]
 
 PAYABLE = """query Y($supplier: String) { payableBills(supplier: $supplier, first: 20) { edges { node { dueOn } } } }"""
 BILLS = """query S($filter: SupplierBillFilter) { supplierBills(filter: $filter, first: 20) {
@@ -141,3 +143,18 @@ async def test_a_bill_and_a_landed_cost_on_one_receipt_at_once_keep_both_costs(
     cost = await current_unit_cost(connection(), int(receipt["move_id"]), None)
     assert cost == Decimal("12.4000")
     assert await _value(graphql, admin, s.place.sku) == ("10.0000", "124.0000")
+
+
+async def test_planning_does_not_order_up_to_a_quantity_break_it_does_not_need(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    """24.00 a case from any quantity, 20.00 a case from 50 cases: 4 cases are needed, and 4 are ordered at 24.00,
+    not 50 for the lower price."""
+    prices = [SupplierPriceInput(buying.sku, "case", "24.00", pack_quantity="12"),
+              SupplierPriceInput(buying.sku, "case", "20.00", pack_quantity="12", min_quantity="50")]  # fmt: skip
+    await set_supplier_prices(buying.supplier, prices, actor_id=admin.user_id)
+    await rule(graphql, admin, buying, buying.sku, minimum="10", maximum="40", supplier=buying.supplier)
+    seen = (await suggestions(graphql, admin, buying))[buying.sku]
+    assert (seen["packs"], seen["quantity"]) == ("4.0000", "48.0000"), seen["reason"]
+    await plan(graphql, admin, buying)
+    assert [line[2:] for line in await drafts_of(buying)] == [(buying.sku, "4 CASE")]
