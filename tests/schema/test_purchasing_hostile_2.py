@@ -4,11 +4,13 @@ here failed before the fix it goes with."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import pytest
+from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from server import sql
@@ -16,6 +18,7 @@ from server.commands import Write
 from server.db import connection
 from server.inventory.valuation.revalue import current_unit_cost, revalue_within
 from server.money.pricelists import SupplierPriceInput, set_supplier_prices
+from server.money.rates import set_exchange_rate
 from server.partners.models import Party
 from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient, unique
@@ -28,6 +31,7 @@ from tests.schema.test_supplier_bills import (
     Supplying,
     _bill,
     _call,
+    _currency,
     _ok,
     _received_order,
     _value,
@@ -37,6 +41,7 @@ from tests.schema.test_supplier_bills import (
 __all__ = ["buying", "supplying"]
 
 PAYABLE = """query Y($supplier: String) { payableBills(supplier: $supplier, first: 20) { edges { node { dueOn } } } }"""
+DRAFT = """query D($id: ID!) { document(id: $id) { currency lines { quantity unit price } } }"""
 BILLS = """query S($filter: SupplierBillFilter) { supplierBills(filter: $filter, first: 20) {
   edges { node { supplierReference } } } }"""
 
@@ -158,3 +163,19 @@ async def test_planning_does_not_order_up_to_a_quantity_break_it_does_not_need(
     assert (seen["packs"], seen["quantity"]) == ("4.0000", "48.0000"), seen["reason"]
     await plan(graphql, admin, buying)
     assert [line[2:] for line in await drafts_of(buying)] == [(buying.sku, "4 CASE")]
+
+
+async def test_planning_prices_a_draft_in_the_currency_of_the_price_it_chose(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    """The supplier keeps its accounts in EUR but prices this product only in another currency: the draft is
+    priced as that price says, not at 0 for want of a price in EUR."""
+    currency = await _currency(admin)
+    await set_exchange_rate(currency, datetime.date.today(), "1.10", actor_id=admin.user_id)
+    price = SupplierPriceInput(buying.sku, "case", "18.00", currency=currency, pack_quantity="12")
+    await set_supplier_prices(buying.other, [price], actor_id=admin.user_id)
+    await rule(graphql, admin, buying, buying.sku, minimum="10", maximum="40", supplier=buying.other)
+    [made] = (await plan(graphql, admin, buying))["orders"]
+    draft = await graphql.run(DRAFT, {"id": relay.to_base64("Document", made["document_id"])}, token=admin.token)
+    assert (draft["document"]["currency"], draft["document"]["lines"]) == (
+        currency, [{"quantity": "4.0000", "unit": "CASE", "price": "18.0000"}])  # fmt: skip
