@@ -47,6 +47,8 @@ POST, HOLD, RELEASE = "post", "hold", "release"
 BILLABLE_ORDERS = frozenset({po.CONFIRMED, po.SENT, po.PARTIAL, po.RECEIVED, po.CLOSED})
 SUPPLIER_REFERENCE = Text("supplier reference", 64)
 MAX_ORDERS = 20  # one bill bills lines of at most this many orders
+# A bill date outside these is a typing mistake, and its due date could pass the end of the calendar.
+FIRST_BILL_DATE, LAST_BILL_DATE = date(2000, 1, 1), date(2999, 12, 31)
 
 BILL_KIND = register(DocumentKind(
     type=BILL, title="Supplier bill", prefix="BILL", party_role=PartyRole.SUPPLIER, party_required=True,
@@ -145,6 +147,9 @@ async def create_bill(
     """A draft bill of a supplier against lines of its purchase orders (of one store and currency), priced as
     the supplier billed them; its due date from the supplier's payment terms."""
     reference = SUPPLIER_REFERENCE.clean(supplier_reference, "supplierReference")
+    if bill_date is not None and not FIRST_BILL_DATE <= bill_date <= LAST_BILL_DATE:
+        raise Invalid(f"A bill date is between {FIRST_BILL_DATE.isoformat()} and {LAST_BILL_DATE.isoformat()}.",
+                      field="billDate")  # fmt: skip
     given_notes = service.NOTES.optional(notes, "notes") if notes is not None else None
     command = CreateSupplierBill(reference, bill_date, given_notes, _checked(lines))
 
@@ -220,6 +225,9 @@ async def _order_lines(conn: BaseDBAsyncClient, lines: tuple[CheckedBillLine, ..
 
 
 async def _refuse_duplicate(conn: BaseDBAsyncClient, supplier: Party, reference: str) -> None:
+    """Under a lock of the supplier's invoice number until the commit: two recordings of one invoice at once
+    would otherwise both find none and both be made (nothing else keeps it unique)."""
+    await sql.lock_name(conn, f"supplier-bill:{supplier.id}:{reference}")
     row = await sql.fetch_one(
         conn,
         "SELECT d.number FROM purchase_bill b JOIN document d ON d.id = b.id WHERE d.party_id = $1"
@@ -255,6 +263,7 @@ async def post_bill(
         _refuse_other_types(document)
         BILL_KIND.target_of(document.state, POST)
         billed = await matching.billed_lines(write.conn, document.id)
+        await _lock_billable_orders(write.conn, billed)
         progress = await matching.lock_order_lines(write.conn, billed)
         held = await matching.held_elsewhere(write.conn, document.id, list(progress))
         supplier = await Party.get(id=document.party_id).using_db(write.conn)  # type: ignore[attr-defined]
@@ -281,6 +290,7 @@ async def release_bill(
         _refuse_other_types(document)
         BILL_KIND.target_of(document.state, RELEASE)
         billed = await matching.billed_lines(write.conn, document.id)
+        await _lock_billable_orders(write.conn, billed)
         progress = await matching.lock_order_lines(write.conn, billed)
         details = await PurchaseBill.get(id=document.id, using_db=write.conn)
         details.released_by_id = write.actor_id  # type: ignore[attr-defined]
@@ -298,6 +308,16 @@ async def _book(write: Write, document: Document, details: PurchaseBill, billed:
     details.price_difference = booked.price_difference
     details.exchange_difference = booked.exchange_difference
     await details.save(using_db=write.conn)
+
+
+async def _lock_billable_orders(conn: BaseDBAsyncClient, billed: list[matching.BilledLine]) -> None:
+    """The orders billed, locked in id order (as receipts take them), each still past its draft and not cancelled:
+    an order cancelled or reopened since the bill was recorded is not billed (its cancel waits on this lock)."""
+    ids = sorted({line.order_line.document_id for line in billed})  # type: ignore[attr-defined]
+    for order in await Document.filter(id__in=ids).using_db(conn).order_by("id").select_for_update():
+        if order.state not in BILLABLE_ORDERS:
+            raise IllegalTransition(f"The purchase order {order.number} is {order.state} now: it is not billed."
+                                    " Cancel the bill.", field="id")  # fmt: skip
 
 
 def _refuse_other_types(document: Document) -> None:

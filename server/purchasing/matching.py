@@ -30,7 +30,7 @@ from server.commands import Write
 from server.documents.models import Document, DocumentLine
 from server.inventory import quantities
 from server.inventory.valuation.books import money
-from server.inventory.valuation.revalue import Revalue, _revalue
+from server.inventory.valuation.revalue import Revalue, _revalue, current_unit_cost
 from server.partners.models import Party
 from server.purchasing import orders as po
 from server.purchasing.models import PurchaseLine
@@ -182,10 +182,16 @@ def match(
 
 async def book(write: Write, bill: Document, billed: list[BilledLine], progress: dict[int, PurchaseLine]) -> Booked:
     """Bill the order lines (under their locks, taken by the caller) and carry the price difference into the
-    cost of the receipts each line covers, in receipt order from what was billed before."""
+    cost of the receipts each line covers, in receipt order from what was billed before.
+
+    The receipts whose costs change are locked (documents by id) before their moves' current costs are read,
+    as a landed cost and a return lock them: a landed cost on one of them at the same time is either seen
+    whole or waits, and neither undoes the other. The moves are revalued in product order, the order
+    postings lock cost buckets in."""
     conn = write.conn
     bill_rate = Decimal(bill.rate or 1)
-    price_difference = exchange_difference = ZERO
+    exchange_difference = ZERO
+    changes: list[tuple[_ReceiptMove, Decimal, int]] = []  # a move, its cost change (company currency), the line
     for line in billed:
         row = progress[line.order_line.id]
         start = po.value_of(row, "billed")
@@ -196,20 +202,26 @@ async def book(write: Write, bill: Document, billed: list[BilledLine], progress:
                 continue
             exchange_difference += covered * billed_price * (bill_rate - move.rate)
             if billed_price != ordered_price:
-                delta = (billed_price - ordered_price) * move.rate * covered / move.quantity
-                current = await _cost_now(conn, move)
-                new_cost = max(current + delta, ZERO).quantize(COST_STEP)
-                reason = f"Supplier bill {bill.id}, line {line.position}"  # numbered after: the series is held last
-                done = await _revalue(write, Revalue(move.move_id, new_cost, reason))
-                price_difference += done.revalued + done.cost_of_goods
+                changes.append((move, (billed_price - ordered_price) * move.rate * covered, line.position))
         row.billed = start + line.base_quantity
         await row.save(using_db=conn, update_fields=["billed"])
+    for receipt_id in sorted({move.receipt_id for move, _, _ in changes}):
+        await Document.select_for_update().using_db(conn).get(id=receipt_id)
+    price_difference = ZERO
+    for move, change, position in sorted(changes, key=lambda c: (c[0].product_id, c[0].move_id)):
+        current = await current_unit_cost(conn, move.move_id, move.unit_cost)
+        new_cost = max(current + change / move.quantity, ZERO).quantize(COST_STEP)
+        reason = f"Supplier bill {bill.id}, line {position}"  # numbered after: the series is held last
+        done = await _revalue(write, Revalue(move.move_id, new_cost, reason))
+        price_difference += done.revalued + done.cost_of_goods
     return Booked(money(price_difference), money(exchange_difference))
 
 
 @dataclass(frozen=True)
 class _ReceiptMove:
     move_id: int
+    receipt_id: int
+    product_id: int
     quantity: Decimal
     offset: Decimal  # what of the order line earlier receipt moves brought
     rate: Decimal  # of the receipt date
@@ -220,7 +232,7 @@ async def _receipt_moves(conn: BaseDBAsyncClient, order_line_id: int) -> list[_R
     """The moves that booked what came for an order line, oldest first, each with where it starts."""
     rows = await sql.fetch(
         conn,
-        "SELECT m.id, m.quantity, m.unit_cost, r.rate FROM document_line_link k"
+        "SELECT m.id, m.product_id, m.quantity, m.unit_cost, r.id AS receipt_id, r.rate FROM document_line_link k"
         " JOIN document_line rl ON rl.id = k.line_id JOIN document r ON r.id = rl.document_id"
         " JOIN stock_move m ON m.document_id = r.id AND m.document_line_id = rl.id"
         " WHERE k.source_id = $1 AND r.type = $2 AND r.state = 'done' ORDER BY m.id",
@@ -230,20 +242,11 @@ async def _receipt_moves(conn: BaseDBAsyncClient, order_line_id: int) -> list[_R
     for row in rows:
         quantity = quantities.from_db(row["quantity"])
         cost = quantities.from_db(row["unit_cost"]) if row["unit_cost"] is not None else None
-        moves.append(_ReceiptMove(int(row["id"]), quantity, offset, Decimal(str(row["rate"] or 1)), cost))
+        moves.append(_ReceiptMove(int(row["id"]), int(row["receipt_id"]), int(row["product_id"]), quantity, offset,
+                                  Decimal(str(row["rate"] or 1)), cost))  # fmt: skip
         offset += quantity
     return moves
 
 
 def _overlap(start: Decimal, length: Decimal, offset: Decimal, quantity: Decimal) -> Decimal:
     return max(min(start + length, offset + quantity) - max(start, offset), ZERO)
-
-
-async def _cost_now(conn: BaseDBAsyncClient, move: _ReceiptMove) -> Decimal:
-    """The move's unit cost as the revaluation API counts it: its last correction's, else the booked one."""
-    last = await sql.fetch_one(
-        conn, "SELECT unit_cost_after FROM cost_adjustment WHERE move_id = $1 ORDER BY id DESC LIMIT 1", move.move_id
-    )
-    if last is not None:
-        return quantities.from_db(last["unit_cost_after"])
-    return move.unit_cost or ZERO

@@ -18,7 +18,7 @@ wrote or edited is theirs, and counts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -179,19 +179,38 @@ async def suggest(conn: BaseDBAsyncClient, warehouse_id: int, own: Ownership) ->
         available = await available_in(conn, product_id, warehouse_id)
         coming = await incoming_of(conn, product_id, warehouse_id, MAX_INCOMING_READ)
         incoming = sum((i.quantity for i in coming), ZERO) + drafted.get(product_id, ZERO)
-        offer = await _offer(conn, product_id, int(rule["supplier_id"]) if rule["supplier_id"] else None)
+        offers = await _offers(conn, product_id, int(rule["supplier_id"]) if rule["supplier_id"] else None)
         minimum, maximum = quantities.from_db(rule["minimum"]), quantities.from_db(rule["maximum"])
         safety = quantities.from_db(rule["safety_stock"])
-        lead = offer.lead_time_days if offer else 0
         level = available + incoming
-        suggestions.append(Suggestion(
+        unpriced = Suggestion(
             rule_id=int(rule["id"]), warehouse_id=warehouse_id, warehouse_code=rule["warehouse_code"],
             product_id=product_id, sku=rule["sku"], minimum=minimum, maximum=maximum, safety_stock=safety,
-            demand_days=days, demand=demand, daily_demand=daily, available=available, incoming=incoming, offer=offer,
-            demand_need=(daily * lead + safety - level).quantize(STEP, ROUND_CEILING),
+            demand_days=days, demand=demand, daily_demand=daily, available=available, incoming=incoming, offer=None,
+            demand_need=(safety - level).quantize(STEP, ROUND_CEILING),
             min_max_need=maximum - level if maximum > 0 and level <= minimum else ZERO,
-        ))  # fmt: skip
+        )  # fmt: skip
+        suggestions.append(_cheapest_for_the_need([_at(unpriced, offer) for offer in offers]) or unpriced)
     return suggestions
+
+
+def _at(unpriced: Suggestion, offer: Offer) -> Suggestion:
+    """The suggestion when bought at ``offer``: its lead time sets the demand need."""
+    need = unpriced.daily_demand * offer.lead_time_days + unpriced.safety_stock - unpriced.available - unpriced.incoming
+    return replace(unpriced, offer=offer, demand_need=need.quantize(STEP, ROUND_CEILING))
+
+
+def _cheapest_for_the_need(candidates: list[Suggestion]) -> Suggestion | None:
+    """Of the suggestions at each valid price (cheapest per base unit first), the first whose minimum quantity
+    the need reaches: a lower price from a larger quantity does not make the order that large. When none is
+    reached, the one with the smallest minimum (the order is raised to it)."""
+    if not candidates:
+        return None
+    for candidate in candidates:
+        assert candidate.offer is not None
+        if candidate.need <= 0 or candidate.need >= candidate.offer.min_quantity * candidate.offer.pack_quantity:
+            return candidate
+    return min(candidates, key=lambda c: c.offer.min_quantity if c.offer else ZERO)
 
 
 async def _demand(conn: BaseDBAsyncClient, product_id: int, warehouse_id: int, days: int) -> Decimal:
@@ -230,8 +249,8 @@ async def _drafted(conn: BaseDBAsyncClient, warehouse_id: int, own: Ownership) -
     return drafted
 
 
-async def _offer(conn: BaseDBAsyncClient, product_id: int, supplier_id: int | None) -> Offer | None:
-    """The supplier price to buy at: the rule's supplier's cheapest per base unit, else anyone's (in the
+async def _offers(conn: BaseDBAsyncClient, product_id: int, supplier_id: int | None) -> list[Offer]:
+    """The supplier prices to buy at, cheapest per base unit first: the rule's supplier's, else anyone's (in the
     company currency; a price in a currency without a rate today ranks after those that have one)."""
     day = today()
     query = (
@@ -254,9 +273,11 @@ async def _offer(conn: BaseDBAsyncClient, product_id: int, supplier_id: int | No
         except DomainError:
             rank = (1, per_unit)
         ranked.append((rank, row["supplier_code"], int(row["id"]), row))
-    if not ranked:
-        return None
-    _, _, _, row = min(ranked, key=lambda r: r[:3])
+    ranked.sort(key=lambda r: r[:3])
+    return [_as_offer(row) for *_, row in ranked]
+
+
+def _as_offer(row: dict[str, Any]) -> Offer:
     lead = row["lead_time_days"] if row["lead_time_days"] is not None else row["supplier_lead"]
     return Offer(
         supplier_id=int(row["supplier_id"]), supplier_code=row["supplier_code"],

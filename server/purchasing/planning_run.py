@@ -1,5 +1,5 @@
 """The planning run: per warehouse, the suggestions (``server.purchasing.planning``) written as draft purchase
-orders, one per supplier, store and warehouse, kept up to date by every run.
+orders, one per supplier (and currency of its prices), store and warehouse, kept up to date by every run.
 
 A warehouse's run is one transaction under a lock of its own (an advisory lock on PostgreSQL; SQLite runs one
 writer at a time), so two runs at once cannot both make drafts. It:
@@ -133,14 +133,15 @@ async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun
         suggestions = await suggest(conn, warehouse_id, own)
         result = WarehouseRun(warehouse_code)
         result.no_price = [s.sku for s in suggestions if s.no_price]
-        wanted: dict[int, list[Suggestion]] = {}
+        # By supplier and the currency of the price: a draft is priced from the supplier's prices in its currency.
+        wanted: dict[tuple[int, str], list[Suggestion]] = {}
         for s in suggestions:
             if s.offer is not None and s.packs > 0:
-                wanted.setdefault(s.offer.supplier_id, []).append(s)
+                wanted.setdefault((s.offer.supplier_id, s.offer.currency), []).append(s)
         store_id = await _store_of(conn, warehouse_id)
         # Drafts in id order (the lock order of documents), then the suppliers that get a new one.
-        for supplier_id in sorted(set(wanted) | set(drafts), key=lambda s: (drafts.get(s, (NEW, 0))[0], s)):
-            draft, wanted_of = drafts.get(supplier_id), wanted.get(supplier_id, [])
+        for key in sorted(set(wanted) | set(drafts), key=lambda k: (drafts.get(k, (NEW, 0))[0], k)):
+            draft, wanted_of = drafts.get(key), wanted.get(key, [])
             order = await _plan_order(write, warehouse_id, store_id, draft, wanted_of, own, result)
             if order is not None:
                 result.orders.append(order)
@@ -154,16 +155,16 @@ async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun
     return (await execute(PlanPurchases(warehouse_code), Effect(run, audited), actor_id=None)).result
 
 
-async def _drafts(conn: BaseDBAsyncClient, warehouse_id: int) -> dict[int, tuple[int, int]]:
-    """Per supplier, the job's latest draft for the warehouse that is still a draft: (id, version), locked in
-    id order."""
+async def _drafts(conn: BaseDBAsyncClient, warehouse_id: int) -> dict[tuple[int, str], tuple[int, int]]:
+    """Per supplier and currency, the job's latest draft for the warehouse that is still a draft: (id, version),
+    locked in id order."""
     rows = await sql.fetch(
         conn,
-        "SELECT o.supplier_id, d.id, d.version FROM planned_order o JOIN document d ON d.id = o.id"
+        "SELECT o.supplier_id, d.currency, d.id, d.version FROM planned_order o JOIN document d ON d.id = o.id"
         " WHERE o.warehouse_id = $1 AND d.state = 'draft' ORDER BY d.id FOR UPDATE",
         warehouse_id,
     )
-    return {int(r["supplier_id"]): (int(r["id"]), int(r["version"])) for r in rows}
+    return {(int(r["supplier_id"]), r["currency"]): (int(r["id"]), int(r["version"])) for r in rows}
 
 
 async def _store_of(conn: BaseDBAsyncClient, warehouse_id: int) -> int | None:
@@ -196,7 +197,7 @@ async def _plan_order(
         lead = max(s.lead_time_days for s in wanted)
         document = await new_order_within(
             write, offer.supplier_code, store_id, warehouse_id, [_proposed(s) for s in wanted],
-            expected_on=today() + timedelta(days=lead), currency=offer.supplier_currency or offer.currency,
+            expected_on=today() + timedelta(days=lead), currency=offer.currency,
             notes=NOTES,
         )  # fmt: skip
         await PlannedOrder.create(id=document.id, supplier_id=offer.supplier_id, warehouse_id=warehouse_id,
