@@ -34,6 +34,9 @@ class Transition:
 
 # What posting a document does inside the transition's transaction (book stock, say).
 Poster = Callable[["Write", "Document", "list[DocumentLine]"], Awaitable[None]]
+# What an area checks before any action on its locked document, generic or its own (a purchase order with a
+# bill is not cancelled): it raises a DomainError to refuse. Called with the action's name.
+Guard = Callable[["Write", "Document", str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class DocumentKind:
     # Numbered when made (its default series may have gaps), not when first posted: a purchase order
     # needs its number before the supplier sees it.
     numbered_when_made: bool = False
+    guard: Guard | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

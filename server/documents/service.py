@@ -481,6 +481,8 @@ async def _transition(
     """Move a locked document along its type's transition table."""
     kind = kind_of(document.type)
     target = kind.target_of(document.state, action)
+    if kind.guard is not None:
+        await kind.guard(write, document, action)
     if action in kind.own_actions and not own:
         raise IllegalTransition(
             f"A {kind.title.lower()} takes {shown(action, 30)} through a mutation of its own, with what it needs.",
