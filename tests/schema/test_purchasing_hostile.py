@@ -212,3 +212,18 @@ async def test_returns_at_once_never_take_back_more_than_the_receipt_line_brough
     assert codes == [()] * 4 + [("OVER_RETURN",)] * 4
     assert await _on_hand(graphql, admin, buying.sku) == {buying.place.bin_a: "4.0000"}
     await _books_balance()
+
+
+async def test_the_landed_costs_of_a_receipt_with_every_share_field_fit_the_query_cost_limit(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "4", "price": "2"}])
+    done = await _received(graphql, admin, {"order": order["id"], "position": 1, "quantity": "4"})
+    await _ok(graphql, LANDED, "addLandedCost", admin, receipts=[done["receipt"]["id"]], kind="FREIGHT",
+              party=buying.supplier, split="QUANTITY", amount="2", idempotencyKey=_key())  # fmt: skip
+    query = """query Q($receipt: ID!) { landedCosts(receipt: $receipt) { id kind party reference amount currency
+      amountCompany split shares { receiptNumber position sku quantity basis amount unitCostBefore unitCostAfter
+      revalued costOfGoods } } }"""
+    costs = (await graphql.run(query, {"receipt": done["receipt"]["id"]}, token=admin.token))["landedCosts"]
+    assert [(c["amountCompany"], [s["unitCostAfter"] for s in c["shares"]]) for c in costs] == [
+        ("2.0000", ["2.5000"])]  # fmt: skip
