@@ -136,9 +136,10 @@ class LandedCostsMutation:
 class LandedCostsQuery:
     @strawberry.field(
         permission_classes=[require(Permission.COSTS_VIEW)],
-        description="The landed costs spread over a goods receipt, oldest first: the first `first`.",
+        description="The landed costs spread over a goods receipt, oldest first: the first `first` (10 by default, so"
+        " that every field of their shares fits the query cost limit).",
     )
-    async def landed_costs(self, info: Info, receipt: strawberry.ID, first: int | None = 20) -> list[LandedCost]:
+    async def landed_costs(self, info: Info, receipt: strawberry.ID, first: int | None = 10) -> list[LandedCost]:
         size = page_window(info, first, None).limit
         wanted = document_id(receipt, "receipt")
         costs = (await landed.landed_costs_of([wanted]))[wanted][:size]

@@ -172,10 +172,11 @@ async def _add(write: Write, command: AddLandedCost, positions: dict[int, int]) 
         amount=command.amount, currency=currency, rate=rate, amount_company=in_company, split=command.split,
         created_by_id=write.actor_id, using_db=conn,
     )  # fmt: skip
+    _refuse_unit_costs_past_the_limit(moves)
     shares = []
     why = f"landed cost #{cost.id} ({command.kind})"
     for move in sorted(moves, key=lambda m: (m.product_id, m.id)):  # cost buckets in the order postings lock them
-        after = move.cost + (move.share / move.quantity).quantize(COST_STEP, rounding=ROUND_HALF_UP)
+        after = _cost_after(move)
         done = await revalue_within(write, move.id, after, reason=why) if after != move.cost else None
         shares.append(LandedCostShare(
             landed_cost_id=cost.id, receipt_id=move.receipt_id, line_id=move.line_id, move_id=move.id,
@@ -187,6 +188,22 @@ async def _add(write: Write, command: AddLandedCost, positions: dict[int, int]) 
     await LandedCostShare.bulk_create(shares, using_db=conn)
     cost.party = party
     return Landed(cost, list(await LandedCostShare.filter(landed_cost_id=cost.id).using_db(conn).order_by("id")))
+
+
+def _cost_after(move: _Move) -> Decimal:
+    return move.cost + (move.share / move.quantity).quantize(COST_STEP, rounding=ROUND_HALF_UP)
+
+
+def _refuse_unit_costs_past_the_limit(moves: list[_Move]) -> None:
+    """A share over a tiny quantity makes a unit cost the ledger cannot hold (NUMERIC(18, 4)): refused at the
+    amount, before anything is written, rather than failing in the database."""
+    for move in moves:
+        if AMOUNT.maximum <= _cost_after(move):
+            raise Invalid(
+                f"The amount would make a unit received cost {_cost_after(move):,f}: at most"
+                f" {AMOUNT.maximum:,} is kept. Check the amount, or spread it another way.",
+                field="amount",
+            )
 
 
 async def _moves(conn: BaseDBAsyncClient, command: AddLandedCost) -> list[_Move]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -55,6 +55,7 @@ RECEIVABLE = frozenset({CONFIRMED, SENT, PARTIAL, RECEIVED})  # a receipt may co
 OPEN = frozenset({CONFIRMED, SENT, PARTIAL})  # what is still due will come
 SUPPLIER_REFERENCE = Text("supplier reference", 64)
 ZERO = Decimal(0)
+PRICE_STEP = Decimal("0.0001")  # a line's price is kept to 4 places
 
 ORDER_KIND = register(DocumentKind(
     type=ORDER, title="Purchase order", prefix="PO", party_role=PartyRole.SUPPLIER, party_required=True,
@@ -287,7 +288,8 @@ async def amend_order(
                     .using_db(conn).select_related("product")}  # fmt: skip
         progress = await lock_progress(conn, document.id, [line.id for line in existing.values()])
         await _refuse_amendments(conn, order, existing, progress, positions, checked)
-        amended = await service.amend_within(write, document, [_keeping_terms(a, existing) for a in lines])
+        kept = [_keeping_terms(a, c, existing) for a, c in zip(lines, checked, strict=True)]
+        amended = await service.amend_within(write, document, kept)
         for line in amended.values():
             row = progress.get(line.id)
             if row is not None:  # what was closed short stays closed only as far as the new quantity goes
@@ -306,12 +308,13 @@ async def amend_order(
                                         idempotency_key=idempotency_key)  # fmt: skip
 
 
-def _keeping_terms(change: service.Amended, existing: dict[int, DocumentLine]) -> service.Amended:
-    """A line kept at the price and discount agreed with the supplier unless the amendment names new ones."""
+def _keeping_terms(change: service.Amended, checked: CheckedLine, existing: dict[int, DocumentLine]) -> service.Amended:
+    """A line kept at the price and discount agreed with the supplier unless the amendment names new ones: the
+    same price per base unit when the amendment counts it in another unit (5 cases at 24.00 are 60 at 2.00)."""
     if change.position is None or change.position not in existing:
         return change
     current, line = existing[change.position], change.line
-    price = line.price if line.price is not None else current.price
+    price = line.price if line.price is not None else price_per_unit(current, checked.quantity, checked.base_quantity)
     discount = line.discount_percent if line.discount_percent is not None else current.discount_percent
     return service.Amended(change.position, dataclasses.replace(line, price=price, discount_percent=discount))
 
@@ -410,6 +413,16 @@ async def settle(write: Write, document: Document) -> Document:
     if target == RECEIVED:
         document = await service.transition(write, document, COMPLETE, None)
     return document
+
+
+def price_per_unit(line: DocumentLine, quantity: Decimal, base_quantity: Decimal) -> Decimal:
+    """The line's price for a quantity counted in another unit of its product (``quantity`` of it being
+    ``base_quantity`` base units): the same price per base unit, to 4 places. A price per case is not a price
+    per piece."""
+    price, ordered, ordered_base = Decimal(line.price), Decimal(line.quantity), Decimal(line.base_quantity)
+    if quantity * ordered_base == base_quantity * ordered:  # the line's own unit
+        return price
+    return (price * ordered * base_quantity / (ordered_base * quantity)).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
 
 
 def value_of(row: Any, name: str) -> Decimal:

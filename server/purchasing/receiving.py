@@ -167,7 +167,7 @@ async def _receive(write: Write, given: tuple[ReceiptLineInput, ...]) -> Receive
     receipt.rate = await rate_on(receipt.currency, receipt.business_date)
 
     async def book(write: Write, document: Document, booked: list[DocumentLine]) -> None:
-        await _book(write, document, booked, [o.index for o in owners])
+        await _book(write, document, booked, owners)
 
     receipt = await service.transition(write, receipt, po.BOOK, book)
     for p in planned:
@@ -290,18 +290,21 @@ def _receipt_lines(item: ReceiptLineInput, line: DocumentLine, quantity: Decimal
                          alert_on=item.alert_on)  # fmt: skip
 
     if not item.serials:
-        return [line_of(quantity, unit, Decimal(line.price), item.lot)]
+        return [line_of(quantity, unit, po.price_per_unit(line, quantity, base), item.lot)]
     if not line.product.tracks_serials:
         raise Invalid(f"The product {line.product.sku} is not tracked by serial.", field=(*at, "serials"))
     if Decimal(len(item.serials)) != base:
         raise Invalid(f"{base.normalize():f} {line.product.unit} arrived: give as many serials, one each.",
                       field=(*at, "serials"))  # fmt: skip
-    per_base = (Decimal(line.price) * Decimal(line.quantity) / Decimal(line.base_quantity)).quantize(COST_STEP)
+    per_base = po.price_per_unit(line, Decimal(1), Decimal(1))
     return [line_of(Decimal(1), line.product.unit, per_base, serial) for serial in item.serials]
 
 
-async def _book(write: Write, receipt: Document, lines: list[DocumentLine], owners: list[int]) -> None:
-    """The receipt's lines from the supplier into their bins, at the cost their order lines fix."""
+async def _book(write: Write, receipt: Document, lines: list[DocumentLine], planned: list[_Planned]) -> None:
+    """The receipt's lines from the supplier into their bins, at the cost their order lines fix: the order
+    line's net amount over its base quantity, whatever unit the receipt counted in (``planned``: the input
+    line each receipt line books)."""
+    owners = [p.index for p in planned]
     conn = write.conn
     supplier = await virtual(conn, LocationKind.SUPPLIER)
     products = await products_for_posting(conn, {line.product_id for line in lines})  # type: ignore[attr-defined]
@@ -317,8 +320,9 @@ async def _book(write: Write, receipt: Document, lines: list[DocumentLine], owne
         except DomainError as error:
             problems.append(error.at(("lines", owners[index], "lot" if error.field != "sku" else "sku")))
             continue
-        net = Decimal(line.net)
-        cost = (net * rate / line.base_quantity).quantize(COST_STEP) if net > 0 else None
+        ordered = planned[index].line
+        net = Decimal(ordered.net)
+        cost = (net * rate / Decimal(ordered.base_quantity)).quantize(COST_STEP) if net > 0 else None
         entries.append(Entry(product, supplier, places[line.location_id], line.base_quantity, lot, "receive",  # type: ignore[attr-defined]
                              "purchase", Source(receipt.type, receipt.id, line.id), unit_cost=cost))  # fmt: skip
     if problems:

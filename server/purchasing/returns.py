@@ -262,7 +262,8 @@ async def _plan(
         taking[line.id] += base
         planned.append(_Planned(
             index, line, order_line_id, order_of[order_line_id], base,
-            LineInput(line.product.sku, converted.quantity, converted.unit, Decimal(line.price),
+            LineInput(line.product.sku, converted.quantity, converted.unit,
+                      po.price_per_unit(line, converted.quantity, converted.base_quantity),
                       line.discount_percent, location, line.lot_code),
         ))  # fmt: skip
     if problems:
