@@ -202,7 +202,8 @@ async def price_lines(
         price = line.price
         if price is None:
             answer = await prices.price(product.id, party.id if party else None, line.quantity, line.unit, on,
-                                        currency=currency, purchase=purchase)  # fmt: skip
+                                        currency=currency, purchase=purchase,
+                                        base_per_unit=line.base_quantity / line.quantity)  # fmt: skip
             price = _as_document_prices(answer, tax.percent, prices_include_tax)
         location = locations[line.location].id if line.location else None
         priced.append(PricedLine(line, product.id, location, price, tax.code, tax.percent))

@@ -100,9 +100,11 @@ async def price(
     *,
     currency: str | None = None,
     purchase: bool | None = None,
+    base_per_unit: Decimal | None = None,
 ) -> PriceAnswer:
     """The price that applies, and why. ``purchase``: ask the supplier prices (True) or the sales
-    price lists (False); None decides by the party: a supplier that is not also a customer buys."""
+    price lists (False); None decides by the party: a supplier that is not also a customer buys.
+    ``base_per_unit``: base units in one ``unit``, so a supplier's price per another pack converts."""
     product = await Product.get_or_none(id=product_id)
     if product is None:
         raise NotFound("There is no such product.", field="product")
@@ -114,8 +116,52 @@ async def price(
     if purchase is None:
         purchase = PartyRole.SUPPLIER.value in roles and PartyRole.CUSTOMER.value not in roles
     if purchase:
-        return await supplier_price(product, party, quantity, unit_key, on, currency=currency)
+        answer = await supplier_price(product, party, quantity, unit_key, on, currency=currency)
+        if answer.source == NONE and base_per_unit is not None:
+            return await _converted_supplier_price(product, party, quantity, unit_key, base_per_unit, on, currency,
+                                                   answer)  # fmt: skip
+        return answer
     return await _sales_price(product, party, quantity, unit_key, on, currency=currency)
+
+
+async def _converted_supplier_price(
+    product: Product, party: Party | None, quantity: Decimal, unit: str, base_per_unit: Decimal, on: date,
+    currency: str | None, none: PriceAnswer,
+) -> PriceAnswer:  # fmt: skip
+    """A supplier's price per another pack, as a price per ``unit``: pieces of a product priced per case of
+    12 cost a twelfth of the case each (``none`` when the supplier prices it in no unit at all). The break
+    that applies is the one the quantity reaches in base units."""
+    wanted = currency_code(currency) if currency is not None else None
+    if party is None:
+        return none
+    rows = await SupplierPrice.filter(_valid_on(on), supplier_id=party.id, product_id=product.id).select_related(
+        "currency"
+    )  # fmt: skip
+    base_quantity = quantity * base_per_unit
+    fitting = [r for r in rows if Decimal(r.pack_quantity) > 0
+               and Decimal(r.min_quantity) * Decimal(r.pack_quantity) <= base_quantity
+               and (wanted is None or r.currency.code == wanted)]  # fmt: skip
+    if not fitting:
+        return none
+    home = await company_currency()
+    preferred = [code for code in (party.currency, home) if code]
+
+    def rank(r: SupplierPrice) -> tuple[int, Decimal, date, int]:
+        place = preferred.index(r.currency.code) if r.currency.code in preferred else len(preferred)
+        return (-place, -(Decimal(r.price) / Decimal(r.pack_quantity)), r.valid_from or date.min, r.id)
+
+    row = max(fitting, key=rank)
+    per_base = Decimal(row.price) / Decimal(row.pack_quantity)
+    lead = row.lead_time_days if row.lead_time_days is not None else party.lead_time_days
+    reason = (f"Supplier {party.code} price per {row.unit} ({plain(Decimal(row.pack_quantity))} {product.unit}),"
+              f" {plain(per_base.quantize(Decimal('0.0001')))} per {product.unit}, as a price per {unit},"
+              f" lead time {lead} days.")  # fmt: skip
+    return PriceAnswer(
+        price=(per_base * base_per_unit).quantize(Decimal("0.0001")), currency=row.currency.code,
+        prices_include_tax=False, source=SUPPLIER_PRICE, price_list_code=None, min_quantity=Decimal(row.min_quantity),
+        reason=reason, valid_from=row.valid_from, valid_to=row.valid_to, supplier_item_code=row.supplier_item_code,
+        pack_quantity=Decimal(row.pack_quantity), lead_time_days=lead,
+    )  # fmt: skip
 
 
 async def price_for(

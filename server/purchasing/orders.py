@@ -57,9 +57,30 @@ SUPPLIER_REFERENCE = Text("supplier reference", 64)
 ZERO = Decimal(0)
 PRICE_STEP = Decimal("0.0001")  # a line's price is kept to 4 places
 
+
+async def _refuse_undoing_what_others_hold(write: Write, document: Document, action: str) -> None:
+    """An order that a receipt or a bill (not cancelled) points at is not reopened (its lines would be
+    rewritten under them) or cancelled (what came, or was billed, stays on it): close it instead."""
+    if action not in ("reopen", "cancel") or document.type != ORDER:
+        return
+    held = await sql.fetch_one(
+        write.conn,
+        "SELECT d.number, d.type FROM document_line_link k JOIN document_line ol ON ol.id = k.source_id"
+        " JOIN document_line x ON x.id = k.line_id JOIN document d ON d.id = x.document_id"
+        " WHERE ol.document_id = $1 AND d.state <> $2 AND d.type <> $3 LIMIT 1",
+        document.id, CANCELLED, ORDER,
+    )  # fmt: skip
+    if held is not None:
+        raise IllegalTransition(
+            f"{held['number'] or 'A ' + str(held['type'])} points at this order's lines: it is not"
+            f" {'reopened' if action == 'reopen' else 'cancelled'} (close it: what is still due is closed short).",
+            field="action",
+        )  # fmt: skip
+
+
 ORDER_KIND = register(DocumentKind(
     type=ORDER, title="Purchase order", prefix="PO", party_role=PartyRole.SUPPLIER, party_required=True,
-    purchase=True, made_by="createPurchaseOrder", numbered_when_made=True,
+    purchase=True, made_by="createPurchaseOrder", numbered_when_made=True, guard=_refuse_undoing_what_others_hold,
     transitions=(
         Transition("confirm", frozenset({DRAFT}), CONFIRMED),
         Transition("reopen", frozenset({CONFIRMED}), DRAFT),
@@ -342,10 +363,11 @@ async def _refuse_amendments(
             problems.append(Invalid(f"Line {position} is for {current.product.sku}: remove it and add a new line for"
                                     " another product.", field=(*at, "sku")))  # fmt: skip
             continue
-        here = net_received(progress[current.id])
-        if line.base_quantity < here:
+        here, billed = net_received(progress[current.id]), value_of(progress[current.id], "billed")
+        floor, what = (here, "received") if here >= billed else (billed, "was billed")
+        if line.base_quantity < floor:
             problems.append(Invalid(
-                f"Line {position} received {here.normalize():f} {current.product.unit}: it cannot be reduced below"
+                f"Line {position} {what} {floor.normalize():f} {current.product.unit}: it cannot be reduced below"
                 " that.", field=(*at, "quantity"),
             ))  # fmt: skip
     kept = {p for p in positions if p is not None}

@@ -497,3 +497,27 @@ async def test_a_receipt_in_a_foreign_currency_costs_its_net_at_the_rate_of_its_
     assert (await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "3"}))["errors"] == []
     card = (await graphql.run(MOVES, {"sku": buying.sku}, token=admin.token))["stockCard"]["edges"]
     assert [(c["node"]["quantity"], c["node"]["unitCost"]) for c in card] == [("3.0000", "11.2500")]  # 9.00 x 1.25
+
+
+async def test_pieces_ordered_from_a_supplier_pricing_by_the_case_cost_a_twelfth_of_the_case(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _order(graphql, admin, buying, [{"sku": buying.sku, "quantity": "6"}])  # pieces; priced per case
+    assert (order["lines"][0]["price"], order["net"]) == ("2.0000", "12.0000")
+
+
+async def test_an_order_a_bill_or_receipt_points_at_is_neither_cancelled_nor_reopened(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "10"}])
+    bill = await graphql.run("""mutation B($input: CreateSupplierBillInput!) { createSupplierBill(input: $input) {
+      errors { code field } } }""", {"input": {"supplierReference": unique("INV"),
+      "lines": [{"order": order["id"], "position": 1, "quantity": "10", "price": "2.00"}],
+      "idempotencyKey": _key()}}, token=admin.token)  # fmt: skip
+    assert bill["createSupplierBill"]["errors"] == []
+    for action in ("cancel", "reopen"):
+        refused = await _call(graphql, ACT, "transitionDocument", admin, id=order["id"], action=action)
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ILLEGAL_TRANSITION", ["input", "action"])]
+    untouched = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "1"}])
+    assert (await _ok(graphql, ACT, "transitionDocument", admin, id=untouched["id"], action="reopen"))[
+        "document"]["state"] == "draft"  # fmt: skip
