@@ -21,3 +21,7 @@ class PurchasingLoaders:
     @cached_property
     def receipts(self) -> DataLoader[int, list[int]]:
         return grouped(reads.receipt_ids_of, [])
+
+    @cached_property
+    def bills(self) -> DataLoader[int, list[int]]:
+        return grouped(reads.bill_ids_of, [])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -10,6 +11,9 @@ from schema.relay import page_window
 from schema.scalars import Decimal
 from server.purchasing.models import PurchaseOrder as OrderRow
 from server.purchasing.orders import OrderLineProgress
+
+if TYPE_CHECKING:
+    from schema.purchasing.bills import SupplierBill
 
 
 @strawberry.type(description="How far a purchase order line has come, in the product's base unit.")
@@ -65,3 +69,14 @@ class PurchaseOrderDetails:
         ids = (await info.context.loaders.purchasing.receipts.load(self.id))[:size]
         rows = await info.context.loaders.documents.documents.load_many(ids)
         return [Document.from_model(row) for row in rows if row]
+
+    @strawberry.field(description="The first `first` supplier bills of its lines, oldest first.")
+    async def bills(
+        self, info: Info, first: int | None = 20
+    ) -> list[Annotated[SupplierBill, strawberry.lazy("schema.purchasing.bills")]]:
+        from schema.purchasing.bills import SupplierBill
+        from server.purchasing.bills import bills_by_ids
+
+        size = page_window(info, first, None).limit
+        ids = (await info.context.loaders.purchasing.bills.load(self.id))[:size]
+        return [SupplierBill.of(view) for view in await bills_by_ids(ids)]

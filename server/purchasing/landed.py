@@ -16,7 +16,7 @@ order postings lock cost buckets in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -230,12 +230,18 @@ async def _moves(conn: BaseDBAsyncClient, command: AddLandedCost) -> list[_Move]
 
 
 def _spread(moves: list[_Move], amount: Decimal, cent: Decimal, split: str) -> None:
-    """Each move's share of ``amount`` by its basis, rounded to the cent; the last with a basis takes the rest."""
+    """Each move's share of ``amount`` by its basis, in whole cents that sum to it exactly: every share is cut
+    down to the cent, and the cents left go to the largest remainders (the later move first on a tie), so no
+    share is ever negative or a cent off its exact part by more than one."""
     total = sum((m.basis for m in moves), ZERO)
     sharing = [m for m in moves if m.basis > 0]
-    for move in sharing[:-1]:
-        move.share = (amount * move.basis / total).quantize(cent, rounding=ROUND_HALF_UP)
-    sharing[-1].share = amount - sum((m.share for m in sharing[:-1]), ZERO)
+    exact = [amount * m.basis / total for m in sharing]
+    for move, part in zip(sharing, exact, strict=True):
+        move.share = part.quantize(cent, rounding=ROUND_DOWN)
+    left = int(((amount - sum((m.share for m in sharing), ZERO)) / cent).to_integral_value())
+    by_remainder = sorted(range(len(sharing)), key=lambda i: (exact[i] - sharing[i].share, i), reverse=True)
+    for i in by_remainder[:left]:
+        sharing[i].share += cent
 
 
 # Reads

@@ -43,7 +43,7 @@ from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.models import LOCATION_CODE, WAREHOUSE_CODE, Location, Warehouse
 from server.jobs.queue import JobQueue
-from server.partners.models import PartyRole
+from server.partners.models import PartyRole, StoreWarehouse
 from server.partners.service import require_party, require_store
 from server.purchasing.models import PurchaseLine, PurchaseOrder
 from server.text import Text, shown
@@ -167,6 +167,9 @@ async def create_order(
     supplier = await require_party(conn, header.supplier, field="supplier", role=PartyRole.SUPPLIER)
     store = await require_store(conn, header.store, field="store")
     warehouse = await warehouse_of(conn, header.warehouse)
+    if not await StoreWarehouse.filter(store_id=store.id, warehouse_id=warehouse.id).using_db(conn).exists():
+        raise Invalid(f"The store {store.code} does not buy into the warehouse {warehouse.code}: link them first.",
+                      field="warehouse")  # fmt: skip
     dock = await bin_of(conn, warehouse, header.receive_into, "receiveInto") if header.receive_into else None
     checked, _, _ = await check_lines(conn, ORDER_KIND, lines)
     for index, line in enumerate(checked):

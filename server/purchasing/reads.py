@@ -113,16 +113,26 @@ def _ids_expected(start: date | None, end: date | None, late: bool) -> Any:
 
 async def receipt_ids_of(order_ids: list[int]) -> dict[int, list[int]]:
     """Per order, the receipts that filled its lines, oldest first."""
+    return await linked_ids_of(order_ids, RECEIPT)
+
+
+async def bill_ids_of(order_ids: list[int]) -> dict[int, list[int]]:
+    """Per order, the supplier bills of its lines (cancelled ones too: their state says so), oldest first."""
+    return await linked_ids_of(order_ids, "purchase.bill")
+
+
+async def linked_ids_of(order_ids: list[int], document_type: str) -> dict[int, list[int]]:
+    """Per order, the documents of ``document_type`` whose lines point at its lines, oldest first."""
     found: dict[int, list[int]] = {i: [] for i in order_ids}
     for chunk in sql.chunks(sorted(set(order_ids))):
         rows = await sql.fetch(
             connection(),
-            "SELECT DISTINCT ol.document_id AS order_id, rl.document_id AS receipt_id FROM document_line_link k"
+            "SELECT DISTINCT ol.document_id AS order_id, rl.document_id AS linked_id FROM document_line_link k"
             " JOIN document_line ol ON ol.id = k.source_id JOIN document_line rl ON rl.id = k.line_id"
-            f" JOIN document r ON r.id = rl.document_id WHERE r.type = $1"
+            " JOIN document r ON r.id = rl.document_id WHERE r.type = $1"
             f" AND ol.document_id IN ({sql.placeholders(2, len(chunk))}) ORDER BY rl.document_id",
-            RECEIPT, *chunk,
+            document_type, *chunk,
         )  # fmt: skip
         for row in rows:
-            found[int(row["order_id"])].append(int(row["receipt_id"]))
+            found[int(row["order_id"])].append(int(row["linked_id"]))
     return found

@@ -187,3 +187,11 @@ async def test_landed_costs_need_the_costs_manage_permission(
     order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "10", "price": "1"}])
     part = await _receive(graphql, admin, {"order": order["id"], "position": 1, "quantity": "4"})
     assert (await _add(graphql, admin, [part["receipt"]["id"]], "2", "VALUE"))["errors"] == []
+
+
+def test_two_cents_over_four_equal_moves_are_one_cent_each_to_two_never_a_negative_share() -> None:
+    from server.purchasing.landed import _Move, _spread
+
+    moves = [_Move(i, 1, i, 1, Decimal(1), Decimal(1), Decimal(1)) for i in range(4)]
+    _spread(moves, Decimal("0.02"), Decimal("0.01"), "quantity")
+    assert [m.share for m in moves] == [Decimal(0), Decimal(0), Decimal("0.01"), Decimal("0.01")]

@@ -339,6 +339,21 @@ async def test_orders_are_made_only_by_their_mutation_and_refuse_what_is_not_the
                           store=buying.store, warehouse=buying.place.warehouse, receiveInto="NOWHERE-" + "Z" * 10,
                           lines=[{"sku": buying.sku, "quantity": "1"}])  # fmt: skip
     assert [e["code"] for e in foreign["errors"]] == ["NOT_FOUND"]
+    from server.inventory.locations import create_warehouse
+
+    elsewhere = unique("WHX")
+    await create_warehouse(elsewhere, "Not the store's", actor_id=admin.user_id)
+    unlinked = await _call(
+        graphql,
+        CREATE,
+        "createPurchaseOrder",
+        admin,
+        supplier=buying.supplier,
+        store=buying.store,
+        warehouse=elsewhere,
+        lines=[{"sku": buying.sku, "quantity": "1"}],
+    )
+    assert [(e["code"], e["field"]) for e in unlinked["errors"]] == [("INVALID", ["input", "warehouse"])]
 
 
 async def test_a_serial_product_is_received_one_serial_per_unit(
