@@ -24,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.clock import now
-from server.commands import Audited, Command, Effect, Write, execute
+from server.commands import Command, Write
 from server.db import connection
 from server.documents import service
 from server.documents.kinds import CANCELLED, DRAFT, DocumentKind, IllegalTransition, Transition, register
@@ -156,7 +156,7 @@ async def create_bill(
     async def run(write: Write) -> Document:
         return await _create(write, command)
 
-    return await _write(command, run, actor_id, idempotency_key)
+    return await po.write_new_document(command, run, actor_id, idempotency_key)
 
 
 async def _create(write: Write, command: CreateSupplierBill) -> Document:
@@ -327,15 +327,6 @@ def _refuse_other_types(document: Document) -> None:
 
 async def _nothing(write: Write, document: Document, lines: list[DocumentLine]) -> None:
     """A transition of the bill that books nothing itself (the match did, before it)."""
-
-
-async def _write(command: Command, run: Any, actor_id: int | None, key: str | None) -> Document:
-    async def recall(stored: dict[str, Any]) -> Document:
-        return await Document.get(id=stored["document_id"])
-
-    effect = Effect(run, lambda d: Audited("document", d.id, command.request()), lambda d: {"document_id": d.id},
-                    recall)  # fmt: skip
-    return (await execute(command, effect, actor_id=actor_id, idempotency_key=key)).result  # type: ignore[no-any-return]
 
 
 # Reads
