@@ -31,15 +31,12 @@ from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
 from server.documents import service as documents
 from server.documents.lines import LineInput
-from server.errors import DomainError, ManyErrors, NotFound
 from server.inventory import quantities
-from server.inventory.models import WAREHOUSE_CODE
+from server.inventory.warehouse_jobs import each_warehouse, request_run, warehouse_named
 from server.jobs.queue import PLAN_PURCHASES, JobQueue
-from server.jobs.service import requested_job_id
 from server.purchasing.orders import new_order_within
 from server.purchasing.planning import Ownership, Suggestion, own_lines, suggest
 from server.purchasing.planning_models import PlannedLine, PlannedOrder
-from server.text import shown
 
 log = logging.getLogger(__name__)
 NOTES = "Proposed by purchase planning: reorder rules and recent demand."
@@ -75,49 +72,25 @@ class PlanPurchases(Command):
     warehouse: str
 
 
-async def _warehouse(conn: BaseDBAsyncClient, code: str) -> dict[str, Any]:
-    key = WAREHOUSE_CODE.key(code) if isinstance(code, str) else None
-    row = await sql.fetch_one(conn, "SELECT id, code FROM warehouse WHERE code = $1", key) if key else None
-    if row is None:
-        raise NotFound(f"There is no warehouse {shown(str(code))}.", field="warehouseCode")
-    return row
-
-
 async def warehouse_id_of(code: str) -> int:
-    return int((await _warehouse(connection(), code))["id"])
+    return int((await warehouse_named(connection(), code))["id"])
 
 
 async def request_planning(
     queue: JobQueue, idempotency_key: str, warehouse_code: str | None, *, actor_id: int | None
 ) -> tuple[str, bool]:
-    """Ask for a run now, of one warehouse or of all, in the background; the same key asks once. The job id,
-    and whether this call queued it. An unknown warehouse is NOT_FOUND now, not a failed job later."""
-    kwargs = {}
-    if warehouse_code is not None:
-        kwargs["warehouse_code"] = (await _warehouse(connection(), warehouse_code))["code"]
-    job_id = requested_job_id(PLAN_PURCHASES, idempotency_key, actor_id)
-    return job_id, await queue.enqueue(PLAN_PURCHASES, job_id=job_id, kwargs=kwargs, actor_id=actor_id)
+    """Ask for a run now, of one warehouse or of all (``warehouse_jobs.request_run``)."""
+    return await request_run(queue, PLAN_PURCHASES, idempotency_key, warehouse_code, actor_id=actor_id)
 
 
 async def plan_purchases(warehouse_code: str | None = None) -> list[WarehouseRun]:
     """Plan one warehouse, or every warehouse with reorder rules or drafts of the job."""
-    conn = connection()
-    if warehouse_code is not None:
-        warehouses = [await _warehouse(conn, warehouse_code)]
-    else:
-        warehouses = await sql.fetch(
-            conn,
-            "SELECT id, code FROM warehouse WHERE id IN (SELECT warehouse_id FROM reorder_rule)"
-            " OR id IN (SELECT warehouse_id FROM planned_order) ORDER BY code",
-        )
-    runs = []
-    for row in warehouses:
-        try:
-            runs.append(await plan_warehouse(int(row["id"]), row["code"]))
-        except (DomainError, ManyErrors) as error:  # one warehouse's trouble does not keep the others waiting
-            log.error("purchase planning of %s failed: %s", row["code"], error)
-            runs.append(WarehouseRun(row["code"], error=str(error)[:500]))
-    return runs
+    return await each_warehouse(
+        warehouse_code,
+        "SELECT id, code FROM warehouse WHERE id IN (SELECT warehouse_id FROM reorder_rule)"
+        " OR id IN (SELECT warehouse_id FROM planned_order) ORDER BY code",
+        plan_warehouse, lambda code, why: WarehouseRun(code, error=why), "purchase planning",
+    )  # fmt: skip
 
 
 async def plan_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun:

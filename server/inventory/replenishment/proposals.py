@@ -28,19 +28,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from server import sql
 from server.clock import today
 from server.commands import Audited, Command, Effect, Write, execute
-from server.db import connection
 from server.documents import service as documents
 from server.documents.kinds import DRAFT
 from server.documents.lines import MAX_LINES, LineInput
 from server.documents.transfers import REPLENISHMENT, TRANSFER
-from server.errors import DomainError, ManyErrors, NotFound
 from server.inventory import quantities
-from server.inventory.models import WAREHOUSE_CODE
 from server.inventory.replenishment import plan as planning
 from server.inventory.replenishment import stock
+from server.inventory.warehouse_jobs import each_warehouse, request_run
 from server.jobs.queue import REPLENISH, JobQueue
-from server.jobs.service import requested_job_id
-from server.text import shown
 
 log = logging.getLogger(__name__)
 MAX_SHORTFALLS_NOTED = 50  # in the draft's notes; the run's answer has them all
@@ -90,45 +86,21 @@ class _Line:
         return (self.product_id, self.source_id, self.target_id, self.lot_code, self.quantity)
 
 
-async def _warehouse(conn: BaseDBAsyncClient, code: str) -> dict[str, Any]:
-    key = WAREHOUSE_CODE.key(code)
-    row = await sql.fetch_one(conn, "SELECT id, code FROM warehouse WHERE code = $1", key) if key else None
-    if row is None:
-        raise NotFound(f"There is no warehouse {shown(str(code))}.", field="warehouseCode")
-    return row
-
-
 async def request_replenishment(
     queue: JobQueue, idempotency_key: str, warehouse_code: str | None, *, actor_id: int | None
 ) -> tuple[str, bool]:
-    """Ask for a run now, of one warehouse or of all, in the background; the same key asks once. The job id,
-    and whether this call queued it. An unknown warehouse is NOT_FOUND now, not a failed job later."""
-    kwargs = {}
-    if warehouse_code is not None:
-        kwargs["warehouse_code"] = (await _warehouse(connection(), warehouse_code))["code"]
-    job_id = requested_job_id(REPLENISH, idempotency_key, actor_id)
-    return job_id, await queue.enqueue(REPLENISH, job_id=job_id, kwargs=kwargs, actor_id=actor_id)
+    """Ask for a run now, of one warehouse or of all (``warehouse_jobs.request_run``)."""
+    return await request_run(queue, REPLENISH, idempotency_key, warehouse_code, actor_id=actor_id)
 
 
 async def replenish(warehouse_code: str | None = None) -> list[WarehouseRun]:
     """Propose the refills of one warehouse's pick bins, or of every warehouse with rules or a proposal."""
-    conn = connection()
-    if warehouse_code is not None:
-        warehouses = [await _warehouse(conn, warehouse_code)]
-    else:
-        warehouses = await sql.fetch(
-            conn,
-            "SELECT id, code FROM warehouse WHERE id IN (SELECT warehouse_id FROM replenishment_rule)"
-            " OR id IN (SELECT warehouse_id FROM replenishment_proposal WHERE document_id IS NOT NULL) ORDER BY code",
-        )
-    runs = []
-    for row in warehouses:
-        try:
-            runs.append(await replenish_warehouse(int(row["id"]), row["code"]))
-        except (DomainError, ManyErrors) as error:  # one warehouse's trouble does not keep the others waiting
-            log.error("replenishment of %s failed: %s", row["code"], error)
-            runs.append(WarehouseRun(row["code"], None, 0, changed=False, error=str(error)[:500]))
-    return runs
+    return await each_warehouse(
+        warehouse_code,
+        "SELECT id, code FROM warehouse WHERE id IN (SELECT warehouse_id FROM replenishment_rule)"
+        " OR id IN (SELECT warehouse_id FROM replenishment_proposal WHERE document_id IS NOT NULL) ORDER BY code",
+        replenish_warehouse, lambda code, why: WarehouseRun(code, None, 0, changed=False, error=why), "replenishment",
+    )  # fmt: skip
 
 
 async def replenish_warehouse(warehouse_id: int, warehouse_code: str) -> WarehouseRun:
