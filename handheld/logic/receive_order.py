@@ -82,6 +82,7 @@ class OrderReceiveFlow(TaskFlow):
         self.order: OpenOrder | None = None
         self.as_of: datetime | None = None  # the orders were read then (the server is away); None: now
         self.without_order = False  # the worker chose to receive without one: the screen takes the plain receipt
+        self.handed_over: Captured | None = None  # the scan that chose it, for the plain receipt to take
         self.pending: dict[int, tuple[str, int, Decimal]] = {}  # outbox entry -> order id, position, base units
         super().__init__(courier, **kwargs)
         self.memory = OrderMemory(self.cache, courier.server, self.warehouse)
@@ -105,7 +106,7 @@ class OrderReceiveFlow(TaskFlow):
     def prompt(self) -> str:
         if self.order is None:
             old = f" (no connection: {as_of(self.as_of)})" if self.as_of else ""
-            return f"Choose the purchase order (or scan its number){old}."
+            return f"Choose the order (or scan its number){old}; a product scanned now is received without one."
         if self.line is None:
             return f"Scan a product of {self.order.number}."
         if self.tracks_lots and not self.lot:
@@ -193,8 +194,9 @@ class OrderReceiveFlow(TaskFlow):
         if command(code) is None and (order := self._order_numbered(code)) is not None:
             return self._choose(order)  # an order's number (as printed on its paper): known offline too
         if self.order is None and command(code) is None and code:
-            return self._said(BAD, f"{code} is no open purchase order of {self.warehouse}: choose one, "
-                                   "or receive without one.")  # fmt: skip
+            # Anything else scanned before an order is chosen is received without one, as before orders came.
+            self.without_order, self.handed_over = True, captured
+            return Outcome(QUIET, "Without an order.")
         return super().scan(captured)
 
     def _order_numbered(self, code: str) -> OpenOrder | None:

@@ -76,5 +76,8 @@ class ReceiveScreen(TaskScreen):
         flow = self.flow
         if isinstance(flow, OrderReceiveFlow) and flow.without_order and self.plain is not None:
             flow.without_order = False
+            handed, flow.handed_over = flow.handed_over, None
             self.flow = self.plain  # the form of a receipt without an order (the orders stay offered next time)
+            if handed is not None:  # a product scanned before choosing: the plain receipt takes it
+                self._run(self.plain.scan, handed)
         super().refresh()

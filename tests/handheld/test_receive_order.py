@@ -54,11 +54,18 @@ def flow(handheld: Handheld) -> OrderReceiveFlow:
 def test_open_orders_are_offered_with_number_supplier_and_expected_day(flow: OrderReceiveFlow) -> None:
     tshirts = number_of(flow, "TSHIRT-RED-M")
 
-    assert flow.order is None and flow.prompt.startswith("Choose the purchase order")
+    assert flow.order is None and flow.prompt.startswith("Choose the order (or scan its number)")
     assert any(label.startswith(f"{tshirts}: Northwind Traders, expected ") for _, label, _ in flow.fields())
     choices = [label for _, label, _ in flow.choices()]
     assert tshirts in choices and choices[-1] == "Without an order"
     assert flow.command("order:none").feedback == "quiet" and flow.without_order
+
+
+def test_a_product_scanned_before_an_order_is_chosen_is_received_without_one(flow: OrderReceiveFlow) -> None:
+    outcome = flow.scan(scanned(MUG_EAN))
+
+    assert (outcome.feedback, flow.without_order, flow.order) == ("quiet", True, None)
+    assert flow.handed_over is not None and flow.handed_over.code == MUG_EAN, "the plain receipt takes the scan"
 
 
 def test_two_cases_received_on_the_tshirt_order_add_24_and_leave_36_due(
