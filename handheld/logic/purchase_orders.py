@@ -18,6 +18,7 @@ from handheld.logic.cache import LookupCache
 from handheld.logic.quantity import format_quantity
 
 ORDERS_READ = 20  # open orders read at once; the first few are offered as buttons, any of them may be scanned
+SUPPLIER_SHOWN = 18  # characters of the supplier's name on an order's button, with its expected day
 LINES_READ = 100  # the server's page of an order's lines
 _PROGRESS = f"purchaseOrder {{ expectedOn receiveInto lines(first: {LINES_READ}) {{ position ordered received due }} }}"
 OPEN_ORDERS = """
@@ -92,7 +93,8 @@ class OpenOrder:
 
     @property
     def label(self) -> str:
-        return f"{self.supplier or 'no supplier'}, expected {_day(self.expected_on)}"
+        supplier = self.supplier if len(self.supplier) <= SUPPLIER_SHOWN else self.supplier[: SUPPLIER_SHOWN - 1] + "…"
+        return f"{supplier or 'no supplier'}, {_day(self.expected_on)}"
 
     def line_for(self, sku: str) -> OrderLine | None:
         """The first line of the product with something due; else its last line (the supplier's tolerance may

@@ -34,7 +34,7 @@ from handheld.logic.resolution import Resolution, clean_code
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 from handheld.logic.task import Outcome, TaskFlow
 
-OFFERED = 3  # orders offered as buttons (with *Without an order* they fill the screen above the pad)
+OFFERED = 2  # orders offered as buttons (with *Without an order* they fill the screen above the pad)
 PICK = "order:"  # the command of an order's button: PICK + its place in the offer
 WITHOUT = "order:none"  # the button that goes on to a receipt without an order
 
@@ -105,8 +105,9 @@ class OrderReceiveFlow(TaskFlow):
     @property
     def prompt(self) -> str:
         if self.order is None:
-            old = f" (no connection: {as_of(self.as_of)})" if self.as_of else ""
-            return f"Choose the order (or scan its number){old}; a product scanned now is received without one."
+            if self.as_of:
+                return f"Orders {as_of(self.as_of)} (no connection): choose or scan one, or scan a product."
+            return "Choose or scan an order, or scan a product to receive without one."
         if self.line is None:
             return f"Scan a product of {self.order.number}."
         if self.tracks_lots and not self.lot:
@@ -122,31 +123,30 @@ class OrderReceiveFlow(TaskFlow):
         return self.order is not None
 
     def fields(self) -> list[tuple[str, str, bool]]:
+        # One line each, so that the form fits above the pad at 480x800: the choice's buttons carry the orders.
         if self.order is None:
-            return [("Order", f"{order.number}: {order.label}", False) for order in self.orders[:OFFERED]]
+            return []
         self._forget_sent()
         next_up = self.prompt
-        old = f" ({as_of(self.as_of)})" if self.as_of else ""
-        rows = [
-            ("Order", f"{self.order.number} {self.order.supplier}{old}", False),
-            ("Product", f"{self.sku} {self.product_name}".strip(), next_up.startswith("Scan a product")),
-        ]
+        rows = [("Order", self.order.number, False), ("Product", self.sku, next_up.startswith("Scan a product"))]
         if self.line is not None:
-            rows.append((f"Line {self.line.position}", self._figures(self.line), False))
+            rows.append(("Due", self._figures(self.line), False))
         if self.tracks_lots:
-            rows.append(("Lot", self.lot or "needed", next_up.startswith("Scan the lot")))
-        if self.expires_on:
-            rows.append(("Expires", self.expires_on, False))
+            lot = self.lot or "needed"
+            rows.append(
+                ("Lot", f"{lot} exp {self.expires_on}" if self.expires_on else lot, next_up.startswith("Scan the lot"))
+            )
         quantity = f"{self.quantity.text} {self._unit_label()}" if self.quantity.text else ""
         rows.append(("Quantity", quantity, next_up.startswith("Enter how many")))
-        bin_ = self.bin or (f"({self._default_bin()})" if self.line is not None else "")
+        bin_ = self.bin or (f"({self._default_bin(short=True)})" if self.line is not None else "")
         rows.append(("Bin", bin_, next_up.startswith("Scan the bin")))
         return rows
 
     def choices(self) -> list[tuple[str, str, bool]]:
         if self.order is not None:
             return []
-        offered = [(f"{PICK}{place}", order.number, False) for place, order in enumerate(self.orders[:OFFERED])]
+        offered = [(f"{PICK}{place}", f"{order.number}\n{order.label}", False)
+                   for place, order in enumerate(self.orders[:OFFERED])]  # fmt: skip
         return [*offered, (WITHOUT, "Without an order", False)]
 
     @property
@@ -161,8 +161,9 @@ class OrderReceiveFlow(TaskFlow):
     def _figures(self, line: OrderLine) -> str:
         now = self._line_now(line)
         unit = f" {self.base_unit}" if self.base_unit else ""
-        return (f"ordered {format_quantity(now.ordered)}, received {format_quantity(now.received)}, "
-                f"due {format_quantity(now.due)}{unit}")  # fmt: skip
+        return (
+            f"{format_quantity(now.due)}{unit} ({format_quantity(now.received)} of {format_quantity(now.ordered)} in)"
+        )
 
     def _line_now(self, line: OrderLine) -> OrderLine:
         """The line with what waits in the outbox for it counted as received."""
@@ -180,13 +181,13 @@ class OrderReceiveFlow(TaskFlow):
             return self.unit
         return self.line.unit_label
 
-    def _default_bin(self) -> str:
+    def _default_bin(self, *, short: bool = False) -> str:
         assert self.order is not None
         if self.line is not None and self.line.location:
-            return f"the line's bin {self.line.location}"
+            return self.line.location if short else f"the line's bin {self.line.location}"
         if self.order.receive_into:
-            return f"the order's {self.order.receive_into}"
-        return "the bin the server suggests"
+            return self.order.receive_into if short else f"the order's {self.order.receive_into}"
+        return "suggested" if short else "the bin the server suggests"
 
     # What the worker does.
     def scan(self, captured: Captured) -> Outcome:
@@ -205,7 +206,8 @@ class OrderReceiveFlow(TaskFlow):
     def _choose(self, order: OpenOrder) -> Outcome:
         self.order = order
         self.reset()
-        return self._said(WARN if self.as_of else GOOD, f"{order.number} from {order.supplier}. {self.prompt}")
+        old = f" (its figures {as_of(self.as_of)}: no connection)" if self.as_of else ""
+        return self._said(WARN if self.as_of else GOOD, f"{order.number} from {order.supplier}{old}. {self.prompt}")
 
     def apply(self, found: Resolution, scan: dict[str, Any]) -> Outcome:
         assert self.order is not None
