@@ -140,7 +140,7 @@ class Courier:
     def _send(self, entry: Entry) -> Delivery:
         self.outbox.attempted(entry.id)
         try:
-            data = self.execute(entry.document, {"input": entry.input})
+            data = self.execute(entry.document, entry.variables)
         except (Unreachable, NotSignedIn):
             return Delivery(entry, WAITING)
         except GraphQLError as error:  # the server could not take the request at all: no use repeating it

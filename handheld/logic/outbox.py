@@ -18,6 +18,7 @@ from typing import Any
 
 from handheld.client import UserError
 from handheld.logic.commands import COUNT, ISSUE, MOVE, RECEIVE
+from handheld.logic.purchase_orders import ORDER_PROGRESS
 from handheld.logic.store import DeviceStore
 
 _STOCK_PAYLOAD = (
@@ -50,13 +51,23 @@ DOCUMENTS["finishCountBin"] = (
     "mutation FinishCountBin($input: FinishCountBinInput!) { finishCountBin(input: $input) {"
     " locationCode lines recountsNeeded errors { field code message } } }"
 )
+# A receipt against purchase orders, with what the orders it filled have come to (the due figures).
+DOCUMENTS["receivePurchaseOrder"] = (
+    "mutation ReceiveOrder($input: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $input) {"
+    f" receipt {{ number }} orders {{ {ORDER_PROGRESS} }} errors {{ field code message }} }} }}"
+)
+# What an entry keeps on the device but does not send, per operation: receivePurchaseOrder takes no scan.
+KEPT_HERE = {"receivePurchaseOrder": ("scan",)}
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"
 )
 WAITING, REFUSED = "waiting", "refused"
 # The task screen that fixes a refused write of each operation (a pallet's is the move screen's).
-FIXED_ON = {"receiveStock": RECEIVE, "moveStock": MOVE, "movePackage": MOVE, "adjustStock": COUNT, "issueStock": ISSUE}
+FIXED_ON = {
+    "receiveStock": RECEIVE, "receivePurchaseOrder": RECEIVE, "moveStock": MOVE, "movePackage": MOVE,
+    "adjustStock": COUNT, "issueStock": ISSUE,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,12 @@ class Entry:
     @property
     def document(self) -> str:
         return DOCUMENTS[self.operation]
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """What is sent: the input, less what only the device keeps."""
+        kept = KEPT_HERE.get(self.operation, ())
+        return {"input": {key: value for key, value in self.input.items() if key not in kept}}
 
     @property
     def scan_code(self) -> str | None:
