@@ -56,8 +56,6 @@ DOCUMENTS["receivePurchaseOrder"] = (
     "mutation ReceiveOrder($input: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $input) {"
     f" receipt {{ number }} orders {{ {ORDER_PROGRESS} }} errors {{ field code message }} }} }}"
 )
-# What an entry keeps on the device but does not send, per operation: receivePurchaseOrder takes no scan.
-KEPT_HERE = {"receivePurchaseOrder": ("scan",)}
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"
@@ -89,9 +87,7 @@ class Entry:
 
     @property
     def variables(self) -> dict[str, Any]:
-        """What is sent: the input, less what only the device keeps."""
-        kept = KEPT_HERE.get(self.operation, ())
-        return {"input": {key: value for key, value in self.input.items() if key not in kept}}
+        return {"input": self.input}
 
     @property
     def scan_code(self) -> str | None:

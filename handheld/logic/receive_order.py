@@ -11,9 +11,8 @@ Confirm sends one ``receivePurchaseOrder`` line through the outbox with its own 
 the receipts wait, in order, and one sent twice is booked once. The due figures follow each receipt: the
 server's after it answers, the device's own count while it waits.
 
-The scan that named the product stays with the outbox entry on the device (the waiting screen shows it),
-but is not sent: ``receivePurchaseOrder`` takes no ``scan``, so the server books the receipt on the day it
-is sent, and its scan log does not have the code.
+The scan that named the product goes with the receipt: the server dates the receipt when it was scanned
+(a receipt that waited offline books the day it was scanned) and keeps the code in its scan log.
 """
 
 from __future__ import annotations
@@ -335,7 +334,7 @@ class OrderReceiveFlow(TaskFlow):
             line["bestBeforeOn"] = self.best_before_on
         write: dict[str, Any] = {"lines": [line]}
         if self.item_scan:
-            write["scan"] = self.item_scan  # kept on the device with the entry; not sent (see the module)
+            write["scan"] = self.item_scan
         return write
 
     def summary(self) -> str:

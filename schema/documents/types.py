@@ -10,6 +10,7 @@ from strawberry.relay.types import GlobalIDValueError
 
 from schema.context import Info
 from schema.nodes import Fetchable, parse_node_id
+from schema.relay import page_window
 from schema.scalars import Decimal
 from server.auth.permissions import Permission
 from server.documents import attachments, models
@@ -152,9 +153,19 @@ class Document(Fetchable, relay.Node):
     def actions(self) -> list[str]:
         return kind_of(self.type).actions_from(self.state)
 
-    @strawberry.field
-    async def lines(self, info: Info) -> list[DocumentLine]:
+    @strawberry.field(
+        description="Its lines by position: all of them, or the first `first` after the line `afterPosition` (a"
+        " query asking for many documents' lines names `first`, or the query-cost limit counts every line a"
+        " document may have)."
+    )
+    async def lines(self, info: Info, first: int | None = None, after_position: int | None = None) -> list[
+        DocumentLine
+    ]:  # fmt: skip
         rows = await info.context.loaders.documents.lines.load(self.id)
+        if after_position is not None:
+            rows = [row for row in rows if row.position > after_position]
+        if first is not None:
+            rows = rows[: page_window(info, first, None).limit]
         return [DocumentLine.from_model(row) for row in rows]
 
     @strawberry.field(description="What only a purchase order has (null for any other document).")

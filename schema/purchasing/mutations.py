@@ -9,6 +9,7 @@ from schema.documents.mutations import DocumentLineInput, DocumentPayload, _show
 from schema.documents.types import Document, document_id
 from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.scalars import Decimal
+from schema.scanning.types import ScanInput
 from server.auth.permissions import Permission
 from server.documents import service
 from server.documents.models import Document as DocumentRow
@@ -112,6 +113,9 @@ class ReceivePurchaseOrderInput:
         description="What arrived: lines of one order, or of several orders of one supplier."
     )
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY)
+    scan: ScanInput | None = strawberry.field(
+        default=None, description="The scan that caused it: the receipt is dated when it was scanned, and logged."
+    )
 
 
 @strawberry.type
@@ -201,6 +205,7 @@ class PurchasingMutation:
         return await answer(
             ReceiptPayload,
             lambda: receiving.receive([line.line(i) for i, line in enumerate(input.lines)],
-                                      actor_id=info.context.user_id, idempotency_key=input.idempotency_key),
+                                      actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+                                      scan=input.scan.info() if input.scan else None),
             _shown_receipt,
         )  # fmt: skip

@@ -14,6 +14,7 @@ from server.purchasing.reads import find_orders
 
 @strawberry.input
 class PurchaseOrderFilter:
+    number: str | None = strawberry.field(default=None, description="Part of the number (a scanned one, say).")
     state: str | None = None
     supplier: str | None = strawberry.field(default=None, description="The code of the supplier.")
     sku: str | None = strawberry.field(default=None, description="Orders with a line of this product.")
@@ -40,7 +41,7 @@ class PurchasingQuery:
         f = filter or PurchaseOrderFilter()
         query = find_orders(state=f.state, supplier=f.supplier, sku=f.sku, warehouse=f.warehouse,
                             expected_from=f.expected_from, expected_to=f.expected_to, late=f.late,
-                            open_only=f.open)  # fmt: skip
+                            open_only=f.open, number=f.number)  # fmt: skip
         return await paginate_queryset(
             DocumentConnection, query.select_related("store", "party", "approved_by"), window,
             Document.from_model,

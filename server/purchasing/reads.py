@@ -14,7 +14,7 @@ from server.catalog.models import SKU
 from server.clock import today
 from server.db import connection
 from server.documents.models import Document
-from server.documents.service import STATE
+from server.documents.service import NUMBER_PART, STATE
 from server.inventory import quantities
 from server.inventory.availability import Incoming, register_incoming
 from server.inventory.models import WAREHOUSE_CODE
@@ -64,11 +64,16 @@ register_incoming(ORDER, _on_order)
 def find_orders(
     *, state: str | None = None, supplier: str | None = None, sku: str | None = None,
     expected_from: date | None = None, expected_to: date | None = None, warehouse: str | None = None,
-    late: bool = False, open_only: bool = False,
+    late: bool = False, open_only: bool = False, number: str | None = None,
 ) -> QuerySet[Document]:  # fmt: skip
     """Purchase orders matching every filter given (none for a code nobody can have). ``open_only``: orders
     still to be received (confirmed, sent, partly received); ``late``: open ones whose expected day passed."""
     query = Document.filter(type=ORDER)
+    if number is not None and number.strip():
+        key = NUMBER_PART.key(number)
+        if key is None:
+            return query.filter(id__in=[])
+        query = query.filter(number__icontains=key)
     if state is not None:
         key = STATE.key(state)
         if key is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from server.paging import MAX_ID
 from server.partners.models import Party
 from server.purchasing import orders as po
 from server.purchasing.models import PurchaseLine, PurchaseOrder
+from server.scanning import ScanInfo, record_scan
 
 COST_STEP = Decimal("0.0001")
 MAX_SERIALS = 1000  # per line
@@ -123,13 +124,19 @@ def _checked(given: list[ReceiptLineInput]) -> tuple[ReceiptLineInput, ...]:
 
 
 async def receive(
-    lines: list[ReceiptLineInput], *, actor_id: int | None, idempotency_key: str | None = None
+    lines: list[ReceiptLineInput],
+    *,
+    actor_id: int | None,
+    idempotency_key: str | None = None,
+    scan: ScanInfo | None = None,
 ) -> Received:
-    """Book what arrived against purchase orders of one supplier: one receipt document, booked now."""
+    """Book what arrived against purchase orders of one supplier: one receipt document, booked at once and
+    dated when ``scan`` was scanned (a receipt queued on a handheld books the day it was scanned), else now;
+    the scan is kept in the scan log with the receipt's first move."""
     command = ReceivePurchase(_checked(lines))
 
     async def run(write: Write) -> Received:
-        return await _receive(write, command.lines)
+        return await _receive(write, command.lines, scan)
 
     async def recall(stored: dict[str, Any]) -> Received:
         receipt = await Document.get(id=stored["receipt_id"])
@@ -141,7 +148,7 @@ async def receive(
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)).result
 
 
-async def _receive(write: Write, given: tuple[ReceiptLineInput, ...]) -> Received:
+async def _receive(write: Write, given: tuple[ReceiptLineInput, ...], scan: ScanInfo | None) -> Received:
     conn = write.conn
     documents = await _lock_orders(conn, given)
     first = documents[min(documents)]
@@ -154,9 +161,11 @@ async def _receive(write: Write, given: tuple[ReceiptLineInput, ...]) -> Receive
         progress |= await po.lock_progress(conn, order_id, ids)
     supplier = await Party.get(id=first.party_id).using_db(conn)  # type: ignore[attr-defined]
     planned = await _plan(conn, given, lines, headers, progress, supplier)
+    scanned_at = scan.scanned_at if scan is not None else None
+    scanned_on = scanned_at.astimezone(UTC).date() if scanned_at is not None else None
     receipt = await service.create_within(
         write, po.RECEIPT, first.store_id, [r for p in planned for r in p.receipt_lines],  # type: ignore[attr-defined]
-        header=service.Header(party=supplier.code, currency=first.currency),
+        header=service.Header(party=supplier.code, currency=first.currency, business_date=scanned_on),
     )  # fmt: skip
     receipt_lines = await DocumentLine.filter(document_id=receipt.id).using_db(conn).order_by("position")
     owners = [p for p in planned for _ in p.receipt_lines]  # the input line each receipt line books
@@ -167,7 +176,9 @@ async def _receive(write: Write, given: tuple[ReceiptLineInput, ...]) -> Receive
     receipt.rate = await rate_on(receipt.currency, receipt.business_date)
 
     async def book(write: Write, document: Document, booked: list[DocumentLine]) -> None:
-        await _book(write, document, booked, owners)
+        first_move = await _book(write, document, booked, owners, scanned_at)
+        if scan is not None:
+            await record_scan(write.conn, scan, user_id=write.actor_id, move_id=first_move, deferred=write.deferred)
 
     receipt = await service.transition(write, receipt, po.BOOK, book)
     for p in planned:
@@ -300,10 +311,11 @@ def _receipt_lines(item: ReceiptLineInput, line: DocumentLine, quantity: Decimal
     return [line_of(Decimal(1), line.product.unit, per_base, serial) for serial in item.serials]
 
 
-async def _book(write: Write, receipt: Document, lines: list[DocumentLine], planned: list[_Planned]) -> None:
+async def _book(write: Write, receipt: Document, lines: list[DocumentLine], planned: list[_Planned],
+                scanned_at: datetime | None) -> int | None:  # fmt: skip
     """The receipt's lines from the supplier into their bins, at the cost their order lines fix: the order
     line's net amount over its base quantity, whatever unit the receipt counted in (``planned``: the input
-    line each receipt line books)."""
+    line each receipt line books); dated ``scanned_at``, else by the receipt. The first move's id."""
     owners = [p.index for p in planned]
     conn = write.conn
     supplier = await virtual(conn, LocationKind.SUPPLIER)
@@ -327,7 +339,7 @@ async def _book(write: Write, receipt: Document, lines: list[DocumentLine], plan
                              "purchase", Source(receipt.type, receipt.id, line.id), unit_cost=cost))  # fmt: skip
     if problems:
         raise ManyErrors(problems)
-    trail = Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=moved_at(receipt))
+    trail = Trail(actor_id=write.actor_id, key=write.idempotency_key, effective_at=scanned_at or moved_at(receipt))
     try:
         moved = await post_all(conn, entries, trail)
     except ManyErrors as many:
@@ -341,6 +353,7 @@ async def _book(write: Write, receipt: Document, lines: list[DocumentLine], plan
             events.publish_stock_changed(product_id)
 
     write.after_commit(tell_subscribers)
+    return next((moves[0].id for moves in moved if moves), None)
 
 
 def _placed(error: DomainError, owners: list[int]) -> DomainError:

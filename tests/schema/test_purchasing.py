@@ -391,6 +391,8 @@ async def test_purchase_orders_are_found_by_state_supplier_product_and_lateness(
     assert await numbers(supplier=buying.supplier, open=True) == [late["number"]]
     assert await numbers(warehouse=buying.place.warehouse, expectedFrom="2019-12-31", expectedTo="2020-01-01") == [
         late["number"]]  # fmt: skip
+    assert await numbers(number=late["number"].lower()) == [late["number"]]
+    assert await numbers(number="\x00" * 5) == []
     assert await numbers(supplier="\x00") == []
     assert await numbers(sku="y" * 10_000) == []
 
@@ -536,3 +538,31 @@ async def test_an_order_a_bill_or_receipt_points_at_is_neither_cancelled_nor_reo
     untouched = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "1"}])
     assert (await _ok(graphql, ACT, "transitionDocument", admin, id=untouched["id"], action="reopen"))[
         "document"]["state"] == "draft"  # fmt: skip
+
+
+async def test_a_receipt_queued_on_a_handheld_is_dated_when_it_was_scanned_and_its_scan_kept(
+    graphql: GraphQLClient, admin: Actor, buying: Buying
+) -> None:
+    import datetime
+
+    from server.scanning.models import Scan
+
+    order = await _confirmed(graphql, admin, buying, [{"sku": buying.sku, "quantity": "10", "price": "3"}])
+    scanned = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3)).replace(microsecond=0)
+    code = unique("4006")
+    answer = await _call(graphql, RECEIVE.replace("receipt { id", "receipt { businessDate id"),
+                         "receivePurchaseOrder", admin, lines=[{"order": order["id"], "position": 1, "quantity": "4"}],
+                         idempotencyKey=_key(), scan={"code": code, "scannedAt": scanned.isoformat()})  # fmt: skip
+    assert answer["errors"] == [] and answer["receipt"]["businessDate"] == scanned.date().isoformat()
+    value = """query V($sku: String!, $on: Date) { stockValue(sku: $sku, onDate: $on) { quantity value } }"""
+    before = (scanned.date() - datetime.timedelta(days=1)).isoformat()
+    assert (await graphql.run(value, {"sku": buying.sku, "on": before}, token=admin.token))["stockValue"] == {
+        "quantity": "0", "value": "0"}  # fmt: skip
+    on_the_day = scanned.date().isoformat()
+    assert (await graphql.run(value, {"sku": buying.sku, "on": on_the_day}, token=admin.token))["stockValue"] == {
+        "quantity": "4.0000", "value": "12.0000"}  # fmt: skip
+    assert await Scan.filter(code=code, move_id__not_isnull=True).count() == 1
+    future = await _call(graphql, RECEIVE, "receivePurchaseOrder", admin, idempotencyKey=_key(),
+                         lines=[{"order": order["id"], "position": 1, "quantity": "1"}],
+                         scan={"code": code, "scannedAt": "2099-01-01T00:00:00Z"})  # fmt: skip
+    assert [e["field"] for e in future["errors"]] == [["input", "scan", "scannedAt"]]
