@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from server import events, sql
+from server.catalog.models import Product
 from server.clock import now, today
 from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
@@ -32,6 +33,7 @@ from server.documents.kinds import DONE, DocumentKind, IllegalTransition, Poster
 from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines, rows_for
 from server.documents.models import ApprovalRule, Document, DocumentLine, DocumentLineLink
 from server.errors import Invalid, NotFound
+from server.inventory.models import Location
 from server.money.service import company_currency, currency_places, rate_on, require_currency
 from server.partners.models import STORE_CODE, Party, Store
 from server.partners.service import require_party, require_store
@@ -47,6 +49,8 @@ STATE = Opaque("state", 32)
 NUMBER_PART = Opaque("number", 64)
 
 registry.load()
+
+Rows = tuple[dict[str, Product], dict[str, Location]]  # a document's products by SKU and locations by code
 
 
 @dataclass(frozen=True)
@@ -150,9 +154,10 @@ def _request_header(checked: _Header) -> dict[str, Any]:
 
 
 async def _write_lines(conn: BaseDBAsyncClient, document: Document, lines: list[CheckedLine], party: Party | None,
-                       store: Store, *, new: bool = False) -> None:  # fmt: skip
-    """Replace the document's lines with ``lines`` (``new``: it has none yet), priced and taxed, and total it."""
-    products, locations = await rows_for(
+                       store: Store, *, new: bool = False, rows: Rows | None = None) -> None:  # fmt: skip
+    """Replace the document's lines with ``lines`` (``new``: it has none yet), priced and taxed, and total it;
+    ``rows``: their products and locations as the same transaction's ``check_lines`` read them."""
+    products, locations = rows or await rows_for(
         conn, {line.sku for line in lines}, {c for line in lines for c in (line.location, line.to_location) if c}
     )
     priced, totals = await price_lines(
@@ -227,12 +232,14 @@ async def create_document(
     return done.result  # type: ignore[no-any-return]
 
 
-async def _new_document(write: Write, kind: DocumentKind, store: Store, values: dict[str, Any],
-                        lines: list[CheckedLine], party: Party | None) -> Document:  # fmt: skip
+async def _new_document(
+    write: Write, kind: DocumentKind, store: Store, values: dict[str, Any], lines: list[CheckedLine],
+    party: Party | None, rows: Rows | None = None,
+) -> Document:  # fmt: skip
     document = Document(type=kind.type, state=kind.initial, store_id=store.id, created_by_id=write.actor_id,
                         updated_by_id=write.actor_id, **values)  # fmt: skip
     await document.save(using_db=write.conn)
-    await _write_lines(write.conn, document, lines, party, store, new=True)
+    await _write_lines(write.conn, document, lines, party, store, new=True, rows=rows)
     series = await numbering.series_for(
         write.conn, store.id, kind.type, _default_pattern(kind), gapless=not kind.numbered_when_made
     )
@@ -259,10 +266,11 @@ async def create_within(
     checked_header = await _check_header(write.conn, kind, given)
     if kind.party_required and checked_header.party is None:
         raise Invalid(f"A {kind.title.lower()} needs a party.", field="party")
-    checked_lines, _, _ = await check_lines(write.conn, kind, lines)
+    checked_lines, products, locations = await check_lines(write.conn, kind, lines)
     values = {"currency": store.currency, "business_date": today(), "reason": kind.reasons[0] if kind.reasons else None,
               **checked_header.values}  # fmt: skip
-    document = await _new_document(write, kind, store, values, checked_lines, checked_header.party)
+    document = await _new_document(write, kind, store, values, checked_lines, checked_header.party,
+                                   rows=(products, locations))  # fmt: skip
     write.after_commit(lambda: events.publish_document_changed(document.id, document.state, document.version))
     return document
 
