@@ -50,6 +50,12 @@ class ProductionErrors(MaskErrors):
         settings = getattr(self.execution_context.context, "settings", None)
         return bool(getattr(settings, "production", False))
 
+    def _process_result(self, result: object) -> None:
+        # Most answers carry no errors: skip MaskErrors' isinstance against a runtime-checkable
+        # Protocol, which walks the protocol's members on every call (a few percent of a request).
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         if not self._production():
             return errors

@@ -58,6 +58,8 @@ class Audited:
     object_type: str
     object_id: object
     data: dict[str, Any] | None = None
+    # Added to the command's request when ``data`` is None: the request is then built once per command.
+    added: dict[str, Any] | None = None
 
 
 @dataclass
@@ -129,12 +131,14 @@ async def execute(
     key = idempotency.validate_key(idempotency_key) if idempotency_key is not None else None
     if key is not None and (effect.remember is None or effect.recall is None):
         raise TypeError(f"{command.operation} takes an idempotency key but cannot store or recall its result")
+    request = None  # built once, for the key's record and the audit entry alike
     keyed = None
     if key is not None:
-        keyed = idempotency.Request(key, command.operation, command.request(), actor_id, command.stored_before())
+        request = command.request()
+        keyed = idempotency.Request(key, command.operation, request, actor_id, command.stored_before())
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            return await _once(command, effect, actor_id, keyed)
+            return await _once(command, request, effect, actor_id, keyed)
         except TransactionRollbackError:
             if attempt == _ATTEMPTS:
                 raise
@@ -158,7 +162,11 @@ async def _replayed(effect: Effect[R], replay: idempotency.Replay) -> Done[R]:
 
 
 async def _once(
-    command: Command, effect: Effect[R], actor_id: int | None, keyed: idempotency.Request | None
+    command: Command,
+    request: dict[str, Any] | None,
+    effect: Effect[R],
+    actor_id: int | None,
+    keyed: idempotency.Request | None,
 ) -> Done[R]:
     async with in_transaction() as conn:
         write = Write(conn, actor_id, keyed.key if keyed else None)
@@ -166,7 +174,10 @@ async def _once(
         entry = effect.audited(result) if effect.audited is not None else None
         last = write.deferred
         if entry is not None:
-            data = entry.data if entry.data is not None else command.request()
+            data = entry.data
+            if data is None:
+                asked = request if request is not None else command.request()
+                data = {**asked, **entry.added} if entry.added else asked
             last.append(
                 audit.entry(actor_id=actor_id, action=command.operation, object_type=entry.object_type,
                             object_id=entry.object_id, data=data)

@@ -172,7 +172,8 @@ async def receive(
     ``unit_cost``: what one unit cost; without it, the rule of ``server.inventory.valuation`` applies."""
     qty = quantities.parse(quantity)
     cost = AMOUNT.parse(unit_cost, field="unitCost") if unit_cost is not None else None
-    dates = dataclasses.replace(dates, expires_on=expires_on)
+    if dates.expires_on != expires_on:
+        dates = dataclasses.replace(dates, expires_on=expires_on)
     if _lot(lot) is None:
         refuse_dates_without_lot(dates)
     command = ReceiveStock(
@@ -344,9 +345,7 @@ async def _post(
         return moves
 
     def audited(moves: list[Move]) -> Audited:
-        return Audited(
-            "stock_move", moves[0].id if moves else "-", {**command.request(), "moves": [m.id for m in moves]}
-        )
+        return Audited("stock_move", moves[0].id if moves else "-", added={"moves": [m.id for m in moves]})
 
     async def recall(stored: dict[str, Any]) -> list[Move]:
         return await load_moves(stored["move_ids"])
