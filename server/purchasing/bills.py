@@ -227,12 +227,13 @@ async def _order_lines(conn: BaseDBAsyncClient, lines: tuple[CheckedBillLine, ..
 async def _refuse_duplicate(conn: BaseDBAsyncClient, supplier: Party, reference: str) -> None:
     """Under a lock of the supplier's invoice number until the commit: two recordings of one invoice at once
     would otherwise both find none and both be made (nothing else keeps it unique)."""
-    await sql.lock_name(conn, f"supplier-bill:{supplier.id}:{reference}")
+    # An invoice number is one number however it is typed: inv-1 and INV-1 are the same invoice.
+    await sql.lock_name(conn, f"supplier-bill:{supplier.id}:{reference.upper()}")
     row = await sql.fetch_one(
         conn,
         "SELECT d.number FROM purchase_bill b JOIN document d ON d.id = b.id WHERE d.party_id = $1"
-        " AND b.supplier_reference = $2 AND d.state <> $3",
-        supplier.id, reference, CANCELLED,
+        " AND UPPER(b.supplier_reference) = $2 AND d.state <> $3",
+        supplier.id, reference.upper(), CANCELLED,
     )  # fmt: skip
     if row is not None:
         known = f" as {row['number']}" if row["number"] else ""

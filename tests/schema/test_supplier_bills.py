@@ -277,6 +277,7 @@ async def test_bad_input_is_refused_with_user_errors_and_writes_nothing(
         ("ILLEGAL_TRANSITION", ["input", "lines", "0", "order"])]  # fmt: skip
     first = await _ok(graphql, CREATE, admin, supplierReference="INV-7", lines=[line])
     assert await codes(supplierReference="INV-7", lines=[line]) == [("ALREADY_EXISTS", ["input", "supplierReference"])]
+    assert await codes(supplierReference="inv-7", lines=[line]) == [("ALREADY_EXISTS", ["input", "supplierReference"])]
     bill_id = first["bill"]["document"]["id"]
     generic = await _call(graphql, ACT, admin, id=bill_id, action="post")
     assert [e["code"] for e in generic["errors"]] == ["ILLEGAL_TRANSITION"]  # posted only through the match
