@@ -57,15 +57,8 @@ class ReceiveFlow(TaskFlow):
             self.bin = found.location
             return self._said(GOOD, self.prompt)
         if found.kind in ("PRODUCT", "LOT") and found.sku:
-            if found.sku != self.sku:
-                self.lot, self.expires_on, self.best_before_on = "", "", ""
+            take_label(self, found)
             self.sku, self.product_name, self.tracks_lots = found.sku, found.product_name, found.tracks_lots
-            if self.tracks_lots:  # a label's lot and expiry mean nothing for a product kept without lots
-                self.lot = found.gs1_lot or self.lot
-                self.expires_on = found.expires_on or self.expires_on
-                self.best_before_on = found.best_before_on or self.best_before_on
-            else:
-                self.lot, self.expires_on, self.best_before_on = "", "", ""
             if found.gs1_quantity is not None:
                 self.quantity.set(format_quantity(found.gs1_quantity))
             self.item_scan = scan
@@ -77,12 +70,7 @@ class ReceiveFlow(TaskFlow):
 
     def write(self) -> dict[str, Any]:
         write: dict[str, Any] = {"sku": self.sku, "locationCode": self.bin, "quantity": self.quantity.for_server}
-        if self.lot:
-            write["lot"] = self.lot
-        if self.expires_on:
-            write["expiresOn"] = self.expires_on
-        if self.best_before_on:
-            write["bestBeforeOn"] = self.best_before_on
+        write |= lot_fields(self)
         if self.item_scan:
             write["scan"] = self.item_scan
         return write
@@ -98,3 +86,21 @@ class ReceiveFlow(TaskFlow):
         self.lot, self.expires_on = str(values.get("lot") or ""), str(values.get("expiresOn") or "")
         self.best_before_on = str(values.get("bestBeforeOn") or "")
         self.tracks_lots = bool(self.lot)
+
+
+def take_label(form: Any, found: Resolution) -> None:
+    """A product scanned on a receiving form (before ``form.sku`` takes it): another product clears the lot and
+    its dates; a GS1 label's lot and dates fill them for a product kept by lot, and mean nothing for one kept
+    without lots."""
+    if found.sku != form.sku or not found.tracks_lots:
+        form.lot, form.expires_on, form.best_before_on = "", "", ""
+    if found.tracks_lots:
+        form.lot = found.gs1_lot or form.lot
+        form.expires_on = found.expires_on or form.expires_on
+        form.best_before_on = found.best_before_on or form.best_before_on
+
+
+def lot_fields(form: Any) -> dict[str, str]:
+    """The lot and its dates a receiving form sends, those it has."""
+    named = {"lot": form.lot, "expiresOn": form.expires_on, "bestBeforeOn": form.best_before_on}
+    return {name: value for name, value in named.items() if value}

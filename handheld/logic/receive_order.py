@@ -29,6 +29,7 @@ from handheld.logic.courier import SENT, WAITING, Courier
 from handheld.logic.outbox import Entry
 from handheld.logic.purchase_orders import OpenOrder, OrderLine, OrderMemory, read_open_orders
 from handheld.logic.quantity import format_quantity
+from handheld.logic.receive import lot_fields, take_label
 from handheld.logic.resolution import Resolution, clean_code
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 from handheld.logic.task import Outcome, TaskFlow
@@ -227,17 +228,10 @@ class OrderReceiveFlow(TaskFlow):
         line = self.order.line_for(found.sku)
         if line is None:
             return self._said(BAD, f"Not on {self.order.number}: {found.sku} was not ordered there.")
-        if found.sku != self.sku:
-            self.lot, self.expires_on, self.best_before_on = "", "", ""
+        take_label(self, found)
         self.line, self.sku, self.product_name = line, found.sku, found.product_name or line.product_name
         self.base_unit, self.tracks_lots = found.unit, found.tracks_lots
         self.unit = self.unit or line.unit
-        if self.tracks_lots:
-            self.lot = found.gs1_lot or self.lot
-            self.expires_on = found.expires_on or self.expires_on
-            self.best_before_on = found.best_before_on or self.best_before_on
-        else:
-            self.lot, self.expires_on, self.best_before_on = "", "", ""
         if found.gs1_quantity is not None:  # a label counts pieces, not the order's cases
             self.quantity.set(format_quantity(found.gs1_quantity))
             self.unit = found.unit or line.unit
@@ -326,12 +320,7 @@ class OrderReceiveFlow(TaskFlow):
         }  # fmt: skip
         if self.bin:
             line["location"] = self.bin
-        if self.lot:
-            line["lot"] = self.lot
-        if self.expires_on:
-            line["expiresOn"] = self.expires_on
-        if self.best_before_on:
-            line["bestBeforeOn"] = self.best_before_on
+        line |= lot_fields(self)
         write: dict[str, Any] = {"lines": [line]}
         if self.item_scan:
             write["scan"] = self.item_scan
