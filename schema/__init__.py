@@ -51,6 +51,8 @@ from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
+from schema.sales.mutations import SalesMutation
+from schema.sales.queries import SalesQuery
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -69,6 +71,7 @@ class Query(
     PlanningQuery,
     LandedCostsQuery,
     BillsQuery,
+    SalesQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -101,6 +104,7 @@ class Mutation(
     PurchaseReturnsMutation,
     LandedCostsMutation,
     BillsMutation,
+    SalesMutation,
 ):
     pass
 

@@ -115,6 +115,9 @@ LIST_CAPS: dict[str, ListCap] = {
     "InquiryLineComparison.quotes": ListCap(MAX_INQUIRY_SUPPLIERS, "one quote per supplier the inquiry asked"),
     "InquiryLineComparison.awaiting": ListCap(MAX_INQUIRY_SUPPLIERS, "some of the suppliers the inquiry asked"),
     "ChoosePurchaseQuotesPayload.orders": ListCap(MAX_INQUIRY_SUPPLIERS, "one order per supplier the inquiry asked"),
+    "SalesOrderDetails.fulfillmentGroups": ListCap(
+        partners.MAX_WAREHOUSES_PER_STORE, "one per warehouse of the store that ships part of the order"
+    ),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from schema.money.loaders import MoneyLoaders
     from schema.partners.loaders import PartnersLoaders
     from schema.purchasing.loaders import PurchasingLoaders
+    from schema.sales.loaders import SalesLoaders
 
 T = TypeVar("T")
 
@@ -71,6 +72,12 @@ class Loaders:
         from schema.purchasing.loaders import PurchasingLoaders
 
         return PurchasingLoaders()
+
+    @cached_property
+    def sales(self) -> SalesLoaders:
+        from schema.sales.loaders import SalesLoaders
+
+        return SalesLoaders()
 
     @cached_property
     def partners(self) -> PartnersLoaders:

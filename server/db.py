@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "server.purchasing.planning_models",
     "server.purchasing.landed_models",
     "server.purchasing.bill_models",
+    "server.sales.models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -24,6 +24,7 @@ from server.text import shown
 
 if TYPE_CHECKING:
     from schema.purchasing.types import PurchaseOrderDetails
+    from schema.sales.types import SalesOrderDetails
 
 
 def document_id(raw: str, field: str = "id") -> int:
@@ -178,6 +179,17 @@ class Document(Fetchable, relay.Node):
 
         row = await info.context.loaders.purchasing.orders.load(self.id)
         return PurchaseOrderDetails.of(row) if row else None
+
+    @strawberry.field(description="What only a sales order has (null for any other document).")
+    async def sales_order(
+        self, info: Info
+    ) -> Annotated[SalesOrderDetails, strawberry.lazy("schema.sales.types")] | None:
+        if self.type != "sales.order":
+            return None
+        from schema.sales.types import SalesOrderDetails
+
+        row = await info.context.loaders.sales.orders.load(self.id)
+        return SalesOrderDetails.of(row, self.gross) if row else None
 
     @strawberry.field(description="The document this one reverses.")
     async def reverses(self, info: Info) -> Document | None:

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     COUNTS_MANAGE = "counts.manage"  # plan counts, see what is expected and what differs, approve or cancel
     PURCHASING_VIEW = "purchasing.view"  # purchase orders, what they have come to, receipts
     PURCHASING_MANAGE = "purchasing.manage"  # make, send, amend and close purchase orders
+    SALES_VIEW = "sales.view"  # sales orders, their fulfillment groups and reservations
+    SALES_MANAGE = "sales.manage"  # make, confirm, amend, cancel and reserve sales orders; the store's sales policy
     BILLS_RELEASE = "bills.release"  # release a supplier bill the three-way match held (outside its tolerances)
 
 
@@ -49,6 +51,7 @@ _FLOOR = [
     Permission.DOCUMENTS_WRITE,
     Permission.STOCK_COUNT,
     Permission.PURCHASING_VIEW,
+    Permission.SALES_VIEW,
 ]
 
 DEFAULT_ROLES: dict[str, list[Permission]] = {

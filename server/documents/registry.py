@@ -14,3 +14,4 @@ def load() -> None:
     from server.documents import stock, transfers  # noqa: F401  (each registers its document types)
     from server.inventory.counts import header  # noqa: F401
     from server.purchasing import bills, inquiries, orders, reads, receiving, returns  # noqa: F401
+    from server.sales import orders as sales_orders  # noqa: F401

@@ -475,11 +475,13 @@ async def write_document(
     return done.result  # type: ignore[no-any-return]
 
 
-async def transition(write: Write, document: Document, action: str, effect: Poster | None) -> Document:
+async def transition(
+    write: Write, document: Document, action: str, effect: Poster | None, *, can_approve: bool = False
+) -> Document:
     """Take one of the type's ``own_actions`` on a locked document: ``effect`` books what it does, as the
     poster does for ``post`` (None: it books nothing, as sending an order); the first action that books
-    numbers the document."""
-    return await _transition(write, document, action, can_approve=False, effect=effect, own=True)
+    numbers the document. An own ``confirm`` checks the approval rule as the generic one does."""
+    return await _transition(write, document, action, can_approve=can_approve, effect=effect, own=True)
 
 
 async def _transition(

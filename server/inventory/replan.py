@@ -6,7 +6,8 @@ demands it may change, all in memory; ``flush`` writes what changed. Reservation
 piece of code decides who gets which stock:
 
 - stock arriving or freed goes to the waiting demands, the highest priority first (then the
-  oldest demand), each taking bins and lots in the order of the removal strategy;
+  earliest promised date, then the oldest demand), each taking bins and lots in the order of the
+  removal strategy;
 - where a quant holds less than is reserved on it (a count, scrap), the allocations of the lowest
   priority (then the newest demand) are cut first, and the demands cut wait for stock elsewhere
   in the warehouse, which they are then given where it is free.
@@ -48,6 +49,7 @@ class DemandState:
     wanted: Decimal
     reserved: Decimal
     waiting: bool
+    promised_on: date | None = None
     changed: bool = False
     gone: bool = False  # released entirely: deleted by flush
 
@@ -219,8 +221,9 @@ class Plan:
                     self._shift(self.demands[demand_id], candidate, -quantity)
 
     def serve_waiting(self) -> None:
-        """Give free stock to the demands short of what they want, the highest priority (then oldest) first."""
-        for demand in sorted(self.demands.values(), key=lambda d: (-d.priority, d.id)):
+        """Give free stock to the demands short of what they want, the highest priority (then the earliest
+        promise, then the oldest) first."""
+        for demand in sorted(self.demands.values(), key=_served_first):
             if not demand.gone and demand.reserved < demand.wanted:
                 self.take(demand, demand.wanted - demand.reserved)
 
@@ -260,9 +263,10 @@ class Plan:
                 demand.waiting = demand.reserved < demand.wanted
                 await sql.execute(
                     conn,
-                    "UPDATE stock_demand SET wanted = $1, reserved = $2, waiting = $3, priority = $4, updated_at = $5"
-                    " WHERE id = $6",
-                    demand.wanted, demand.reserved, demand.waiting, demand.priority, now(), demand.id,
+                    "UPDATE stock_demand SET wanted = $1, reserved = $2, waiting = $3, priority = $4, updated_at = $5,"
+                    " promised_on = $6 WHERE id = $7",
+                    demand.wanted, demand.reserved, demand.waiting, demand.priority, now(), demand.promised_on,
+                    demand.id,
                 )  # fmt: skip
             demand.changed = False
 
@@ -274,7 +278,8 @@ async def _lock_demands(
     named = f"id IN ({sql.placeholders(1, len(ids))}) OR " if ids else ""
     rows = await sql.fetch(
         conn,
-        "SELECT id, product_id, warehouse_id, lot_id, priority, wanted, reserved, waiting FROM stock_demand"
+        "SELECT id, product_id, warehouse_id, lot_id, priority, wanted, reserved, waiting, promised_on"
+        " FROM stock_demand"
         f" WHERE {named}(product_id = ${len(ids) + 1} AND warehouse_id = ${len(ids) + 2} AND waiting)"
         " ORDER BY id FOR UPDATE",
         *ids,
@@ -289,7 +294,12 @@ def _demand(row: dict[str, Any]) -> DemandState:
         id=int(row["id"]), product_id=int(row["product_id"]), warehouse_id=int(row["warehouse_id"]),
         lot_id=int(row["lot_id"]), priority=int(row["priority"]), wanted=quantities.from_db(row["wanted"]),
         reserved=quantities.from_db(row["reserved"]), waiting=bool(row["waiting"]),
+        promised_on=sql.as_date(row["promised_on"]),
     )  # fmt: skip
+
+
+def _served_first(demand: DemandState) -> tuple[int, date, int]:
+    return -demand.priority, demand.promised_on or date.max, demand.id
 
 
 # ---- the posting hook ----

@@ -33,6 +33,7 @@ class Demand(Model):
     )
     lot_id = fields.IntField(default=0)  # 0: any lot, else only this lot (or serial)
     priority = fields.IntField(default=0)  # higher is served first
+    promised_on = fields.DateField(null=True)  # among equal priorities, the earliest promise is served first
     wanted = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES)
     reserved = fields.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, default=0)
     waiting = fields.BooleanField(default=False)  # reserved below wanted, kept so postings find them by index

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -242,6 +243,32 @@ async def consume(conn: BaseDBAsyncClient, key: DemandKey, quantity: Decimal, *,
     ]
 
 
+async def want_within(
+    conn: BaseDBAsyncClient, key: DemandKey, product_id: int, warehouse_id: int, quantity: Decimal, *,
+    priority: int = 0, promised_on: date | None = None,
+) -> Decimal:  # fmt: skip
+    """In the caller's transaction (a sales order's confirmation): the line wants ``quantity`` (0: nothing any
+    more) of any lot; reserve what is free of it now, the rest waits. What it reserves now."""
+    if quantity <= 0:
+        found = await sql.fetch_one(
+            conn, "SELECT 1 FROM stock_demand WHERE document_type = $1 AND document_id = $2 AND line_id = $3",
+            key.document_type, key.document_id, key.line_id,
+        )  # fmt: skip
+        if found is None:
+            return Decimal(0)
+    quant_ids = await lock_warehouse_quants(conn, product_id, warehouse_id)
+    demand_id = await _upsert_demand(conn, key, product_id, warehouse_id, None, quantity, priority, promised_on)
+    plan = await Plan.load(conn, product_id, warehouse_id, quant_ids, demand_ids=[demand_id])
+    demand = plan.demands[demand_id]
+    demand.wanted, demand.priority, demand.promised_on, demand.changed = quantity, priority, promised_on, True
+    if demand.reserved > demand.wanted:
+        plan.give_back(demand, demand.reserved - demand.wanted)
+    demand.gone = demand.wanted <= 0
+    plan.serve_waiting()
+    await plan.flush(conn)
+    return demand.reserved
+
+
 async def reservation(key: DemandKey) -> Reservation | None:
     return await reservation_of(connection(), key)
 
@@ -362,16 +389,17 @@ async def _lot(conn: BaseDBAsyncClient, product: Product, lot_key: str | None) -
 
 async def _upsert_demand(
     conn: BaseDBAsyncClient, key: DemandKey, product_id: int, warehouse_id: int, lot: LotRef | None,
-    wanted: Decimal, priority: int,
+    wanted: Decimal, priority: int, promised_on: date | None = None,
 ) -> int:  # fmt: skip
     stamp = now()
     await sql.execute(
         conn,
         "INSERT INTO stock_demand (document_type, document_id, line_id, product_id, warehouse_id, lot_id, priority,"
-        " wanted, reserved, waiting, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11)"
+        " wanted, reserved, waiting, created_at, updated_at, promised_on)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12)"
         " ON CONFLICT (document_type, document_id, line_id) DO NOTHING",
         key.document_type, key.document_id, key.line_id, product_id, warehouse_id, lot.id if lot else NO_LOT,
-        priority, wanted, True, stamp, stamp,
+        priority, wanted, True, stamp, stamp, promised_on,
     )  # fmt: skip
     row = await sql.fetch_one(
         conn, "SELECT id FROM stock_demand WHERE document_type = $1 AND document_id = $2 AND line_id = $3",

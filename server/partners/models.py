@@ -141,6 +141,7 @@ class StoreWarehouse(Model):
     warehouse: fields.ForeignKeyRelation[Warehouse] = fields.ForeignKeyField(
         "storekeeper.Warehouse", related_name="store_links", on_delete=fields.RESTRICT
     )
+    position = fields.SmallIntField(default=0)  # the store's order of its warehouses: sales allocate in it
 
     class Meta:
         table = "store_warehouse"

@@ -88,7 +88,8 @@ async def _apply(conn: BaseDBAsyncClient, store: Store, given: dict[str, object]
             if code not in found:
                 raise NotFound(f"There is no warehouse {code}.", field=("warehouses", i))
         await StoreWarehouse.filter(store_id=store.id).using_db(conn).delete()
-        links = [StoreWarehouse(store_id=store.id, warehouse_id=found[code].id) for code in codes]
+        links = [StoreWarehouse(store_id=store.id, warehouse_id=found[code].id, position=i)
+                 for i, code in enumerate(codes)]  # fmt: skip
         if links:
             await StoreWarehouse.bulk_create(links, using_db=conn)
 

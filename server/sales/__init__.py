@@ -1,0 +1,1 @@
+"""Selling: sales orders from the counter, the API and marketplaces, their reservations, and their fulfillment."""
