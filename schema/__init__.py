@@ -52,7 +52,9 @@ from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
 from schema.sales.mutations import SalesMutation
+from schema.sales.payments import SalesPaymentsMutation, SalesPaymentsQuery
 from schema.sales.queries import SalesQuery
+from schema.sales.quotations import SalesQuotationsMutation, SalesQuotationsQuery
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -72,6 +74,8 @@ class Query(
     LandedCostsQuery,
     BillsQuery,
     SalesQuery,
+    SalesPaymentsQuery,
+    SalesQuotationsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -105,6 +109,8 @@ class Mutation(
     LandedCostsMutation,
     BillsMutation,
     SalesMutation,
+    SalesPaymentsMutation,
+    SalesQuotationsMutation,
 ):
     pass
 

@@ -32,6 +32,8 @@ MODEL_MODULES = [
     "server.purchasing.landed_models",
     "server.purchasing.bill_models",
     "server.sales.models",
+    "server.sales.payment_models",
+    "server.sales.quotation_models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -24,6 +24,7 @@ from server.text import shown
 
 if TYPE_CHECKING:
     from schema.purchasing.types import PurchaseOrderDetails
+    from schema.sales.quotations import SalesQuotationDetails
     from schema.sales.types import SalesOrderDetails
 
 
@@ -190,6 +191,16 @@ class Document(Fetchable, relay.Node):
 
         row = await info.context.loaders.sales.orders.load(self.id)
         return SalesOrderDetails.of(row, self.gross) if row else None
+
+    @strawberry.field(description="What only a sales quotation has: validity, versions, its order (null otherwise).")
+    async def sales_quotation(
+        self, info: Info
+    ) -> Annotated[SalesQuotationDetails, strawberry.lazy("schema.sales.quotations")] | None:
+        if self.type != "sales.quotation":
+            return None
+        from schema.sales.quotations import quotation_details
+
+        return await quotation_details(info, self.id, self.state)
 
     @strawberry.field(description="The document this one reverses.")
     async def reverses(self, info: Info) -> Document | None:

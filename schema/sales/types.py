@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal as D
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,6 +12,9 @@ from schema.scalars import Decimal
 from server.partners.models import Address
 from server.sales.models import SalesOrder as OrderRow
 from server.sales.orders import GroupLine, LineProgress
+
+if TYPE_CHECKING:
+    from schema.sales.payments import SalesPayment
 
 
 @strawberry.type(description="How far a sales order line has come, in the product's base unit.")
@@ -132,3 +136,14 @@ class SalesOrderDetails:
             ])
             for code, lines in by_warehouse.items()
         ]  # fmt: skip
+
+    @strawberry.field(
+        description="Its payments and refunds, oldest first: the first `first` (null: the server's page size)."
+    )
+    async def payments(
+        self, info: Info, first: int | None = 50
+    ) -> list[Annotated[SalesPayment, strawberry.lazy("schema.sales.payments")]]:
+        from schema.sales.payments import SalesPayment
+
+        rows = await info.context.loaders.sales.payments.load(self.id)
+        return [SalesPayment.from_model(row) for row in rows[: page_window(info, first, None).limit]]

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from server.sales.models import AllocationStrategy, Channel, Fulfillment, InvoiceStatus, PaymentStatus, ReservationMode, ShippingPolicy
+from server.sales.payment_models import PaymentKind, PaymentMethod
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -82,6 +83,25 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='SalesPayment',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', db_constraint=True, to_field='id', related_name='sales_payments', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='PAYMENT: payment\nREFUND: refund', enum_type=PaymentKind, max_length=16)),
+                ('method', fields.CharEnumField(description='CASH: cash\nCARD: card\nBANK_TRANSFER: bank_transfer\nCASH_ON_DELIVERY: cash_on_delivery', enum_type=PaymentMethod, max_length=32)),
+                ('amount', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('currency', fields.CharField(max_length=3)),
+                ('reference', fields.CharField(default='', max_length=64)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('received_on', fields.DateField()),
+                ('idempotency_key', fields.CharField(max_length=255)),
+                ('created_by', fields.ForeignKeyField('storekeeper.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='sales_payments', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'sales_payment', 'app': 'storekeeper', 'unique_together': (('order', 'idempotency_key'),), 'indexes': [Index(fields=['received_on'])], 'pk_attr': 'id', 'table_description': 'A payment received for a sales order, or a refund of one, in the order currency.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='SalesPolicy',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -89,6 +109,20 @@ class Migration(migrations.Migration):
                 ('max_discount_percent', fields.DecimalField(null=True, max_digits=5, decimal_places=2)),
             ],
             options={'table': 'sales_policy', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'The rules of a store for confirming its orders.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SalesQuotation',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('original', fields.ForeignKeyField('storekeeper.Document', source_field='original_id', db_constraint=True, to_field='id', related_name='quotation_versions', on_delete=OnDelete.RESTRICT)),
+                ('previous', fields.ForeignKeyField('storekeeper.Document', source_field='previous_id', null=True, db_constraint=True, to_field='id', related_name='quotation_revisions', on_delete=OnDelete.RESTRICT)),
+                ('revision', fields.IntField(default=1)),
+                ('valid_until', fields.DateField()),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', null=True, db_constraint=True, to_field='id', related_name='from_quotations', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'sales_quotation', 'app': 'storekeeper', 'unique_together': (('original', 'revision'),), 'pk_attr': 'id', 'table_description': 'A version of a sales quotation beyond its document: validity, revision and the order it became.'},
             bases=['Model'],
         ),
         ops.AddField(

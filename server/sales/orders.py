@@ -157,8 +157,8 @@ async def create_order(
     customer = await require_party(conn, header.customer, field="customer", role=PartyRole.CUSTOMER)
     store = await require_store(conn, header.store, field="store")
     warehouse = await store_warehouse(conn, store.id, header.warehouse) if header.warehouse is not None else None
-    ship_to = await _address(conn, customer, header.ship_to, "shipTo")
-    bill_to = await _address(conn, customer, header.bill_to, "billTo")
+    ship_to = await customer_address(conn, customer, header.ship_to, "shipTo")
+    bill_to = await customer_address(conn, customer, header.bill_to, "billTo")
     checked, _, _ = await check_lines(conn, ORDER_KIND, lines)
     currency = header.currency or customer.currency
     command = CreateSalesOrder(
@@ -168,19 +168,15 @@ async def create_order(
     )  # fmt: skip
 
     async def run(write: Write) -> Document:
-        document = await service.create_within(
-            write, ORDER, store.id, lines,
-            header=service.Header(party=customer.code, currency=currency, notes=header.notes,
-                                  marks=list(header.marks) if header.marks else None),
-        )  # fmt: skip
-        await SalesOrder.create(
-            id=document.id, channel=channel, external_reference=reference, warehouse_id=warehouse.id if warehouse
-            else None, ship_to_id=ship_to.id if ship_to else None, bill_to_id=bill_to.id if bill_to else None,
+        return await new_order_within(
+            write, customer, store.id, lines,
+            service.Header(party=customer.code, currency=currency, notes=header.notes,
+                           marks=list(header.marks) if header.marks else None),
+            channel=channel, external_reference=reference, warehouse_id=warehouse.id if warehouse else None,
+            ship_to_id=ship_to.id if ship_to else None, bill_to_id=bill_to.id if bill_to else None,
             shipping_policy=policy, reservation=mode, reserve_days_before=days, allocation_strategy=strategy,
-            priority=priority, ship_on=header.ship_on, promised_on=header.promised_on, net_days=customer.net_days,
-            end_of_month=customer.end_of_month, using_db=write.conn,
+            priority=priority, ship_on=header.ship_on, promised_on=header.promised_on,
         )  # fmt: skip
-        return document
 
     try:
         return await write_new_document(command, run, actor_id, idempotency_key)
@@ -192,7 +188,21 @@ async def create_order(
         return await Document.get(id=existing.id)
 
 
-async def _address(conn: BaseDBAsyncClient, customer: Party, address_id: int | None, field: str) -> Address | None:
+async def new_order_within(
+    write: Write, customer: Party, store_id: int, lines: list[LineInput], header: service.Header, **details: Any
+) -> Document:
+    """A draft order's document and its ``sales_order`` row (``details``: its columns) inside a command that checked
+    what they name (``create_order``, or a quotation becoming an order); payment terms are the customer's now."""
+    document = await service.create_within(write, ORDER, store_id, lines, header=header)
+    await SalesOrder.create(id=document.id, net_days=customer.net_days, end_of_month=customer.end_of_month,
+                            using_db=write.conn, **details)  # fmt: skip
+    return document
+
+
+async def customer_address(
+    conn: BaseDBAsyncClient, customer: Party, address_id: int | None, field: str
+) -> Address | None:
+    """One of the customer's addresses, by id (None: none named)."""
     if address_id is None:
         return None
     if not isinstance(address_id, int) or isinstance(address_id, bool) or not 0 < address_id < 2**31:
