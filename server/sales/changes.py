@@ -25,6 +25,7 @@ from server.documents.models import Document, DocumentLine
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.purchasing.orders import price_per_unit
+from server.sales import payments
 from server.sales.allocation import allocate_more, allocations_of, components_of, reserve_all, reserves_now, want
 from server.sales.confirming import check_credit_within, check_discounts_within
 from server.sales.models import SalesAllocation, SalesLine, SalesOrder
@@ -172,6 +173,7 @@ async def amend_order(
         await check_credit_within(write, document, can_approve=can_approve)
         await check_discounts_within(write, document, can_approve=can_approve)
         await _follow(write, document, order, reserving=reserving)
+        await payments.settle_within(conn, document)  # a new total: paid may now be partial, or a credit
         order.revision += 1
         await order.save(using_db=conn, update_fields=["revision"])
         return document

@@ -36,6 +36,7 @@ from server.sales.orders import (
     refuse_unless_confirmed,
     store_warehouse,
 )
+from server.sales.payments import settle_within
 
 _OWING_STATES = ("confirmed", "completed")
 
@@ -79,6 +80,7 @@ async def confirm_order(
         order = await SalesOrder.get(id=document.id, using_db=write.conn)
         order.confirmed_at = now()
         await order.save(using_db=write.conn, update_fields=["confirmed_at"])
+        await settle_within(write.conn, document)  # paid before confirming: the draft's total may have changed
         lines = (await progress_within(write.conn, [document.id]))[document.id]
         await allocate(write, document, order, lines)
         if reserves_now(order):

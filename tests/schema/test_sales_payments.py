@@ -11,7 +11,19 @@ import pytest
 
 from server.sales.payment_models import SalesPayment
 from tests.conftest import Actor, GraphQLClient
-from tests.schema.sales_support import CANCEL, CONFIRM, ERRORS, Shop, call, confirmed, draft, key, make_shop, ok
+from tests.schema.sales_support import (
+    AMEND,
+    CANCEL,
+    CONFIRM,
+    ERRORS,
+    Shop,
+    call,
+    confirmed,
+    draft,
+    key,
+    make_shop,
+    ok,
+)
 
 PAYMENT = "id kind method amount currency reference note receivedOn createdBy"
 ORDER = "id state gross salesOrder { payment paid balanceDue payments(first: 20) { kind method amount } }"
@@ -194,6 +206,35 @@ async def test_a_draft_order_is_paid_before_confirming_and_a_cancelled_one_refun
     assert refused["errors"][0]["code"] == "ILLEGAL_TRANSITION" and refused["errors"][0]["field"] == ["input", "order"]
     back = await refund(graphql, admin, order, "20", "card")
     assert back["errors"] == [] and status(back["order"])[:2] == ("refunded", "0.0000")
+
+
+async def test_an_amended_total_moves_the_status_and_a_smaller_one_shows_a_credit(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    order = await _order(graphql, admin, shop)
+    paid = await pay(graphql, admin, order, "100")
+    assert status(paid["order"]) == ("paid", "100.0000", "0.0000")
+    more = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=order["version"],
+                     lines=[{"position": 1, "sku": shop.sku, "quantity": "3"}]))["document"]  # fmt: skip
+    assert status(await read(graphql, admin, order)) == ("partial", "100.0000", "50.0000")
+    await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=more["version"],
+             lines=[{"position": 1, "sku": shop.sku, "quantity": "1"}])  # fmt: skip
+    assert status(await read(graphql, admin, order)) == ("paid", "100.0000", "-50.0000")  # a credit of 50
+    assert (await refund(graphql, admin, order, "50", "card"))["errors"] == []
+    assert status(await read(graphql, admin, order)) == ("paid", "50.0000", "0.0000")
+
+
+async def test_a_prepaid_draft_edited_before_confirming_is_settled_when_confirmed(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    order = await draft(graphql, admin, shop, [{"sku": shop.sku, "quantity": "1", "price": "20"}], currency="EUR")
+    await pay(graphql, admin, order, "20")
+    edited = await graphql.post("""mutation U($input: UpdateDocumentInput!) { updateDocument(input: $input)
+      { document { version gross } errors { code } } }""", {"input": {"id": order["id"], "version": order["version"],
+      "lines": [{"sku": shop.sku, "quantity": "2", "price": "20"}]}}, admin.token)  # fmt: skip
+    assert edited.json()["data"]["updateDocument"]["document"]["gross"] == "40.0000"
+    done = await ok(graphql, CONFIRM, "confirmSalesOrder", admin, id=order["id"])
+    assert status(done["document"]) == ("partial", "20.0000", "20.0000")
 
 
 async def test_payments_are_found_by_customer_method_and_kind(graphql: GraphQLClient, admin: Actor,
