@@ -54,6 +54,7 @@ from schema.query_cache import DocumentCache
 from schema.sales.bundles import BundlesMutation, BundlesQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
+from schema.sales.reserving import SalesReservingMutation
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -108,6 +109,7 @@ class Mutation(
     BillsMutation,
     SalesMutation,
     BundlesMutation,
+    SalesReservingMutation,
 ):
     pass
 
