@@ -53,6 +53,7 @@ from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
 from schema.sales.bundles import BundlesMutation, BundlesQuery
 from schema.sales.mutations import SalesMutation
+from schema.sales.promising import SalesAvailabilityQuery
 from schema.sales.queries import SalesQuery
 from schema.sales.reserving import SalesReservingMutation
 from schema.scalars import SCALARS
@@ -75,6 +76,7 @@ class Query(
     BillsQuery,
     SalesQuery,
     BundlesQuery,
+    SalesAvailabilityQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:

@@ -124,6 +124,8 @@ LIST_CAPS: dict[str, ListCap] = {
         max(bundles.MAX_WAREHOUSES_SHOWN, partners.MAX_WAREHOUSES_PER_STORE), "a store's warehouses, else cut there"
     ),
     "BundleWarehouseAvailability.components": ListCap(bundles.MAX_BUNDLE_COMPONENTS, "one per component"),
+    "SalesAvailability.warehouses": ListCap(partners.MAX_WAREHOUSES_PER_STORE, "one per warehouse of the store"),
+    "SalesWarehouseAvailability.supplies": ListCap(bundles.MAX_BUNDLE_COMPONENTS, "the product, or a bundle's parts"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

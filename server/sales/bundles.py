@@ -281,20 +281,24 @@ async def bundle_availability(sku: str, *, store: str | None = None) -> BundleAv
 
 async def _warehouses(conn: BaseDBAsyncClient, store: str | None, product_ids: list[int]) -> list[tuple[int, str]]:
     if store is not None:
-        found = await require_store(conn, store, field="store")
-        rows = await sql.fetch(
-            conn,
-            "SELECT w.id, w.code FROM store_warehouse sw JOIN warehouse w ON w.id = sw.warehouse_id"
-            " WHERE sw.store_id = $1 ORDER BY sw.position, w.id",
-            found.id,
-        )
-    else:
-        rows = await sql.fetch(
-            conn,
-            "SELECT DISTINCT w.id, w.code FROM quant q JOIN location l ON l.id = q.location_id"
-            " JOIN warehouse w ON w.id = l.warehouse_id WHERE l.kind = 'internal'"
-            f" AND q.product_id IN ({sql.placeholders(1, len(product_ids))})"
-            f" ORDER BY w.code LIMIT ${len(product_ids) + 1}",
-            *product_ids, MAX_WAREHOUSES_SHOWN,
-        )  # fmt: skip
+        return await store_warehouses(conn, (await require_store(conn, store, field="store")).id)
+    rows = await sql.fetch(
+        conn,
+        "SELECT DISTINCT w.id, w.code FROM quant q JOIN location l ON l.id = q.location_id"
+        " JOIN warehouse w ON w.id = l.warehouse_id WHERE l.kind = 'internal'"
+        f" AND q.product_id IN ({sql.placeholders(1, len(product_ids))})"
+        f" ORDER BY w.code LIMIT ${len(product_ids) + 1}",
+        *product_ids, MAX_WAREHOUSES_SHOWN,
+    )  # fmt: skip
+    return [(int(r["id"]), r["code"]) for r in rows]
+
+
+async def store_warehouses(conn: BaseDBAsyncClient, store_id: int) -> list[tuple[int, str]]:
+    """The warehouses a store sells from, (id, code) in the store's order."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT w.id, w.code FROM store_warehouse sw JOIN warehouse w ON w.id = sw.warehouse_id"
+        " WHERE sw.store_id = $1 ORDER BY sw.position, w.id",
+        store_id,
+    )
     return [(int(r["id"]), r["code"]) for r in rows]
