@@ -3,6 +3,7 @@ confirmed; the daily job reserves it on its day, and a rerun changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -116,3 +117,13 @@ async def test_only_a_user_who_may_run_jobs_or_manage_sales_runs_it(graphql: Gra
     manager = await make_actor("manager")
     bad_key = await call(graphql, RUN, "runSalesReservations", manager, idempotencyKey="\x00" * 300)
     assert bad_key["jobId"] is None and bad_key["errors"][0]["field"] == ["input", "idempotencyKey"]
+
+
+async def test_two_runs_at_once_reserve_an_order_once(graphql: GraphQLClient, admin: Actor, shop: Shop) -> None:
+    order = await before_ship(graphql, admin, shop, today() + timedelta(days=10), 3)
+    day = today() + timedelta(days=7)
+    runs = await asyncio.gather(reserving.reserve_due(day), reserving.reserve_due(day))
+    assert sum(run.reserved.count(order["number"]) for run in runs) == 1
+    assert all(run.failed == [] for run in runs)
+    assert groups(await order_now(graphql, admin, order["number"])) == {shop.first: [(1, "4.0000", "4.0000", "0.0000")]}
+    await assert_invariants()
