@@ -51,10 +51,13 @@ from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
+from schema.sales.bundles import BundlesMutation, BundlesQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.payments import SalesPaymentsMutation, SalesPaymentsQuery
+from schema.sales.promising import SalesAvailabilityQuery
 from schema.sales.queries import SalesQuery
 from schema.sales.quotations import SalesQuotationsMutation, SalesQuotationsQuery
+from schema.sales.reserving import SalesReservingMutation
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -76,6 +79,8 @@ class Query(
     SalesQuery,
     SalesPaymentsQuery,
     SalesQuotationsQuery,
+    BundlesQuery,
+    SalesAvailabilityQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -111,6 +116,8 @@ class Mutation(
     SalesMutation,
     SalesPaymentsMutation,
     SalesQuotationsMutation,
+    BundlesMutation,
+    SalesReservingMutation,
 ):
     pass
 

@@ -56,6 +56,7 @@ from server.partners import models as partners
 from server.printing.view import Column
 from server.purchasing.inquiries import MAX_SUPPLIERS as MAX_INQUIRY_SUPPLIERS
 from server.purchasing.receiving import MAX_ORDERS as MAX_RECEIPT_ORDERS
+from server.sales import bundles
 from server.scanning import MAX_GS1_ELEMENTS
 
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
@@ -118,6 +119,13 @@ LIST_CAPS: dict[str, ListCap] = {
     "SalesOrderDetails.fulfillmentGroups": ListCap(
         partners.MAX_WAREHOUSES_PER_STORE, "one per warehouse of the store that ships part of the order"
     ),
+    "Bundle.components": ListCap(bundles.MAX_BUNDLE_COMPONENTS, "a bundle is refused more components"),
+    "BundleAvailability.warehouses": ListCap(
+        max(bundles.MAX_WAREHOUSES_SHOWN, partners.MAX_WAREHOUSES_PER_STORE), "a store's warehouses, else cut there"
+    ),
+    "BundleWarehouseAvailability.components": ListCap(bundles.MAX_BUNDLE_COMPONENTS, "one per component"),
+    "SalesAvailability.warehouses": ListCap(partners.MAX_WAREHOUSES_PER_STORE, "one per warehouse of the store"),
+    "SalesWarehouseAvailability.supplies": ListCap(bundles.MAX_BUNDLE_COMPONENTS, "the product, or a bundle's parts"),
     "UserError.field": ListCap(8, "a path to an input: input, a field, a list's index, ... a few steps deep"),
 }
 

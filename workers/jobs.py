@@ -14,6 +14,7 @@ from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
 from server.purchasing import planning_run
+from server.sales import reserving
 
 log = logging.getLogger(__name__)
 Job = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -85,6 +86,13 @@ async def plan_purchases(ctx: dict[str, Any], warehouse_code: str | None = None)
 
 
 @tracked
+async def reserve_before_ship(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Reserve the sales orders whose day to reserve before their ship date has come, one order per transaction;
+    a rerun finds them reserved and writes nothing."""
+    return reserving.summary(await reserving.reserve_due())
+
+
+@tracked
 async def purge_idempotency_keys(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"purged": await idempotency.purge_expired()}
 
@@ -108,6 +116,7 @@ FUNCTIONS: dict[str, Job] = {
     "expiry_alerts": expiry_alerts,
     "replenish": replenish,
     "plan_purchases": plan_purchases,
+    "reserve_before_ship": reserve_before_ship,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

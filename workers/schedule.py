@@ -20,6 +20,7 @@ from workers.constants import (
     PURGE_IDEMPOTENCY_KEYS,
     REPLENISH,
     RESERVATIONS_OFF_EXPIRED,
+    RESERVE_BEFORE_SHIP,
     SNAPSHOT_VALUATION,
 )
 from workers.queue import InProcessQueue
@@ -34,6 +35,8 @@ DAILY: dict[str, time] = {
     EXPIRY_ALERTS: time(6, 0, tzinfo=UTC),  # in the morning mail
     REPLENISH: time(5, 0, tzinfo=UTC),  # pick bins refilled before the first pick (runReplenishment: any time)
     PLAN_PURCHASES: time(5, 30, tzinfo=UTC),  # drafts for the buyer in the morning (runPurchasePlanning: any time)
+    # Orders whose day to reserve before shipping has come, before the first pick (runSalesReservations: any time).
+    RESERVE_BEFORE_SHIP: time(0, 15, tzinfo=UTC),
 }
 EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 

@@ -83,9 +83,10 @@ _MOVE = (
     " $8::timestamptz, $9::timestamptz, added.cost, added.value, 0, 0 FROM {previous} AS added"
 )
 _CHECK = (
-    "SELECT unit_cost, value, EXISTS (SELECT 1 FROM stock_demand WHERE product_id = $2 AND waiting) AS waiting"
+    "SELECT unit_cost, value, EXISTS (SELECT 1 FROM stock_demand WHERE product_id = $2 AND waiting) AS waiting,"
+    " EXISTS (SELECT 1 FROM sales_bundle_component WHERE bundle_id = $2) AS bundle"
     " FROM stock_move WHERE id = $1"
-)
+)  # a bundle takes no stock (posting.refuse_bundles): read after the product is held, as a posting reads it
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,9 @@ async def book(
         row = await sql.fetch_one(write.conn, _CHECK, found.move_id, product.id)
         if row is None:  # the quant's upsert refused to pass the largest quantity
             raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
+        if row["bundle"]:
+            raise Invalid(f"{product.sku} is a bundle, sold as its components: it takes no stock of its own.",
+                          field="sku")  # fmt: skip
         moves[0] = dataclasses.replace(moves[0], unit_cost=from_db(row["unit_cost"]), value=from_db(row["value"]))
         if row["waiting"]:  # stock arrived: the waiting demands get it, as after any posting
             quants = await lock_quants(write.conn, product.id, bin_.id, NO_LOT)  # held already: no wait

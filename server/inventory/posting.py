@@ -117,6 +117,7 @@ async def post(
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]), known=_lock_dates([entry]))
     await _lot_rules(conn, [entry], trail, ["lot"])
+    await refuse_bundles(conn, [entry], ["sku"])
     locked = dict(locked or {})
     for place in sorted((entry.source, entry.target), key=lambda p: p.id):
         if place.holds_stock and place.id not in locked:
@@ -143,6 +144,31 @@ async def _lot_rules(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail
     await lots.refuse_taking_expired(conn, entries, trail.actor_id, at=at)
 
 
+async def refuse_bundles(conn: BaseDBAsyncClient, entries: list[Entry], at: list[Field]) -> None:
+    """No stock comes into a bundle (``server.sales.bundles``: sold as its components, it has none of its own).
+    Read in a statement of its own, after the lookup holds the product FOR SHARE: a product made a bundle just
+    before is seen, one made a bundle after waits for this posting and then finds its stock."""
+    arriving = {e.product.id for e in entries if e.target.holds_stock and not e.source.holds_stock}
+    if not arriving:
+        return
+    rows = await sql.fetch(
+        conn,
+        "SELECT DISTINCT bundle_id FROM sales_bundle_component"
+        f" WHERE bundle_id IN ({sql.placeholders(1, len(arriving))})",
+        *sorted(arriving),
+    )
+    bundles = {int(r["bundle_id"]) for r in rows}
+    problems: list[DomainError] = [
+        Invalid(f"{e.product.sku} is a bundle, sold as its components: it takes no stock of its own.", field=where)
+        for e, where in zip(entries, at, strict=True) if e.product.id in bundles and e.target.holds_stock
+        and not e.source.holds_stock
+    ]  # fmt: skip
+    if len(problems) == 1 and len(entries) == 1:
+        raise problems[0]
+    if problems:
+        raise ManyErrors(problems)
+
+
 def _warehouses(entries: list[Entry]) -> set[int | None]:
     return {place.warehouse_id for entry in entries for place in (entry.source, entry.target)}
 
@@ -165,6 +191,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     created_at = now()
     await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries), known=_lock_dates(entries))
     await _lot_rules(conn, entries, trail, [("lines", index, "lot") for index in range(len(entries))])
+    await refuse_bundles(conn, entries, [("lines", index, "sku") for index in range(len(entries))])
     wanted: dict[tuple[int, int], set[int]] = {}
     for entry in entries:
         for place, receives in ((entry.source, False), (entry.target, True)):

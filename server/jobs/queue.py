@@ -12,6 +12,7 @@ RESERVATIONS_OFF_EXPIRED = "reservations_off_expired"
 EXPIRY_ALERTS = "expiry_alerts"
 REPLENISH = "replenish"
 PLAN_PURCHASES = "plan_purchases"
+RESERVE_BEFORE_SHIP = "reserve_before_ship"
 
 
 class JobQueue(Protocol):
