@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from server.jobs.queue import (
     CHECK_LEDGER,
+    EXPIRE_QUOTATIONS,
     EXPIRY_ALERTS,
     PLAN_PURCHASES,
     PURGE_IDEMPOTENCY_KEYS,
@@ -42,6 +43,7 @@ def cron_name(namespace: str, name: str) -> str:
 
 __all__ = [
     "CHECK_LEDGER",
+    "EXPIRE_QUOTATIONS",
     "EXPIRY_ALERTS",
     "PLAN_PURCHASES",
     "PURGE_IDEMPOTENCY_KEYS",

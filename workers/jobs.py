@@ -14,7 +14,7 @@ from server.inventory.valuation import snapshots
 from server.jobs import service as job_records
 from server.mail import service as mail
 from server.purchasing import planning_run
-from server.sales import reserving
+from server.sales import quotations, reserving
 
 log = logging.getLogger(__name__)
 Job = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -86,6 +86,12 @@ async def plan_purchases(ctx: dict[str, Any], warehouse_code: str | None = None)
 
 
 @tracked
+async def expire_quotations(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Expire the sent and accepted quotations whose last valid day has passed; a rerun finds none left."""
+    return {"expired": await quotations.expire_due()}
+
+
+@tracked
 async def reserve_before_ship(ctx: dict[str, Any]) -> dict[str, Any]:
     """Reserve the sales orders whose day to reserve before their ship date has come, one order per transaction;
     a rerun finds them reserved and writes nothing."""
@@ -117,6 +123,7 @@ FUNCTIONS: dict[str, Job] = {
     "replenish": replenish,
     "plan_purchases": plan_purchases,
     "reserve_before_ship": reserve_before_ship,
+    "expire_quotations": expire_quotations,
     "sweep_lost_jobs": sweep_lost_jobs,
     mail.DELIVER_MAIL: deliver_mail,
 }

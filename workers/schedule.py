@@ -15,6 +15,7 @@ from server.clock import now
 from server.mail.service import DELIVER_MAIL
 from workers.constants import (
     CHECK_LEDGER,
+    EXPIRE_QUOTATIONS,
     EXPIRY_ALERTS,
     PLAN_PURCHASES,
     PURGE_IDEMPOTENCY_KEYS,
@@ -37,6 +38,7 @@ DAILY: dict[str, time] = {
     PLAN_PURCHASES: time(5, 30, tzinfo=UTC),  # drafts for the buyer in the morning (runPurchasePlanning: any time)
     # Orders whose day to reserve before shipping has come, before the first pick (runSalesReservations: any time).
     RESERVE_BEFORE_SHIP: time(0, 15, tzinfo=UTC),
+    EXPIRE_QUOTATIONS: time(0, 10, tzinfo=UTC),  # a quotation valid until yesterday is expired
 }
 EVERY_MINUTE: tuple[str, ...] = (DELIVER_MAIL,)
 

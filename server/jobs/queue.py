@@ -13,6 +13,7 @@ EXPIRY_ALERTS = "expiry_alerts"
 REPLENISH = "replenish"
 PLAN_PURCHASES = "plan_purchases"
 RESERVE_BEFORE_SHIP = "reserve_before_ship"
+EXPIRE_QUOTATIONS = "expire_quotations"
 
 
 class JobQueue(Protocol):

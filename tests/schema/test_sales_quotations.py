@@ -215,15 +215,21 @@ async def test_an_expired_quotation_is_neither_accepted_nor_converted(graphql: G
         "sales.order")  # fmt: skip
 
 
-async def test_expiring_what_is_due_is_a_job_of_its_own(graphql: GraphQLClient, admin: Actor, shop: Shop) -> None:
-    from server.sales.quotations import expire_due
+async def test_expiring_what_is_due_is_a_daily_job_of_its_own(graphql: GraphQLClient, admin: Actor,
+                                                               shop: Shop) -> None:  # fmt: skip
+    from workers.jobs import FUNCTIONS
+    from workers.schedule import DAILY
 
+    assert "expire_quotations" in DAILY
     due = await sent(graphql, admin, await quoted(graphql, admin, shop))
     valid = await sent(graphql, admin, await quoted(graphql, admin, shop))
     await past_validity(due)
-    assert await expire_due() >= 1
+    assert (await FUNCTIONS["expire_quotations"]({}))["expired"] >= 1
     assert (await read(graphql, admin, due))["state"] == "expired"
     assert (await read(graphql, admin, valid))["state"] == "sent"
+    version = (await read(graphql, admin, due))["version"]
+    await FUNCTIONS["expire_quotations"]({})  # a rerun: the expired one is left as it is
+    assert (await read(graphql, admin, due))["version"] == version
 
 
 async def test_every_illegal_transition_is_refused(graphql: GraphQLClient, admin: Actor, shop: Shop) -> None:
