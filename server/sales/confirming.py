@@ -31,10 +31,12 @@ from server.sales.orders import (
     CONFIRM,
     ORDER,
     ZERO,
+    kept_value,
     progress_within,
     refuse_other_types,
     refuse_unless_confirmed,
     store_warehouse,
+    value_of,
 )
 
 _OWING_STATES = ("confirmed", "completed")
@@ -192,9 +194,8 @@ async def exposure_within(conn: BaseDBAsyncClient, customer_id: int, excluding: 
     )  # fmt: skip
     owed: dict[int, list[Decimal]] = {}  # order id -> [value, paid, rate]
     for r in rows:
-        base = quantities.from_db(r["base_quantity"])
-        kept = base - (quantities.from_db(r["cancelled"]) if r["cancelled"] is not None else ZERO)
-        value = Decimal(str(r["gross"])) * kept / base if base else ZERO
+        cancelled = quantities.from_db(r["cancelled"]) if r["cancelled"] is not None else ZERO
+        value = kept_value(Decimal(str(r["gross"])), quantities.from_db(r["base_quantity"]), cancelled)
         entry = owed.setdefault(int(r["id"]), [ZERO, Decimal(str(r["paid"] or 0)), Decimal(str(r["rate"] or 1))])
         entry[0] += value
     return sum((max(value - paid, ZERO) * rate for value, paid, rate in owed.values()), ZERO)
@@ -211,9 +212,10 @@ async def check_credit_within(write: Write, document: Document, *, can_approve: 
     if row is None or row["credit_limit"] is None:
         return
     limit = Decimal(str(row["credit_limit"]))
-    if owing is None:
+    if owing is None:  # what it comes to without its cancelled parts, as the other orders are counted
         paid = await SalesOrder.filter(id=document.id).using_db(conn).values_list("paid", flat=True)
-        owing = max(Decimal(document.gross) - Decimal(str(paid[0] if paid else 0)), ZERO)
+        value = value_of((await progress_within(conn, [document.id]))[document.id])
+        owing = max(value - Decimal(str(paid[0] if paid else 0)), ZERO)
     exposure = await exposure_within(conn, document.party_id, document.id)  # type: ignore[attr-defined]
     total = exposure + owing * Decimal(document.rate or 1)
     if total <= limit:
