@@ -7,15 +7,21 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Actor, GraphQLClient
+from server.catalog.service import ProductDetails, create_product
+from tests.conftest import Actor, GraphQLClient, make_actor, unique
 from tests.schema.sales_support import (
     AMEND,
     CANCEL_REMAINING,
+    CONFIRM,
     Shop,
+    assert_invariants,
     call,
     confirmed,
+    draft,
+    groups,
     make_shop,
     ok,
+    stock,
 )
 from tests.schema.test_sales_orders import seller
 
@@ -33,6 +39,25 @@ def _line(sku: str, quantity: str, price: str = "10", position: int | None = Non
     if position is not None:
         line["position"] = position
     return line
+
+
+async def test_amending_an_order_above_the_store_approval_threshold_needs_approval(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """A clerk confirms an order under the store's threshold, then amends it far above: the amendment needs the
+    approval the confirmation would have needed."""
+    rule = await ok(graphql, APPROVAL_RULE, "setApprovalRule", admin, store=shop.store, type="sales.order",
+                    threshold="100")  # fmt: skip
+    assert rule["threshold"] == "100.0000"
+    clerk = await seller()
+    order = await draft(graphql, clerk, shop, [_line(shop.sku, "1", "50")])
+    done = (await ok(graphql, CONFIRM, "confirmSalesOrder", clerk, id=order["id"]))["document"]
+    refused = await call(graphql, AMEND, "amendSalesOrder", clerk, id=order["id"], version=done["version"],
+                         lines=[_line(shop.sku, "100", "50", position=1)])  # fmt: skip
+    assert refused["document"] is None and refused["errors"][0]["code"] == "APPROVAL_REQUIRED", refused
+    approved = await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=done["version"],
+                        lines=[_line(shop.sku, "100", "50", position=1)])  # fmt: skip
+    assert approved["document"]["lines"][0]["quantity"] == "100.0000"
 
 
 async def test_an_amendment_is_not_charged_for_what_was_cancelled_of_the_order(
@@ -53,3 +78,64 @@ async def test_an_amendment_is_not_charged_for_what_was_cancelled_of_the_order(
                                 _line(limited.sku, "1", "10")])  # fmt: skip
     assert amended["errors"] == [], amended
     assert amended["document"]["salesOrder"]["balanceDue"] == "410.0000"
+
+
+async def test_amending_a_cancelled_line_down_does_not_lower_what_the_customer_owes(
+    graphql: GraphQLClient, admin: Actor
+) -> None:
+    """Limit 1,000: an order of 10 x 50 (cancelled) and 10 x 40 owes 400. Amending the cancelled line to 1 must not
+    make it owe less than 400, so a second order of 700 needs approval."""
+    limited = await make_shop(admin, credit_limit=Decimal(1000))
+    clerk = await seller()
+    first = await confirmed(graphql, clerk, limited, [_line(limited.sku, "10", "50"), _line(limited.sku, "10", "40")],
+                            currency="EUR")  # fmt: skip
+    cut = (await ok(graphql, CANCEL_REMAINING, "cancelSalesOrderRemaining", clerk, id=first["id"],
+                    positions=[1]))["document"]  # fmt: skip
+    amended = (await ok(graphql, AMEND, "amendSalesOrder", clerk, id=first["id"], version=cut["version"],
+                        lines=[_line(limited.sku, "1", "50", position=1),
+                               _line(limited.sku, "10", "40", position=2)]))["document"]  # fmt: skip
+    assert [(line["ordered"], line["cancelled"], line["open"]) for line in amended["salesOrder"]["lines"]] == [
+        ("1.0000", "1.0000", "0.0000"), ("10.0000", "0.0000", "10.0000")]  # fmt: skip
+    second = await draft(graphql, clerk, limited, [_line(limited.sku, "7", "100")], currency="EUR")
+    refused = await call(graphql, CONFIRM, "confirmSalesOrder", clerk, id=second["id"])
+    assert refused["errors"] and refused["errors"][0]["code"] == "APPROVAL_REQUIRED", refused
+
+
+async def test_two_lines_of_one_product_raised_in_one_amendment_share_the_stock_there_is(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """5 in each warehouse; an order of 1 is raised to 5 and given a second line of 5: the first warehouse gives
+    its 5, the second its 5, and nothing waits."""
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    await stock(graphql, admin, shop.sku, shop.second_bin, "5")
+    order = await confirmed(graphql, admin, shop, [_line(shop.sku, "1")])
+    amended = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=order["version"],
+                        lines=[_line(shop.sku, "5", position=1), _line(shop.sku, "5")]))["document"]  # fmt: skip
+    waiting = sum(Decimal(line[3]) for lines in groups(amended).values() for line in lines)
+    reserved = sum(Decimal(line[2]) for lines in groups(amended).values() for line in lines)
+    assert (reserved, waiting) == (10, 0), groups(amended)
+    await assert_invariants()
+
+
+async def test_an_amendment_that_leaves_nothing_to_ship_settles_the_order(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """The remainder of line 1 was cancelled; removing line 2 leaves nothing to ship and nothing shipped: the
+    order is cancelled, as cancelling the remainder of every line would have done."""
+    await stock(graphql, admin, shop.sku, shop.first_bin, "10")
+    order = await confirmed(graphql, admin, shop, [_line(shop.sku, "2"), _line(shop.sku, "3")])
+    cut = (await ok(graphql, CANCEL_REMAINING, "cancelSalesOrderRemaining", admin, id=order["id"],
+                    positions=[1]))["document"]  # fmt: skip
+    amended = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=cut["version"],
+                        lines=[_line(shop.sku, "2", position=1)]))["document"]  # fmt: skip
+    assert amended["state"] == "cancelled", amended["salesOrder"]["lines"]
+    await assert_invariants()
+
+
+async def _second_product(admin: Actor) -> str:
+    sku = unique("SOLD")
+    await create_product(sku, ProductDetails(name="Other widget"), actor_id=admin.user_id)
+    return sku
+
+
+__all__ = ["make_actor", "_second_product"]
