@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
+from tortoise.transactions import in_transaction
 
+from server import sql
 from server.catalog.service import ProductDetails, create_product
-from tests.conftest import Actor, GraphQLClient, make_actor, unique
+from server.settings import Settings
+from tests.conftest import Actor, GraphQLClient, unique
 from tests.schema.sales_support import (
     AMEND,
     CANCEL_REMAINING,
@@ -138,4 +144,56 @@ async def _second_product(admin: Actor) -> str:
     return sku
 
 
-__all__ = ["make_actor", "_second_product"]
+async def _quants_locked(conn: Any, sku: str, warehouse: str, *, wait: bool = True) -> None:
+    await sql.fetch(
+        conn,
+        "SELECT quant.id FROM quant JOIN location ON location.id = quant.location_id JOIN warehouse w ON"
+        " w.id = location.warehouse_id WHERE quant.product_id = (SELECT id FROM product WHERE sku = $1)"
+        " AND w.code = $2 ORDER BY quant.location_id, quant.lot_id, quant.package_id FOR UPDATE OF quant"
+        + ("" if wait else " NOWAIT"),
+        sku, warehouse,
+    )  # fmt: skip
+
+
+async def _while_holding(settings: Settings, first: tuple[str, str], then: tuple[str, str],
+                         action: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """Run ``action`` while another transaction holds the quants of ``first`` (sku, warehouse), as a confirmation
+    reserving it does; once ``action`` waits for them, the quants of ``then`` (which the confirmation locks next)
+    must be free: an action that holds them while it waits closes a deadlock circle. PostgreSQL breaks such a
+    circle after a second and the command runs again, so the test asks for them without waiting instead."""
+    task = asyncio.create_task(action)
+    watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with in_transaction() as conn:
+            await _quants_locked(conn, *first)
+            for _ in range(1000):
+                waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                                 " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
+                if waiting or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting and not task.done(), "the action never waited for the quants held"
+            try:
+                await _quants_locked(conn, *then, wait=False)
+            except Exception as held:  # the action holds them while it waits for ``first``
+                raise AssertionError(f"{then} was locked out of order: {held}") from None
+    finally:
+        await watcher.close()
+    return await task
+
+
+@pytest.mark.postgres
+async def test_an_amendment_removing_a_line_and_a_confirmation_lock_products_in_one_order(
+    graphql: GraphQLClient, admin: Actor, shop: Shop, settings: Settings
+) -> None:
+    """An amendment removes the line of the second product and raises the first; a confirmation holds the first
+    product's stock and then wants the second's. The amendment waits for the first without holding the second."""
+    other = await _second_product(admin)
+    for sku in (shop.sku, other):
+        await stock(graphql, admin, sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [_line(shop.sku, "1"), _line(other, "1")], warehouse=shop.first)
+    amending = call(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=order["version"],
+                    lines=[_line(shop.sku, "2", position=1)])  # fmt: skip
+    amended = await _while_holding(settings, (shop.sku, shop.first), (other, shop.first), amending)
+    assert amended["errors"] == [] and groups(amended["document"]) == {shop.first: [(1, "2.0000", "2.0000", "0.0000")]}
+    await assert_invariants()
