@@ -23,6 +23,7 @@ from server.documents.errors import ApprovalRequired
 from server.documents.models import Document, DocumentLine
 from server.errors import Invalid
 from server.inventory import quantities
+from server.inventory.replan import lock_warehouse_quants
 from server.money.service import company_currency
 from server.partners.models import Party
 from server.sales.allocation import allocate, allocations_of, reserve_all, reserves_now, want
@@ -126,6 +127,11 @@ async def move_group(
         open_parts = [(a, quantities.from_db(a.quantity) - quantities.from_db(a.shipped)) for a in moving]
         if not any(part > 0 for _, part in open_parts):
             raise Invalid(f"The order has nothing left to ship from {source.code}.", field="fromWarehouse")
+        # Released in one warehouse and reserved in the other: both locked first, in the (product, warehouse)
+        # order confirmations lock them in, or a move to a warehouse of lower id waits for it holding the other.
+        for product_id in sorted({a.product_id for a in moving}):  # type: ignore[attr-defined]
+            for warehouse_id in sorted((source.id, target.id)):
+                await lock_warehouse_quants(conn, product_id, warehouse_id)
         reserved = await _reserves(conn, order, moving)
         for allocation, part in open_parts:
             if part <= 0:

@@ -19,6 +19,7 @@ from tests.schema.sales_support import (
     AMEND,
     CANCEL_REMAINING,
     CONFIRM,
+    MOVE_GROUP,
     Shop,
     assert_invariants,
     call,
@@ -196,4 +197,20 @@ async def test_an_amendment_removing_a_line_and_a_confirmation_lock_products_in_
                     lines=[_line(shop.sku, "2", position=1)])  # fmt: skip
     amended = await _while_holding(settings, (shop.sku, shop.first), (other, shop.first), amending)
     assert amended["errors"] == [] and groups(amended["document"]) == {shop.first: [(1, "2.0000", "2.0000", "0.0000")]}
+    await assert_invariants()
+
+
+@pytest.mark.postgres
+async def test_a_group_move_and_a_confirmation_lock_warehouses_in_one_order(
+    graphql: GraphQLClient, admin: Actor, shop: Shop, settings: Settings
+) -> None:
+    """A group moves from the second warehouse to the first while a confirmation holds the first warehouse's stock
+    and then wants the second's: the move waits for the first without holding the second."""
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    await stock(graphql, admin, shop.sku, shop.second_bin, "5")
+    order = await confirmed(graphql, admin, shop, [_line(shop.sku, "2")], warehouse=shop.second)
+    moving = call(graphql, MOVE_GROUP, "moveFulfillmentGroup", admin, id=order["id"], fromWarehouse=shop.second,
+                  toWarehouse=shop.first)  # fmt: skip
+    moved = await _while_holding(settings, (shop.sku, shop.first), (shop.sku, shop.second), moving)
+    assert moved["errors"] == [] and groups(moved["document"])[shop.first] == [(1, "2.0000", "2.0000", "0.0000")]
     await assert_invariants()
