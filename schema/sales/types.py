@@ -9,9 +9,11 @@ import strawberry
 from schema.context import Info
 from schema.relay import page_window
 from schema.scalars import Decimal
-from server.partners.models import Address
+from server.partners.models import MONEY_PLACES, Address
 from server.sales.models import SalesOrder as OrderRow
-from server.sales.orders import GroupLine, LineProgress
+from server.sales.orders import GroupLine, LineProgress, value_of
+
+MONEY_STEP = D(1).scaleb(-MONEY_PLACES)
 
 if TYPE_CHECKING:
     from schema.sales.payments import SalesPayment
@@ -95,9 +97,11 @@ class SalesOrderDetails:
     revision: int = strawberry.field(description="Raised by each amendment of the confirmed order.")
     confirmed_at: datetime.datetime | None
 
-    @strawberry.field(description="What is still to pay: the order's gross less what was paid.")
-    def balance_due(self) -> Decimal:
-        return self.gross - D(self.paid)  # type: ignore[return-value]
+    @strawberry.field(description="What is still to pay: the order's gross less what was cancelled and paid.")
+    async def balance_due(self, info: Info) -> Decimal:
+        lines = await info.context.loaders.sales.progress.load(self.id)
+        value = value_of(lines) if lines else self.gross
+        return (value - D(self.paid)).quantize(MONEY_STEP)  # type: ignore[return-value]
 
     @classmethod
     def of(cls, row: OrderRow, gross: D) -> SalesOrderDetails:

@@ -59,7 +59,7 @@ async def order_warehouses(conn: BaseDBAsyncClient, order: SalesOrder, store_id:
 
 
 @dataclass
-class _Stock:
+class Stock:
     """What each warehouse has available of each product, less what this allocation has given out."""
 
     conn: BaseDBAsyncClient
@@ -81,7 +81,7 @@ async def allocate(write: Write, document: Document, order: SalesOrder, lines: l
     allocated = {int(r["line_id"]) for r in await sql.fetch(
         conn, "SELECT DISTINCT line_id FROM sales_allocation WHERE order_id = $1", document.id)}  # fmt: skip
     parts = await components_of(conn, [line.product_id for line in lines])
-    stock = _Stock(conn, {})
+    stock = Stock(conn, {})
     for line in lines:
         if line.line_id in allocated or line.open <= 0:
             continue
@@ -89,16 +89,18 @@ async def allocate(write: Write, document: Document, order: SalesOrder, lines: l
 
 
 async def allocate_more(write: Write, document: Document, order: SalesOrder, line: LineProgress,
-                        quantity: Decimal) -> None:  # fmt: skip
-    """Allocate ``quantity`` more of a line (an amendment raised it), by the order's strategy."""
+                        quantity: Decimal, *, stock: Stock | None = None) -> None:  # fmt: skip
+    """Allocate ``quantity`` more of a line (an amendment raised it), by the order's strategy. ``stock``: what is
+    free as the caller's earlier allocations left it (lines of one product raised in one amendment)."""
     warehouses = await order_warehouses(write.conn, order, document.store_id)  # type: ignore[attr-defined]
     parts = (await components_of(write.conn, [line.product_id]))[line.product_id]
-    await _allocate_line(write.conn, document.id, line, parts, warehouses, order, _Stock(write.conn, {}), quantity)
+    stock = stock if stock is not None else Stock(write.conn, {})
+    await _allocate_line(write.conn, document.id, line, parts, warehouses, order, stock, quantity)
 
 
 async def _allocate_line(
     conn: BaseDBAsyncClient, order_id: int, line: LineProgress, parts: list[tuple[int, Decimal]],
-    warehouses: list[int], order: SalesOrder, stock: _Stock, quantity: Decimal,
+    warehouses: list[int], order: SalesOrder, stock: Stock, quantity: Decimal,
 ) -> None:  # fmt: skip
     bundle = len(parts) > 1 or parts[0][0] != line.product_id
     capacity: dict[int, Decimal] = {}

@@ -26,7 +26,7 @@ from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.purchasing.orders import price_per_unit
 from server.sales import payments
-from server.sales.allocation import allocate_more, allocations_of, components_of, reserve_all, reserves_now, want
+from server.sales.allocation import Stock, allocate_more, allocations_of, components_of, reserves_now, want
 from server.sales.confirming import check_credit_within, check_discounts_within
 from server.sales.models import SalesAllocation, SalesLine, SalesOrder
 from server.sales.orders import (
@@ -80,6 +80,7 @@ async def cancel_order(
             return await service.transition(write, document, CANCEL, None)
         refuse_unless_confirmed(document, "cancelled")
         await _cancel_open(write, document, None)
+        await payments.settle_within(write.conn, document)
         return await settle(write, document)
 
     return await service.write_document(CancelSalesOrder(document_id, version), document_id, version, run,
@@ -102,6 +103,7 @@ async def cancel_remaining(
         refuse_other_types(document)
         refuse_unless_confirmed(document, "changed")
         await _cancel_open(write, document, command.positions)
+        await payments.settle_within(write.conn, document)
         return await settle(write, document)
 
     return await service.write_document(command, document_id, version, run, actor_id=actor_id,
@@ -164,19 +166,25 @@ async def amend_order(
         order = await SalesOrder.get(id=document.id, using_db=conn)
         reserving = reserves_now(order) or await holds_reservations(conn, document.id)
         kept_ids = {existing[p].id for p in positions if p is not None}
-        for allocation in await allocations_of(conn, document.id):  # removed lines release what they held
-            if allocation.line_id not in kept_ids:  # type: ignore[attr-defined]
-                await want(conn, allocation, order, reserve=False)
+        # Removed lines release what they held with the rest, in lock order, once the customer is locked.
+        removed = [a for a in await allocations_of(conn, document.id) if a.line_id not in kept_ids]  # type: ignore[attr-defined]
         amended = [_same_price(change, existing, c) for change, c in zip(lines, checked, strict=True)]
-        await service.amend_within(write, document, amended)
+        for line in (await service.amend_within(write, document, amended)).values():
+            row = progress.get(line.id)  # what was cancelled stays cancelled only as far as the new quantity goes
+            if row is not None:
+                room = max(quantities.from_db(line.base_quantity) - quantities.from_db(row.shipped), ZERO)
+                if quantities.from_db(row.cancelled) > room:
+                    row.cancelled = room
+                    await row.save(using_db=conn, update_fields=["cancelled"])
+        await service.check_approval_within(write, document, can_approve=can_approve)
         document = await service.transition(write, document, AMEND, None)
         await check_credit_within(write, document, can_approve=can_approve)
         await check_discounts_within(write, document, can_approve=can_approve)
-        await _follow(write, document, order, reserving=reserving)
+        await _follow(write, document, order, reserving=reserving, removed=removed)
         await payments.settle_within(conn, document)  # a new total: paid may now be partial, or a credit
         order.revision += 1
         await order.save(using_db=conn, update_fields=["revision"])
-        return document
+        return await settle(write, document)
 
     return await service.write_document(command, document_id, version, run, actor_id=actor_id,
                                         idempotency_key=idempotency_key)  # fmt: skip
@@ -220,28 +228,36 @@ async def _refuse(existing: dict[int, DocumentLine], progress: dict[int, SalesLi
         raise ManyErrors(problems)
 
 
-async def _follow(write: Write, document: Document, order: SalesOrder, *, reserving: bool) -> None:
-    """Bring each line's allocations to what it still has to ship and, when the order reserves, reserve them."""
+async def _follow(write: Write, document: Document, order: SalesOrder, *, reserving: bool,
+                  removed: list[SalesAllocation]) -> None:  # fmt: skip
+    """Bring each line's allocations to what it still has to ship and, when the order reserves, reserve them and
+    release what the ``removed`` lines' allocations held: every demand in (product, warehouse) order, as
+    confirmations lock them, so that the two never wait for each other in a circle."""
     conn = write.conn
     lines = (await progress_within(conn, [document.id]))[document.id]
     allocations = await allocations_of(conn, document.id)
     parts = await components_of(conn, [line.product_id for line in lines])
+    stock = Stock(conn, {})  # one view of what is free, so that lines of one product do not both count it
     for line in lines:
         mine = [a for a in allocations if a.line_id == line.line_id]  # type: ignore[attr-defined]
-        await _fit(write, document, order, line, parts[line.product_id], mine)
-    if reserving:
-        await reserve_all(write, order)
+        await _fit(write, document, order, line, parts[line.product_id], mine, stock)
+    if not reserving:
+        return
+    gone = {a.id for a in removed}
+    every = [*removed, *await allocations_of(conn, document.id)]
+    for allocation in sorted(every, key=lambda a: (a.product_id, a.warehouse_id, a.id)):  # type: ignore[attr-defined]
+        await want(conn, allocation, order, reserve=allocation.id not in gone)
 
 
 async def _fit(write: Write, document: Document, order: SalesOrder, line: LineProgress,
-               parts: list[tuple[int, Decimal]], mine: list[SalesAllocation]) -> None:  # fmt: skip
+               parts: list[tuple[int, Decimal]], mine: list[SalesAllocation], stock: Stock) -> None:  # fmt: skip
     """Grow or shrink a line's allocations to what it is to ship in all (of each component, for a bundle): a
     cut comes off the open part of the newest allocation first."""
     target = line.ordered - line.cancelled
     allocated = min((sum((quantities.from_db(a.quantity) for a in mine if a.product_id == p), ZERO) / per  # type: ignore[attr-defined]
                      for p, per in parts), default=ZERO)  # fmt: skip
     if target > allocated:
-        await allocate_more(write, document, order, line, target - allocated)
+        await allocate_more(write, document, order, line, target - allocated, stock=stock)
         return
     for product_id, per in parts:
         excess = (allocated - target) * per

@@ -23,6 +23,7 @@ from server.documents.errors import ApprovalRequired
 from server.documents.models import Document, DocumentLine
 from server.errors import Invalid
 from server.inventory import quantities
+from server.inventory.replan import lock_warehouse_quants
 from server.money.service import company_currency
 from server.partners.models import Party
 from server.sales.allocation import allocate, allocations_of, reserve_all, reserves_now, want
@@ -31,10 +32,12 @@ from server.sales.orders import (
     CONFIRM,
     ORDER,
     ZERO,
+    kept_value,
     progress_within,
     refuse_other_types,
     refuse_unless_confirmed,
     store_warehouse,
+    value_of,
 )
 from server.sales.payments import settle_within
 
@@ -126,6 +129,11 @@ async def move_group(
         open_parts = [(a, quantities.from_db(a.quantity) - quantities.from_db(a.shipped)) for a in moving]
         if not any(part > 0 for _, part in open_parts):
             raise Invalid(f"The order has nothing left to ship from {source.code}.", field="fromWarehouse")
+        # Released in one warehouse and reserved in the other: both locked first, in the (product, warehouse)
+        # order confirmations lock them in, or a move to a warehouse of lower id waits for it holding the other.
+        for product_id in sorted({a.product_id for a in moving}):  # type: ignore[attr-defined]
+            for warehouse_id in sorted((source.id, target.id)):
+                await lock_warehouse_quants(conn, product_id, warehouse_id)
         reserved = await _reserves(conn, order, moving)
         for allocation, part in open_parts:
             if part <= 0:
@@ -194,9 +202,8 @@ async def exposure_within(conn: BaseDBAsyncClient, customer_id: int, excluding: 
     )  # fmt: skip
     owed: dict[int, list[Decimal]] = {}  # order id -> [value, paid, rate]
     for r in rows:
-        base = quantities.from_db(r["base_quantity"])
-        kept = base - (quantities.from_db(r["cancelled"]) if r["cancelled"] is not None else ZERO)
-        value = Decimal(str(r["gross"])) * kept / base if base else ZERO
+        cancelled = quantities.from_db(r["cancelled"]) if r["cancelled"] is not None else ZERO
+        value = kept_value(Decimal(str(r["gross"])), quantities.from_db(r["base_quantity"]), cancelled)
         entry = owed.setdefault(int(r["id"]), [ZERO, Decimal(str(r["paid"] or 0)), Decimal(str(r["rate"] or 1))])
         entry[0] += value
     return sum((max(value - paid, ZERO) * rate for value, paid, rate in owed.values()), ZERO)
@@ -213,9 +220,10 @@ async def check_credit_within(write: Write, document: Document, *, can_approve: 
     if row is None or row["credit_limit"] is None:
         return
     limit = Decimal(str(row["credit_limit"]))
-    if owing is None:
+    if owing is None:  # what it comes to without its cancelled parts, as the other orders are counted
         paid = await SalesOrder.filter(id=document.id).using_db(conn).values_list("paid", flat=True)
-        owing = max(Decimal(document.gross) - Decimal(str(paid[0] if paid else 0)), ZERO)
+        value = value_of((await progress_within(conn, [document.id]))[document.id])
+        owing = max(value - Decimal(str(paid[0] if paid else 0)), ZERO)
     exposure = await exposure_within(conn, document.party_id, document.id)  # type: ignore[attr-defined]
     total = exposure + owing * Decimal(document.rate or 1)
     if total <= limit:

@@ -250,11 +250,35 @@ class LineProgress:
     shipped: Decimal
     returned: Decimal
     invoiced: Decimal
+    gross: Decimal = ZERO  # the line's gross, in the order's currency
 
     @property
     def open(self) -> Decimal:
         """Still to ship: ordered less cancelled and shipped."""
         return max(self.ordered - self.cancelled - self.shipped, ZERO)
+
+    @property
+    def value(self) -> Decimal:
+        """What the line comes to without what was cancelled of it."""
+        return kept_value(self.gross, self.ordered, self.cancelled)
+
+
+def kept_value(gross: Decimal, ordered: Decimal, cancelled: Decimal) -> Decimal:
+    """A line's gross less the share of it that was cancelled (never below nothing, never above the gross)."""
+    if ordered <= 0:
+        return ZERO
+    return gross * min(max(ordered - cancelled, ZERO), ordered) / ordered
+
+
+def value_of(lines: list[LineProgress]) -> Decimal:
+    """What an order comes to without what was cancelled of it, in its currency."""
+    return sum((line.value for line in lines), ZERO)
+
+
+async def value_within(conn: BaseDBAsyncClient, document: Document) -> Decimal:
+    """What an order comes to now, without what was cancelled of it (its gross while nothing was)."""
+    lines = (await progress_within(conn, [document.id]))[document.id]
+    return value_of(lines) if lines else Decimal(document.gross)
 
 
 def _value(row: Any, name: str) -> Decimal:
@@ -268,7 +292,7 @@ async def progress_within(conn: BaseDBAsyncClient, document_ids: list[int]) -> d
         rows = await sql.fetch(
             conn,
             "SELECT l.id, l.document_id, l.position, l.product_id, l.base_quantity, s.cancelled, s.shipped, s.returned,"
-            " s.invoiced FROM document_line l LEFT JOIN sales_line s ON s.id = l.id"
+            " s.invoiced, l.gross FROM document_line l LEFT JOIN sales_line s ON s.id = l.id"
             f" WHERE l.document_id IN ({sql.placeholders(1, len(chunk))}) ORDER BY l.document_id, l.position",
             *chunk,
         )
@@ -276,6 +300,7 @@ async def progress_within(conn: BaseDBAsyncClient, document_ids: list[int]) -> d
             grouped[int(r["document_id"])].append(LineProgress(
                 int(r["id"]), int(r["position"]), int(r["product_id"]), _value(r, "base_quantity"),
                 _value(r, "cancelled"), _value(r, "shipped"), _value(r, "returned"), _value(r, "invoiced"),
+                Decimal(str(r["gross"] or 0)),
             ))  # fmt: skip
     return grouped
 

@@ -41,7 +41,7 @@ from server.money.amounts import MONEY
 from server.money.service import currency_places
 from server.partners.models import PARTY_CODE
 from server.sales.models import PaymentStatus, SalesOrder
-from server.sales.orders import COMPLETED, choice, refuse_other_types
+from server.sales.orders import COMPLETED, choice, refuse_other_types, value_within
 from server.sales.payment_models import PaymentKind, PaymentMethod, SalesPayment
 from server.text import Text
 
@@ -124,7 +124,7 @@ async def book_within(
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
         raise Invalid(f"An amount in {currency} has at most {places} decimal places.", field="amount")
     paid, _ = await _sums(conn, document.id)
-    gross = Decimal(document.gross)
+    gross = (await value_within(conn, document)).quantize(Decimal(1).scaleb(-places))
     shown = _in_places(places)
     if kind is PaymentKind.PAYMENT:
         if document.state not in PAYABLE:
@@ -172,10 +172,10 @@ def status_of(paid: Decimal, gross: Decimal, refunded: Decimal) -> PaymentStatus
 
 
 async def settle_within(conn: BaseDBAsyncClient, document: Document) -> None:
-    """Bring a locked order's paid amount and payment status to its payments and its total (call it after an
-    amendment changes the total, too)."""
+    """Bring a locked order's paid amount and payment status to its payments and what it comes to (call it after
+    an amendment or a cancellation changes that, too)."""
     paid, refunded = await _sums(conn, document.id)
-    status = status_of(paid, Decimal(document.gross), refunded)
+    status = status_of(paid, await value_within(conn, document), refunded)
     await SalesOrder.filter(id=document.id).using_db(conn).update(paid=paid, payment=status)
 
 

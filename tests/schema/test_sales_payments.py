@@ -14,6 +14,7 @@ from tests.conftest import Actor, GraphQLClient
 from tests.schema.sales_support import (
     AMEND,
     CANCEL,
+    CANCEL_REMAINING,
     CONFIRM,
     ERRORS,
     Shop,
@@ -313,3 +314,19 @@ def _row_id(order: dict[str, Any]) -> int:
     from schema.documents.types import document_id
 
     return document_id(order["id"])
+
+
+async def test_what_is_cancelled_of_an_order_is_not_due_and_paying_the_rest_pays_it(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "2", "price": "50"},
+                                                   {"sku": shop.sku, "quantity": "1", "price": "30"}],
+                            currency="EUR")  # fmt: skip
+    await ok(graphql, CANCEL_REMAINING, "cancelSalesOrderRemaining", admin, id=order["id"], positions=[2])
+    assert status(await read(graphql, admin, order)) == ("none", "0.0000", "100.0000")
+    over = await pay(graphql, admin, order, "130")
+    assert (
+        over["errors"][0]["field"] == ["input", "amount"] and "Only 100.00 EUR is due" in over["errors"][0]["message"]
+    )
+    assert (await pay(graphql, admin, order, "100"))["errors"] == []
+    assert status(await read(graphql, admin, order)) == ("paid", "100.0000", "0.0000")
