@@ -51,6 +51,7 @@ from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
+from schema.sales.fulfillment import FulfillmentMutation, FulfillmentQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.queries import SalesQuery
 from schema.scalars import SCALARS
@@ -72,6 +73,7 @@ class Query(
     LandedCostsQuery,
     BillsQuery,
     SalesQuery,
+    FulfillmentQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -105,6 +107,7 @@ class Mutation(
     LandedCostsMutation,
     BillsMutation,
     SalesMutation,
+    FulfillmentMutation,
 ):
     pass
 

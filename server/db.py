@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "server.purchasing.landed_models",
     "server.purchasing.bill_models",
     "server.sales.models",
+    "server.sales.fulfillment_models",
     "server.printing.models",
     "server.mail.models",
 ]

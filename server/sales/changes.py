@@ -28,6 +28,7 @@ from server.purchasing.orders import price_per_unit
 from server.sales.allocation import allocate_more, allocations_of, components_of, reserve_all, reserves_now, want
 from server.sales.confirming import check_credit_within, check_discounts_within
 from server.sales.models import SalesAllocation, SalesLine, SalesOrder
+from server.sales.picking import put_back_within
 from server.sales.orders import (
     ALLOCATION,
     AMEND,
@@ -120,6 +121,7 @@ async def _cancel_open(write: Write, document: Document, positions: tuple[int, .
     chosen_ids = {line.id for line in chosen}
     for allocation in await allocations_of(conn, document.id):
         if allocation.line_id in chosen_ids:  # type: ignore[attr-defined]
+            await put_back_within(write, allocation, quantities.from_db(allocation.staged))  # picked, not shipped
             allocation.quantity = quantities.from_db(allocation.shipped)
             await allocation.save(using_db=conn, update_fields=["quantity"])
             await want(conn, allocation, order)
@@ -165,6 +167,7 @@ async def amend_order(
         kept_ids = {existing[p].id for p in positions if p is not None}
         for allocation in await allocations_of(conn, document.id):  # removed lines release what they held
             if allocation.line_id not in kept_ids:  # type: ignore[attr-defined]
+                await put_back_within(write, allocation, quantities.from_db(allocation.staged))
                 await want(conn, allocation, order, reserve=False)
         amended = [_same_price(change, existing, c) for change, c in zip(lines, checked, strict=True)]
         await service.amend_within(write, document, amended)
@@ -250,6 +253,8 @@ async def _fit(write: Write, document: Document, order: SalesOrder, line: LinePr
             allocation.quantity = quantities.from_db(allocation.quantity) - cut
             await allocation.save(using_db=write.conn, update_fields=["quantity"])
             excess -= cut
+            await put_back_within(write, allocation, quantities.from_db(allocation.shipped) + quantities.from_db(
+                allocation.staged) - allocation.quantity)  # picked beyond the new quantity goes back  # fmt: skip
 
 
 async def holds_reservations(conn: BaseDBAsyncClient, order_id: int) -> bool:

@@ -146,6 +146,7 @@ class SalesAllocation(Model):
     )
     quantity = _quantity()  # to ship from this warehouse, shipped included
     shipped = _quantity()
+    staged = _quantity()  # picked into the output location of its warehouse, not shipped yet
 
     class Meta:
         table = "sales_allocation"
