@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from server.db import connection
 from server.documents.models import Document, DocumentLine
@@ -197,7 +198,8 @@ def _delivery_note_pdf(view: ShipmentView) -> bytes:
     pdf.multi_cell(0, 5, printable("   ".join(facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     pdf.set_font_size(9)
-    with pdf.table(col_widths=(8, 30, 80, 20, 14), text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT")) as table:
+    with pdf.table(col_widths=(8, 30, 80, 20, 14), text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT"),
+                   headings_style=FontFace(fill_color=(235, 235, 235))) as table:  # regular: the font has no bold
         table.row(["#", "SKU", "Item", "Qty", "Unit"])
         for position, sku, name, quantity, unit in view.lines:
             table.row([str(position), printable(sku), printable(name), f"{quantity.normalize():f}", printable(unit)])

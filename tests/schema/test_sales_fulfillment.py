@@ -307,11 +307,13 @@ async def test_three_steps_pack_before_shipping_and_print_labels_and_a_delivery_
     assert "pack" in unpacked["message"]
     bad = await call(graphql, PACK, "packShipment", admin, id=shipment_id, packages=[
         {"packaging": "BOX S", "weightKg": "1.5", "lines": [{"position": 1, "quantity": "2"}]},
-        {"packaging": "BOX-M", "weightKg": "-1", "sscc": "123", "lines": [{"position": 1, "quantity": "9"}]},
+        {"packaging": "BOX-M", "weightKg": "-1", "lines": [{"position": 1, "quantity": "1"}]},
+        {"packaging": "BOX-M", "weightKg": "1", "sscc": "106141411234567890", "lines": [{"position": 1,
+                                                                                        "quantity": "1"}]},
     ])  # fmt: skip
     assert sorted(tuple(e["field"]) for e in bad["errors"]) == [
-        ("input", "packages", "0", "packaging"), ("input", "packages", "1", "sscc"),
-        ("input", "packages", "1", "weightKg")]
+        ("input", "packages", "0", "packaging"), ("input", "packages", "1", "weightKg"),
+        ("input", "packages", "2", "sscc")]
     over = await refused(graphql, PACK, "packShipment", admin, id=shipment_id, packages=[
         {"packaging": "BOX-M", "weightKg": "2", "lines": [{"position": 1, "quantity": "4"}]}])  # fmt: skip
     assert over["field"] == ["input", "packages", "0", "lines", "0", "quantity"]
@@ -381,7 +383,7 @@ async def test_cancelling_a_partly_shipped_order_cancels_the_rest_puts_picked_go
     assert [(ln["shipped"], ln["cancelled"], ln["open"]) for ln in state["salesOrder"]["lines"]] == [
         ("2.0000", "0.0000", "0.0000"), ("2.0000", "0.0000", "0.0000"), ("5.0000", "4.0000", "0.0000")]
     after = await levels(graphql, admin, skus[2], shop.first)
-    assert after[output][0] == "0.0000" and after[shop.first_bin] == ("4.0000", "0.0000", "4.0000")  # put back
+    assert output not in after and after[shop.first_bin] == ("4.0000", "0.0000", "4.0000")  # put back
     assert state["salesOrder"]["fulfillmentGroups"][0]["lines"][2]["reserved"] == "0.0000"
 
 
