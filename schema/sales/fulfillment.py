@@ -261,8 +261,8 @@ class FulfillmentMutation:
     @mutation(Permission.SALES_MANAGE, description="How a warehouse ships its orders: in 1, 2 or 3 steps.")
     async def set_fulfillment_steps(self, info: Info, input: SetFulfillmentStepsInput) -> FulfillmentStepsPayload:
         def shown(row: FulfillmentSetting) -> FulfillmentStepsPayload:
-            return FulfillmentStepsPayload(warehouse=row.warehouse.code, steps=row.steps,
-                                           output_location=row.output_location.code if row.output_location else None)  # fmt: skip
+            output = row.output_location.code if row.output_location else None
+            return FulfillmentStepsPayload(warehouse=row.warehouse.code, steps=row.steps, output_location=output)
 
         return await answer(
             FulfillmentStepsPayload,
@@ -336,8 +336,11 @@ class FulfillmentMutation:
             _shipment_payload,
         )  # fmt: skip
 
-    @mutation(Permission.STOCK_MOVE, description="Ship it: booked to the customer with its cost of goods, the order"
-              " raised and settled, the customer's credit checked again. Once: a second validation is refused.")  # fmt: skip
+    @mutation(
+        Permission.STOCK_MOVE,
+        description="Ship it: booked to the customer with its cost of goods, the order raised and settled, the"
+        " customer's credit checked again. Once: a second validation is refused.",
+    )
     async def validate_shipment(self, info: Info, input: ValidateShipmentInput) -> ShipmentPayload:
         return await answer(
             ShipmentPayload,

@@ -15,4 +15,4 @@ def load() -> None:
     from server.inventory.counts import header  # noqa: F401
     from server.purchasing import bills, inquiries, orders, reads, receiving, returns  # noqa: F401
     from server.sales import orders as sales_orders  # noqa: F401
-    from server.sales import fulfillment_kinds  # noqa: F401
+    from server.sales.fulfillment_kinds import PICK_KIND  # noqa: F401

@@ -28,7 +28,6 @@ from server.purchasing.orders import price_per_unit
 from server.sales.allocation import allocate_more, allocations_of, components_of, reserve_all, reserves_now, want
 from server.sales.confirming import check_credit_within, check_discounts_within
 from server.sales.models import SalesAllocation, SalesLine, SalesOrder
-from server.sales.picking import put_back_within
 from server.sales.orders import (
     ALLOCATION,
     AMEND,
@@ -42,6 +41,7 @@ from server.sales.orders import (
     refuse_unless_confirmed,
     settle,
 )
+from server.sales.picking import put_back_within
 
 
 @dataclass(frozen=True)

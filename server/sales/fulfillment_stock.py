@@ -55,7 +55,9 @@ class PlannedLine:
     staged_id: int | None = None
 
 
-async def lock_orders(conn: BaseDBAsyncClient, order_ids: Sequence[int], fields: Sequence[Field]) -> dict[int, Document]:
+async def lock_orders(
+    conn: BaseDBAsyncClient, order_ids: Sequence[int], fields: Sequence[Field]
+) -> dict[int, Document]:
     """The confirmed sales orders named, locked in id order (``fields``: where each was named)."""
     at = dict(zip(order_ids, fields, strict=True))
     found: dict[int, Document] = {}

@@ -63,8 +63,12 @@ async def shipment_view(document_id: int) -> ShipmentView:
     await document.fetch_related("store", "party")
     shipment = await Shipment.get(id=document.id).select_related("order", "carrier")
     order = await SalesOrder.get(id=shipment.order_id).select_related("ship_to")  # type: ignore[attr-defined]
-    address = order.ship_to or await Address.filter(party_id=document.party_id, kind=AddressKind.SHIPPING).first() \
-        or await Address.filter(party_id=document.party_id).first()  # type: ignore[attr-defined]  # fmt: skip
+    party_id: int = document.party_id  # type: ignore[attr-defined]
+    address = (
+        order.ship_to
+        or await Address.filter(party_id=party_id, kind=AddressKind.SHIPPING).first()
+        or await Address.filter(party_id=party_id).first()
+    )
     party: Party = document.party  # type: ignore[assignment]
     ship_to = [party.name]
     if address is not None:
@@ -109,8 +113,10 @@ def label_zpl(view: ShipmentView) -> str:
         parts += [_field(30, 65, 22, line) for line in view.store_address.splitlines()[:2]]
         parts += ["^FO20,130^GB772,3,3^FS", _field(30, 150, 30, "SHIP TO")]
         parts += [_field(30, 195 + 45 * i, 40, line) for i, line in enumerate(view.ship_to[:5])]
-        parts += ["^FO20,430^GB772,3,3^FS",
-                  _field(30, 450, 30, " ".join(p for p in (view.carrier, view.shipping_method) if p) or "-")]
+        parts += [
+            "^FO20,430^GB772,3,3^FS",
+            _field(30, 450, 30, " ".join(p for p in (view.carrier, view.shipping_method) if p) or "-"),
+        ]
         if view.tracking_number:
             parts.append(f"^FO30,500^BY3^BCN,150,Y,N,N^FH^FD{_zpl_text(view.tracking_number)}^FS")
         parts.append(_field(30, 720, 26, f"Order {view.order_number}  Shipment {view.number}"))
@@ -198,8 +204,11 @@ def _delivery_note_pdf(view: ShipmentView) -> bytes:
     pdf.multi_cell(0, 5, printable("   ".join(facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     pdf.set_font_size(9)
-    with pdf.table(col_widths=(8, 30, 80, 20, 14), text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT"),
-                   headings_style=FontFace(fill_color=(235, 235, 235))) as table:  # regular: the font has no bold
+    with pdf.table(
+        col_widths=(8, 30, 80, 20, 14),
+        text_align=("RIGHT", "LEFT", "LEFT", "RIGHT", "LEFT"),
+        headings_style=FontFace(fill_color=(235, 235, 235)),
+    ) as table:  # regular: the font has no bold
         table.row(["#", "SKU", "Item", "Qty", "Unit"])
         for position, sku, name, quantity, unit in view.lines:
             table.row([str(position), printable(sku), printable(name), f"{quantity.normalize():f}", printable(unit)])

@@ -309,8 +309,8 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         wanted = quantities.from_db(line.quantity)
         holds = reserved.get(allocation.id, ZERO)
         # A line not named is picked in full, or as far as its order still holds it (an order cancelled since).
-        picked, reason, index = found.get(line.id, (min(wanted, holds), None, None))
-        at = ("lines", index if index is not None else 0)
+        picked, reason, index = found.get(line.id, (min(wanted, holds), None, -1))
+        at = ("lines", max(index, 0))
         if picked > holds:
             order = documents[line.order_id]  # type: ignore[attr-defined]
             raise Invalid(f"The order {order.number} holds only {holds.normalize():f} of"
@@ -348,8 +348,8 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         await allocation.save(using_db=conn, update_fields=["staged"])
     for allocation_id in sorted(short_of):  # what was not found is reserved again, or waits
         allocation = allocations[allocation_id]
-        order = await SalesOrder.get(id=allocation.order_id, using_db=conn)  # type: ignore[attr-defined]
-        await want(conn, allocation, order)
+        header = await SalesOrder.get(id=allocation.order_id, using_db=conn)  # type: ignore[attr-defined]
+        await want(conn, allocation, header)
 
 
 def by_position_of(rows: list[DocumentLine], line_id: int) -> int:
@@ -370,7 +370,7 @@ async def put_back_within(write: Write, allocation: SalesAllocation, quantity: D
     places = await places_by_ids(conn, {steps.output_location_id, *(row.bin_id for row in rows)})  # type: ignore[attr-defined]
     product = (await products_by_ids(conn, {allocation.product_id}))[allocation.product_id]  # type: ignore[attr-defined]
     lots = await lots_by_ids(conn, [row.lot_id for row in rows])
-    lists = dict(await PickLine.filter(id__in=[row.pick_line_id for row in rows]).using_db(conn)  # type: ignore[attr-defined]
+    lists: dict[int, int] = dict(await PickLine.filter(id__in=[row.pick_line_id for row in rows]).using_db(conn)  # type: ignore[attr-defined]
                  .values_list("id", "pick_list_id"))  # fmt: skip
     entries = []
     left = quantity
@@ -397,4 +397,3 @@ async def lots_by_ids(conn: BaseDBAsyncClient, lot_ids: list[int]) -> dict[int, 
         return {}
     rows = await Lot.filter(id__in=wanted).using_db(conn)
     return {row.id: LotRef(row.id, row.code, row.expires_on, row.removal_on or row.expires_on) for row in rows}
-

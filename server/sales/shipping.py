@@ -52,7 +52,7 @@ from server.sales.fulfillment_stock import (
     refuse_incomplete,
     write_lines_document,
 )
-from server.sales.models import SalesAllocation, SalesOrder, ShippingPolicy
+from server.sales.models import SalesAllocation, SalesLine, SalesOrder, ShippingPolicy
 from server.sales.orders import SHIP, ZERO, lock_lines, settle
 from server.sales.picking import lots_by_ids
 from server.text import Code, Text
@@ -123,8 +123,9 @@ async def create_shipment(
         else:
             planned = await _from_output(conn, document, order, allocations)
         if not planned:
-            raise Invalid(f"The order {document.number} has nothing ready to ship from {warehouse.code}"
-                          + (" (nothing reserved)." if steps == ONE_STEP else ": pick it first."), field="order")  # fmt: skip
+            why = " (nothing reserved)." if steps == ONE_STEP else ": pick it first."
+            raise Invalid(f"The order {document.number} has nothing ready to ship from {warehouse.code}{why}",
+                          field="order")  # fmt: skip
         planned.sort(key=lambda p: (p.location_code, p.sku, p.lot_code or ""))
         customer = await Party.get(id=document.party_id).using_db(conn)  # type: ignore[attr-defined]
         made, line_ids = await write_lines_document(write, SHIPMENT, document.store_id, planned, customer.code)  # type: ignore[attr-defined]
@@ -198,9 +199,9 @@ async def _from_output(conn: BaseDBAsyncClient, document: Document, order: Sales
         for allocation in allocations:
             still = quantities.from_db(allocation.quantity) - quantities.from_db(allocation.shipped)
             if ready[allocation.id] < still:
-                raise NotReady(f"The order {document.number} ships complete: pick all of it first"
-                               f" ({(still - ready[allocation.id]).normalize():f} {allocation.product.sku} not picked).",
-                               field="order")  # fmt: skip
+                missing = (still - ready[allocation.id]).normalize()
+                raise NotReady(f"The order {document.number} ships complete: pick all of it first ({missing:f}"
+                               f" {allocation.product.sku} not picked).", field="order")  # fmt: skip
     return planned
 
 
@@ -252,8 +253,11 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
             try:
                 picks = await consume(conn, demand_key(allocation), quantity, at=line.location_id)  # type: ignore[attr-defined]
             except (InsufficientStock, DomainError):
-                raise Invalid(f"The order {order_document.number} no longer holds {quantity.normalize():f} of"
-                              f" {product.sku} reserved: cancel this shipment and make it again.", field="id") from None
+                raise Invalid(
+                    f"The order {order_document.number} no longer holds {quantity.normalize():f} of"
+                    f" {product.sku} reserved: cancel this shipment and make it again.",
+                    field="id",
+                ) from None
             entries += [Entry(product, pick.place, customer, pick.quantity, pick.lot, "issue", "sale", origin)
                         for pick in picks]  # fmt: skip
         else:
@@ -293,7 +297,7 @@ async def _refuse_unpacked(conn: BaseDBAsyncClient, lines: list[ShipmentLine], r
 
 
 async def _raise_lines(conn: BaseDBAsyncClient, order_id: int, order_lines: list[DocumentLine],
-                       progress: dict[int, object]) -> None:  # fmt: skip
+                       progress: dict[int, SalesLine]) -> None:  # fmt: skip
     """Each order line has shipped as much as its allocations did (a bundle: the whole sets its components
     make), under the lines' row locks."""
     shipped: dict[tuple[int, int], Decimal] = defaultdict(Decimal)

@@ -15,12 +15,16 @@ SHIPMENT = """document { id number state version party } shipment { id number st
   packages(first: 10) { number packaging weightKg sscc } }"""
 STEPS = f"""mutation S($input: SetFulfillmentStepsInput!) {{
   setFulfillmentSteps(input: $input) {{ warehouse steps outputLocation {ERRORS} }} }}"""
-CREATE_PICK = f"""mutation P($input: CreatePickListInput!) {{ createPickList(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
+CREATE_PICK = (
+    f"""mutation P($input: CreatePickListInput!) {{ createPickList(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
+)
 CLAIM = f"""mutation C($input: PickListActionInput!) {{ claimPickList(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
 RELEASE_CLAIM = (
     f"""mutation C($input: PickListActionInput!) {{ releasePickList(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
 )
-CONFIRM_PICKS = f"""mutation C($input: ConfirmPicksInput!) {{ confirmPicks(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
+CONFIRM_PICKS = (
+    f"""mutation C($input: ConfirmPicksInput!) {{ confirmPicks(input: $input) {{ {PICK_LIST} {ERRORS} }} }}"""
+)
 CREATE_SHIPMENT = (
     f"""mutation S($input: CreateShipmentInput!) {{ createShipment(input: $input) {{ {SHIPMENT} {ERRORS} }} }}"""
 )

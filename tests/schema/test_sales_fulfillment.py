@@ -90,7 +90,8 @@ async def test_three_lines_one_short_under_ship_available_ship_two_and_backorder
     await assert_invariants()
     listed = await pick_list(graphql, admin, shop.first, order["id"])
     assert [(ln["sku"], ln["quantity"]) for ln in listed["pickList"]["lines"]] == sorted(
-        [(skus[0], "2.0000"), (skus[1], "3.0000")])  # the third waits: nothing of it is reserved
+        [(skus[0], "2.0000"), (skus[1], "3.0000")]
+    )  # the third waits: nothing of it is reserved
     done = await picked(graphql, admin, listed["pickList"]["id"])
     assert done["pickList"]["state"] == "done" and done["document"]["state"] == "done"
     await assert_invariants()
@@ -105,11 +106,16 @@ async def test_three_lines_one_short_under_ship_available_ship_two_and_backorder
     state = await order_state(graphql, admin, order["id"])
     assert state["state"] == "confirmed" and state["salesOrder"]["fulfillment"] == "partial"
     assert [(ln["shipped"], ln["open"]) for ln in state["salesOrder"]["lines"]] == [
-        ("2.0000", "0.0000"), ("3.0000", "0.0000"), ("0.0000", "4.0000")]
+        ("2.0000", "0.0000"),
+        ("3.0000", "0.0000"),
+        ("0.0000", "4.0000"),
+    ]
     third = next(g for g in state["salesOrder"]["fulfillmentGroups"][0]["lines"] if g["sku"] == skus[2])
     assert (third["reserved"], third["waiting"]) == ("0.0000", "4.0000")  # backordered
-    assert output not in await levels(graphql, admin, skus[0], shop.first) or (
-        await levels(graphql, admin, skus[0], shop.first))[output][0] == "0.0000"
+    assert (
+        output not in await levels(graphql, admin, skus[0], shop.first)
+        or (await levels(graphql, admin, skus[0], shop.first))[output][0] == "0.0000"
+    )
     moves = (await graphql.run(MOVES, {"sku": skus[0]}, token=admin.token))["stockMoves"]["edges"]
     sale = [m["node"] for m in moves if m["node"]["reason"] == "sale"]
     assert len(sale) == 1 and sale[0]["unitCost"] == "5.0000" and sale[0]["fromLocationCode"] == output
@@ -280,8 +286,10 @@ async def test_a_wave_across_two_orders_lists_lines_in_bin_order(graphql: GraphQ
     wave = await pick_list(graphql, admin, shop.first, one["id"], two["id"])
     assert wave["pickList"]["wave"] is True
     assert [(ln["location"], ln["orderNumber"], ln["quantity"]) for ln in wave["pickList"]["lines"]] == [
-        (bins[1], one["number"], "2.0000"), (bins[1], two["number"], "1.0000"),
-        (bins[0], one["number"], "1.0000"), (bins[0], two["number"], "3.0000"),
+        (bins[1], one["number"], "2.0000"),
+        (bins[1], two["number"], "1.0000"),
+        (bins[0], one["number"], "1.0000"),
+        (bins[0], two["number"], "3.0000"),
     ]
     again = await refused(graphql, CREATE_PICK, "createPickList", admin, warehouse=shop.first, orders=[one["id"]])
     assert again["field"] == ["input", "orders", "0"] and "pick list already" in again["message"]
@@ -312,8 +320,10 @@ async def test_three_steps_pack_before_shipping_and_print_labels_and_a_delivery_
                                                                                         "quantity": "1"}]},
     ])  # fmt: skip
     assert sorted(tuple(e["field"]) for e in bad["errors"]) == [
-        ("input", "packages", "0", "packaging"), ("input", "packages", "1", "weightKg"),
-        ("input", "packages", "2", "sscc")]
+        ("input", "packages", "0", "packaging"),
+        ("input", "packages", "1", "weightKg"),
+        ("input", "packages", "2", "sscc"),
+    ]
     over = await refused(graphql, PACK, "packShipment", admin, id=shipment_id, packages=[
         {"packaging": "BOX-M", "weightKg": "2", "lines": [{"position": 1, "quantity": "4"}]}])  # fmt: skip
     assert over["field"] == ["input", "packages", "0", "lines", "0", "quantity"]
@@ -381,7 +391,10 @@ async def test_cancelling_a_partly_shipped_order_cancels_the_rest_puts_picked_go
     await assert_invariants()
     state = await order_state(graphql, admin, order["id"])
     assert [(ln["shipped"], ln["cancelled"], ln["open"]) for ln in state["salesOrder"]["lines"]] == [
-        ("2.0000", "0.0000", "0.0000"), ("2.0000", "0.0000", "0.0000"), ("5.0000", "4.0000", "0.0000")]
+        ("2.0000", "0.0000", "0.0000"),
+        ("2.0000", "0.0000", "0.0000"),
+        ("5.0000", "4.0000", "0.0000"),
+    ]
     after = await levels(graphql, admin, skus[2], shop.first)
     assert output not in after and after[shop.first_bin] == ("4.0000", "0.0000", "4.0000")  # put back
     assert state["salesOrder"]["fulfillmentGroups"][0]["lines"][2]["reserved"] == "0.0000"
@@ -395,15 +408,31 @@ async def test_fulfillment_inputs_are_checked_at_their_paths(graphql: GraphQLCli
         (CREATE_PICK, "createPickList", {"warehouse": shop.first, "orders": []}, ["input", "orders"]),
         (CREATE_PICK, "createPickList", {"warehouse": shop.first, "orders": ["nonsense"]}, ["input", "orders", "0"]),
         (CREATE_PICK, "createPickList", {"warehouse": "X" * 100, "orders": [order["id"]]}, ["input", "warehouse"]),
-        (CREATE_SHIPMENT, "createShipment", {"order": order["id"], "warehouse": shop.first,
-                                             "trackingNumber": "has space"}, ["input", "trackingNumber"]),
-        (CREATE_SHIPMENT, "createShipment", {"order": order["id"], "warehouse": shop.first,
-                                             "shippingMethod": "x" * 65}, ["input", "shippingMethod"]),
-        (CREATE_SHIPMENT, "createShipment", {"order": order["id"], "warehouse": shop.first,
-                                             "carrier": shop.customer}, ["input", "carrier"]),
+        (
+            CREATE_SHIPMENT,
+            "createShipment",
+            {"order": order["id"], "warehouse": shop.first, "trackingNumber": "has space"},
+            ["input", "trackingNumber"],
+        ),
+        (
+            CREATE_SHIPMENT,
+            "createShipment",
+            {"order": order["id"], "warehouse": shop.first, "shippingMethod": "x" * 65},
+            ["input", "shippingMethod"],
+        ),
+        (
+            CREATE_SHIPMENT,
+            "createShipment",
+            {"order": order["id"], "warehouse": shop.first, "carrier": shop.customer},
+            ["input", "carrier"],
+        ),
         (VALIDATE, "validateShipment", {"id": order["id"]}, ["input", "id"]),
-        (CONFIRM_PICKS, "confirmPicks", {"id": order["id"], "lines": [{"position": 0, "quantity": "1"}]},
-         ["input", "lines", "0", "position"]),
+        (
+            CONFIRM_PICKS,
+            "confirmPicks",
+            {"id": order["id"], "lines": [{"position": 0, "quantity": "1"}]},
+            ["input", "lines", "0", "position"],
+        ),
     ]
     for query, name, given, field in cases:
         error = await refused(graphql, query, name, admin, **given)
