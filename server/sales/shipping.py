@@ -118,10 +118,11 @@ async def create_shipment(
         if not allocations:
             raise Invalid(f"The order {document.number} ships nothing from {warehouse.code}.", field="order")
         await refuse_incomplete(conn, document, order, "order")
+        # What was picked always ships (a warehouse set back to one step after picking), and in one step the
+        # reservations in the bins beside it.
+        planned = await _from_output(conn, document, order, allocations, complete=steps != ONE_STEP)
         if steps == ONE_STEP:
-            planned = await _from_bins(conn, document, allocations)
-        else:
-            planned = await _from_output(conn, document, order, allocations)
+            planned += await _from_bins(conn, document, allocations)
         if not planned:
             why = " (nothing reserved)." if steps == ONE_STEP else ": pick it first."
             raise Invalid(f"The order {document.number} has nothing ready to ship from {warehouse.code}{why}",
@@ -172,7 +173,9 @@ async def _from_bins(conn: BaseDBAsyncClient, document: Document, allocations: l
 
 
 async def _from_output(conn: BaseDBAsyncClient, document: Document, order: SalesOrder,
-                       allocations: list[SalesAllocation]) -> list[PlannedLine]:  # fmt: skip
+                       allocations: list[SalesAllocation], *, complete: bool) -> list[PlannedLine]:  # fmt: skip
+    """What was picked for the allocations and waits in the output location, not on a draft shipment yet;
+    ``complete``: an order that ships complete is refused unless all of it was picked."""
     taken: dict[int, Decimal] = defaultdict(Decimal)
     for r in await _on_open_shipments(conn, [a.id for a in allocations]):
         if r["staged_id"] is not None:
@@ -195,7 +198,7 @@ async def _from_output(conn: BaseDBAsyncClient, document: Document, order: Sales
         ready[allocation.id] += left
         planned.append(PlannedLine(allocation, document, allocation.product.sku, output, codes[output], row.lot_id,
                                    lot.code if lot else None, left, row.id))  # fmt: skip
-    if order.shipping_policy == ShippingPolicy.SHIP_COMPLETE:
+    if complete and order.shipping_policy == ShippingPolicy.SHIP_COMPLETE:
         for allocation in allocations:
             still = quantities.from_db(allocation.quantity) - quantities.from_db(allocation.shipped)
             if ready[allocation.id] < still:
