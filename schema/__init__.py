@@ -52,6 +52,7 @@ from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
 from schema.query_cache import DocumentCache
 from schema.sales.bundles import BundlesMutation, BundlesQuery
+from schema.sales.fulfillment import FulfillmentMutation, FulfillmentQuery
 from schema.sales.mutations import SalesMutation
 from schema.sales.payments import SalesPaymentsMutation, SalesPaymentsQuery
 from schema.sales.promising import SalesAvailabilityQuery
@@ -81,6 +82,7 @@ class Query(
     SalesQuotationsQuery,
     BundlesQuery,
     SalesAvailabilityQuery,
+    FulfillmentQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -118,6 +120,7 @@ class Mutation(
     SalesQuotationsMutation,
     BundlesMutation,
     SalesReservingMutation,
+    FulfillmentMutation,
 ):
     pass
 

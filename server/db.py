@@ -34,6 +34,7 @@ MODEL_MODULES = [
     "server.sales.models",
     "server.sales.payment_models",
     "server.sales.quotation_models",
+    "server.sales.fulfillment_models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     SAME_COUNTER = "SAME_COUNTER"  # a recount by someone who counted the bin
     OVER_RECEIPT = "OVER_RECEIPT"  # more received than an order line and its supplier's tolerance allow
     OVER_RETURN = "OVER_RETURN"  # more sent back than a receipt line brought, less what went back before
+    CLAIMED = "CLAIMED"  # a pick list another picker has claimed
 
 
 class DomainError(Exception):

@@ -16,3 +16,4 @@ def load() -> None:
     from server.purchasing import bills, inquiries, orders, reads, receiving, returns  # noqa: F401
     from server.sales import orders as sales_orders  # noqa: F401
     from server.sales import quotations as sales_quotations  # noqa: F401
+    from server.sales.fulfillment_kinds import PICK_KIND  # noqa: F401

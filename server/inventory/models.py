@@ -35,6 +35,7 @@ class LocationUsage(StrEnum):
     QUALITY_CONTROL = "quality_control"
     QUARANTINE = "quarantine"
     DAMAGED = "damaged"
+    OUTPUT = "output"  # picked goods waiting to be packed and shipped (server/sales/fulfillment_settings.py)
 
 
 class Mixing(StrEnum):

@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from server.inventory.models import LocationUsage
 from server.sales.models import AllocationStrategy, Channel, Fulfillment, InvoiceStatus, PaymentStatus, ReservationMode, ShippingPolicy
 from server.sales.payment_models import PaymentKind, PaymentMethod
 from tortoise.fields.base import OnDelete
@@ -28,6 +29,29 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='FulfillmentSetting',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('warehouse', fields.OneToOneField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='fulfillment_setting', on_delete=OnDelete.CASCADE)),
+                ('steps', fields.IntField(default=1)),
+                ('output_location', fields.ForeignKeyField('storekeeper.Location', source_field='output_location_id', null=True, db_constraint=True, to_field='id', related_name='output_of', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'sales_fulfillment_setting', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'How a warehouse ships its orders: in one step (from the bins), two (pick, ship) or three (pick, pack,'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PickList',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='pick_lists', on_delete=OnDelete.RESTRICT)),
+                ('wave', fields.BooleanField(default=False)),
+                ('claimed_by', fields.ForeignKeyField('storekeeper.User', source_field='claimed_by_id', null=True, db_constraint=True, to_field='id', related_name='pick_lists_claimed', on_delete=OnDelete.RESTRICT)),
+                ('claimed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'sales_pick_list', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'A pick list beyond its document: its warehouse, whether it batches several orders, and who claimed it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='SalesAllocation',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -37,8 +61,26 @@ class Migration(migrations.Migration):
                 ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='sales_allocations', on_delete=OnDelete.RESTRICT)),
                 ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
                 ('shipped', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('staged', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
             ],
-            options={'table': 'sales_allocation', 'app': 'storekeeper', 'unique_together': (('line', 'product', 'warehouse'),), 'indexes': [Index(fields=['order_id', 'warehouse_id'])], 'pk_attr': 'id', 'table_description': "What of a line's product (a bundle's component for a bundle line) one warehouse ships, in base units."},
+            options={'table': 'sales_allocation', 'app': 'storekeeper', 'unique_together': (('line', 'product', 'warehouse'),), 'indexes': [Index(fields=['order_id', 'warehouse_id'])], 'pk_attr': 'id', 'table_description': 'What of the product of a line (a component, for a bundle line) one warehouse ships, in base units.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PickLine',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('pick_list', fields.ForeignKeyField('storekeeper.Document', source_field='pick_list_id', db_constraint=True, to_field='id', related_name='pick_lines', on_delete=OnDelete.CASCADE)),
+                ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', db_constraint=True, to_field='id', related_name='order_pick_lines', on_delete=OnDelete.RESTRICT)),
+                ('allocation', fields.ForeignKeyField('storekeeper.SalesAllocation', source_field='allocation_id', db_constraint=True, to_field='id', related_name='pick_lines', on_delete=OnDelete.RESTRICT)),
+                ('location', fields.ForeignKeyField('storekeeper.Location', source_field='location_id', db_constraint=True, to_field='id', related_name='pick_lines', on_delete=OnDelete.RESTRICT)),
+                ('lot_id', fields.IntField(default=0)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('picked', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('short', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('reason', fields.CharField(null=True, max_length=200)),
+            ],
+            options={'table': 'sales_pick_line', 'app': 'storekeeper', 'indexes': [Index(fields=['allocation_id'])], 'pk_attr': 'id', 'table_description': 'One line to pick: stock of an allocation in one bin and lot, and what the picker found of it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -125,10 +167,81 @@ class Migration(migrations.Migration):
             options={'table': 'sales_quotation', 'app': 'storekeeper', 'unique_together': (('original', 'revision'),), 'pk_attr': 'id', 'table_description': 'A version of a sales quotation beyond its document: validity, revision and the order it became.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='Shipment',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', db_constraint=True, to_field='id', related_name='shipments', on_delete=OnDelete.RESTRICT)),
+                ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='shipments', on_delete=OnDelete.RESTRICT)),
+                ('steps', fields.IntField(default=1)),
+                ('carrier', fields.ForeignKeyField('storekeeper.Party', source_field='carrier_id', null=True, db_constraint=True, to_field='id', related_name='shipments_carried', on_delete=OnDelete.RESTRICT)),
+                ('shipping_method', fields.CharField(null=True, max_length=64)),
+                ('tracking_number', fields.CharField(null=True, max_length=64)),
+                ('shipped_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'sales_shipment', 'app': 'storekeeper', 'indexes': [Index(fields=['order_id'])], 'pk_attr': 'id', 'table_description': 'A shipment beyond its document: the order and warehouse it ships, how, with whom, and its tracking.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ShipmentPackage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('shipment', fields.ForeignKeyField('storekeeper.Document', source_field='shipment_id', db_constraint=True, to_field='id', related_name='shipment_packages', on_delete=OnDelete.CASCADE)),
+                ('number', fields.IntField()),
+                ('packaging', fields.CharField(max_length=32)),
+                ('weight_kg', fields.DecimalField(max_digits=12, decimal_places=3)),
+                ('sscc', fields.CharField(null=True, max_length=18)),
+            ],
+            options={'table': 'sales_shipment_package', 'app': 'storekeeper', 'unique_together': (('shipment', 'number'),), 'pk_attr': 'id', 'table_description': 'A parcel of a shipment: its box type, weight and label code.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='StagedStock',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('allocation', fields.ForeignKeyField('storekeeper.SalesAllocation', source_field='allocation_id', db_constraint=True, to_field='id', related_name='staged_stock', on_delete=OnDelete.RESTRICT)),
+                ('pick_line', fields.ForeignKeyField('storekeeper.PickLine', source_field='pick_line_id', db_constraint=True, to_field='id', related_name='staged_stock', on_delete=OnDelete.RESTRICT)),
+                ('bin', fields.ForeignKeyField('storekeeper.Location', source_field='bin_id', db_constraint=True, to_field='id', related_name='staged_from', on_delete=OnDelete.RESTRICT)),
+                ('lot_id', fields.IntField(default=0)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'sales_staged_stock', 'app': 'storekeeper', 'indexes': [Index(fields=['allocation_id'])], 'pk_attr': 'id', 'table_description': 'Picked stock of an allocation waiting in the warehouse output location: shipped from there, or put'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ShipmentLine',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('shipment', fields.ForeignKeyField('storekeeper.Document', source_field='shipment_id', db_constraint=True, to_field='id', related_name='shipment_lines', on_delete=OnDelete.CASCADE)),
+                ('allocation', fields.ForeignKeyField('storekeeper.SalesAllocation', source_field='allocation_id', db_constraint=True, to_field='id', related_name='shipment_lines', on_delete=OnDelete.RESTRICT)),
+                ('location', fields.ForeignKeyField('storekeeper.Location', source_field='location_id', db_constraint=True, to_field='id', related_name='shipment_lines', on_delete=OnDelete.RESTRICT)),
+                ('lot_id', fields.IntField(default=0)),
+                ('staged', fields.ForeignKeyField('storekeeper.StagedStock', source_field='staged_id', null=True, db_constraint=True, to_field='id', related_name='shipment_lines', on_delete=OnDelete.RESTRICT)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'sales_shipment_line', 'app': 'storekeeper', 'indexes': [Index(fields=['allocation_id'])], 'pk_attr': 'id', 'table_description': 'What a shipment line takes: stock of an allocation from a bin (one step) or from staged stock.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PackedLine',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('package', fields.ForeignKeyField('storekeeper.ShipmentPackage', source_field='package_id', db_constraint=True, to_field='id', related_name='packed', on_delete=OnDelete.CASCADE)),
+                ('line', fields.ForeignKeyField('storekeeper.ShipmentLine', source_field='line_id', db_constraint=True, to_field='id', related_name='packed', on_delete=OnDelete.CASCADE)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'sales_packed_line', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'How much of a shipment line went into a package.'},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='Demand',
             name='promised_on',
             field=fields.DateField(null=True),
+        ),
+        ops.AlterField(
+            model_name='Location',
+            name='usage',
+            field=fields.CharEnumField(default=LocationUsage.STORAGE, description='STORAGE: storage\nRECEIVING: receiving\nQUALITY_CONTROL: quality_control\nQUARANTINE: quarantine\nDAMAGED: damaged\nOUTPUT: output', db_default='storage', enum_type=LocationUsage, max_length=16),
         ),
         ops.AddField(
             model_name='StoreWarehouse',

@@ -155,11 +155,18 @@ async def reserve_all(write: Write, order: SalesOrder, *, reserve: bool = True) 
         await want(write.conn, allocation, order, reserve=reserve)
 
 
+def open_to_reserve(allocation: SalesAllocation) -> Decimal:
+    """What the allocation still wants reserved in its bins: not shipped, and not picked to the output location."""
+    return (quantities.from_db(allocation.quantity) - quantities.from_db(allocation.shipped)
+            - quantities.from_db(allocation.staged))  # fmt: skip
+
+
 async def want(
     conn: BaseDBAsyncClient, allocation: SalesAllocation, order: SalesOrder, *, reserve: bool = True
 ) -> Decimal:
-    """The allocation's demand wants its open part now (or nothing); what it holds after."""
-    open_part = quantities.from_db(allocation.quantity) - quantities.from_db(allocation.shipped)
+    """The allocation's demand wants its open part now (or nothing): what is neither shipped nor picked into the
+    output location; what it holds after."""
+    open_part = max(open_to_reserve(allocation), ZERO)
     return await want_within(
         conn, demand_key(allocation), allocation.product_id, allocation.warehouse_id,  # type: ignore[attr-defined]
         open_part if reserve else ZERO, priority=order.priority, promised_on=order.promised_on,

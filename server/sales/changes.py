@@ -42,6 +42,7 @@ from server.sales.orders import (
     refuse_unless_confirmed,
     settle,
 )
+from server.sales.picking import put_back_within
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ async def _cancel_open(write: Write, document: Document, positions: tuple[int, .
     chosen_ids = {line.id for line in chosen}
     for allocation in await allocations_of(conn, document.id):
         if allocation.line_id in chosen_ids:  # type: ignore[attr-defined]
+            await put_back_within(write, allocation, quantities.from_db(allocation.staged))  # picked, not shipped
             allocation.quantity = quantities.from_db(allocation.shipped)
             await allocation.save(using_db=conn, update_fields=["quantity"])
             await want(conn, allocation, order)
@@ -166,8 +168,11 @@ async def amend_order(
         order = await SalesOrder.get(id=document.id, using_db=conn)
         reserving = reserves_now(order) or await holds_reservations(conn, document.id)
         kept_ids = {existing[p].id for p in positions if p is not None}
-        # Removed lines release what they held with the rest, in lock order, once the customer is locked.
+        # Removed lines release what they held with the rest, in lock order, once the customer is locked; what was
+        # picked of them goes back to its bins first, while their allocations (and staged rows) still exist.
         removed = [a for a in await allocations_of(conn, document.id) if a.line_id not in kept_ids]  # type: ignore[attr-defined]
+        for allocation in removed:
+            await put_back_within(write, allocation, quantities.from_db(allocation.staged))
         amended = [_same_price(change, existing, c) for change, c in zip(lines, checked, strict=True)]
         for line in (await service.amend_within(write, document, amended)).values():
             row = progress.get(line.id)  # what was cancelled stays cancelled only as far as the new quantity goes
@@ -268,6 +273,8 @@ async def _fit(write: Write, document: Document, order: SalesOrder, line: LinePr
             allocation.quantity = quantities.from_db(allocation.quantity) - cut
             await allocation.save(using_db=write.conn, update_fields=["quantity"])
             excess -= cut
+            await put_back_within(write, allocation, quantities.from_db(allocation.shipped) + quantities.from_db(
+                allocation.staged) - allocation.quantity)  # picked beyond the new quantity goes back  # fmt: skip
 
 
 async def holds_reservations(conn: BaseDBAsyncClient, order_id: int) -> bool:

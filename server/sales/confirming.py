@@ -26,7 +26,7 @@ from server.inventory import quantities
 from server.inventory.replan import lock_warehouse_quants
 from server.money.service import company_currency
 from server.partners.models import Party
-from server.sales.allocation import allocate, allocations_of, reserve_all, reserves_now, want
+from server.sales.allocation import allocate, allocations_of, open_to_reserve, reserve_all, reserves_now, want
 from server.sales.models import SalesAllocation, SalesOrder, SalesPolicy
 from server.sales.orders import (
     CONFIRM,
@@ -126,7 +126,7 @@ async def move_group(
             raise Invalid("Name another warehouse to move the group to.", field="toWarehouse")
         order = await SalesOrder.get(id=document.id, using_db=conn)
         moving = [a for a in await allocations_of(conn, document.id) if a.warehouse_id == source.id]  # type: ignore[attr-defined]
-        open_parts = [(a, quantities.from_db(a.quantity) - quantities.from_db(a.shipped)) for a in moving]
+        open_parts = [(a, open_to_reserve(a)) for a in moving]  # what was picked there ships from there
         if not any(part > 0 for _, part in open_parts):
             raise Invalid(f"The order has nothing left to ship from {source.code}.", field="fromWarehouse")
         # Released in one warehouse and reserved in the other: both locked first, in the (product, warehouse)
@@ -139,7 +139,7 @@ async def move_group(
             if part <= 0:
                 continue
             await want(conn, allocation, order, reserve=False)
-            allocation.quantity = quantities.from_db(allocation.shipped)
+            allocation.quantity = quantities.from_db(allocation.shipped) + quantities.from_db(allocation.staged)
             await allocation.save(using_db=conn, update_fields=["quantity"])
             there = await SalesAllocation.filter(line_id=allocation.line_id, product_id=allocation.product_id,  # type: ignore[attr-defined]
                                                  warehouse_id=target.id).using_db(conn).first()  # fmt: skip

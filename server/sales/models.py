@@ -129,7 +129,7 @@ class SalesLine(Model):
 
 
 class SalesAllocation(Model):
-    """What of a line's product (a bundle's component for a bundle line) one warehouse ships, in base units."""
+    """What of the product of a line (a component, for a bundle line) one warehouse ships, in base units."""
 
     id = fields.BigIntField(primary_key=True)
     order: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
@@ -146,6 +146,7 @@ class SalesAllocation(Model):
     )
     quantity = _quantity()  # to ship from this warehouse, shipped included
     shipped = _quantity()
+    staged = _quantity()  # picked into the output location of its warehouse, not shipped yet
 
     class Meta:
         table = "sales_allocation"
