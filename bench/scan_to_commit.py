@@ -8,7 +8,8 @@ measures, each after a warm-up:
 
 1. the server, saturated: ``wrk -t2 -c32`` sending ``receiveStock`` with a fresh idempotency key
    per request (bench/receive.lua); response bodies and the stock_move rows written are checked;
-2. raw asyncpg: 32 asyncio tasks on 32 connections sending the server's SQL for a receive;
+2. raw asyncpg: asyncio tasks on connections of their own, as many as the server can hold in transactions
+   at once (its pool size times ``--workers``, at most 32), sending the server's SQL for a receive;
 3. raw asyncpg, minimal: the same tasks, each receipt only a move with its unique idempotency key
    and an upserted quant, in tables of their own: the ceiling any ledger has;
 4. the server, paced: the same 32 connections with think time, offering ~1/3 of the minimal txn's throughput;
@@ -61,6 +62,7 @@ NO_LOT = 0  # server/inventory/models.py
 SUPPLIER_CODE = "VIRTUAL/SUPPLIER"  # server/inventory/locations.py
 TICKS = os.sysconf("SC_CLK_TCK")
 NAN = float("nan")
+DEFAULT_POOL_SIZE = 10  # STOREKEEPER_DATABASE_POOL_SIZE's default (server/settings.py)
 
 
 @dataclass
@@ -456,9 +458,9 @@ def percentile(values: list[float], percent: float) -> float:
 def measure_raw(args: argparse.Namespace, ctx: Bench, *, minimal: bool = False) -> Result:
     label, prefix = ("minimal", "min") if minimal else ("raw", "raw")
     if args.warmup:
-        run_async(raw_run(ctx, args.warmup, args.connections, f"{prefix}warm", minimal=minimal))
+        run_async(raw_run(ctx, args.warmup, args.raw_clients, f"{prefix}warm", minimal=minimal))
     checkpointed = checkpoints(ctx.dsn)
-    out = run_async(raw_run(ctx, args.duration, args.connections, prefix, minimal=minimal))
+    out = run_async(raw_run(ctx, args.duration, args.raw_clients, prefix, minimal=minimal))
     checkpointed = checkpoints(ctx.dsn) - checkpointed
     used, latencies = out["used"], out["latencies"]
     n = max(1, len(latencies))
@@ -467,7 +469,7 @@ def measure_raw(args: argparse.Namespace, ctx: Bench, *, minimal: bool = False) 
         f" client {used['self']:.1f}, PostgreSQL {used['postgres']:.1f}, other processes {used['others']:.1f};"
         f" machine {100 * used['busy']:.0f}% busy; {checkpointed} checkpoints"
     )
-    name = "raw asyncpg (minimal txn, 32 tasks)" if minimal else "raw asyncpg (same SQL, 32 tasks)"
+    name = f"raw asyncpg ({'minimal txn' if minimal else 'same SQL'}, {args.raw_clients} tasks)"
     return Result(
         name, len(latencies), len(latencies) / out["elapsed"], percentile(latencies, 50), percentile(latencies, 99),
         out["failures"], 1000 * used["self"] / n, 1000 * used["postgres"] / n, NAN, used["busy"],
@@ -655,6 +657,13 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=12, help="seconds per measurement (default 12)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measurement")
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument(
+        "--raw-clients",
+        type=int,
+        default=None,
+        help="transactions the raw clients keep in flight (default: as many as the server can, its pool size"
+        " times --workers, at most --connections)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=1, help="server processes: storekeeper serve --workers N")
     parser.add_argument(
@@ -687,6 +696,10 @@ def main() -> int:
     env.pop("STOREKEEPER_REDIS_URL", None)  # events stay in-process: no Redis on the measured path
     if args.pool_size:
         env["STOREKEEPER_DATABASE_POOL_SIZE"] = str(args.pool_size)
+    # The server holds at most its pools' connections in transactions at once, whatever wrk sends: the
+    # raw clients get as many, so both sides queue on the same row locks with the same concurrency.
+    server_connections = (args.pool_size or DEFAULT_POOL_SIZE) * args.workers
+    args.raw_clients = args.raw_clients or min(args.connections, server_connections)
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
         f" before the run; python {sys.version.split()[0]}; database {db_name}"
@@ -705,8 +718,9 @@ def main() -> int:
             raise RuntimeError("login as demo failed")
         ctx = Bench(dsn, tmp, server, make_pairs(url, token, args.products, args.bins))
         print(
-            f"server: storekeeper serve --workers {args.workers} ({args.environment}, pool {args.pool_size or 10} per"
-            f" process); {len(ctx.pairs)} sku/bin pairs; {args.connections} clients;"
+            f"server: storekeeper serve --workers {args.workers} ({args.environment}, pool {args.pool_size or DEFAULT_POOL_SIZE} per"
+            f" process); {len(ctx.pairs)} sku/bin pairs; {args.connections} clients; raw clients"
+            f" {args.raw_clients} connections;"
             f" {args.duration}s per measurement after {args.warmup}s warm-up"
         )
         wrk_env = {**os.environ, "BENCH_TOKEN": token, "BENCH_PAIRS": ",".join(f"{s}@{c}" for s, c in ctx.pairs)}
