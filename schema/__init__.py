@@ -19,7 +19,7 @@ from schema.documents.mutations import DocumentsMutation
 from schema.documents.queries import DocumentsQuery
 from schema.documents.subscriptions import DocumentsSubscription
 from schema.documents.transfers import TransfersMutation, TransfersQuery
-from schema.extension import RequestExtension
+from schema.extension import RequestExtension, runner
 from schema.inputs import build_inputs_by_plan
 from schema.inventory.counts import CountsMutation, CountsQuery
 from schema.inventory.kits import KitsMutation, KitsQuery
@@ -118,6 +118,9 @@ log = logging.getLogger("strawberry.execution")
 
 
 class Schema(strawberry.Schema):
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
+        return runner(execution_context, extensions)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log bugs only, and briefly: a client's bad request or an expected refusal is its answer,
         not an incident (a flood of refused queries would flood the log), and a bug's entry holds
