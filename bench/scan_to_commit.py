@@ -8,7 +8,8 @@ measures, each after a warm-up:
 
 1. the server, saturated: ``wrk -t2 -c32`` sending ``receiveStock`` with a fresh idempotency key
    per request (bench/receive.lua); response bodies and the stock_move rows written are checked;
-2. raw asyncpg: 32 asyncio tasks on 32 connections sending the server's SQL for a receive;
+2. raw asyncpg: asyncio tasks on connections of their own, as many as the server can hold in transactions
+   at once (its pool size times ``--workers``, at most 32), sending the server's SQL for a receive;
 3. raw asyncpg, minimal: the same tasks, each receipt only a move with its unique idempotency key
    and an upserted quant, in tables of their own: the ceiling any ledger has;
 4. the server, paced: the same 32 connections with think time, offering ~1/3 of the minimal txn's throughput;
@@ -36,6 +37,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,7 @@ NO_LOT = 0  # server/inventory/models.py
 SUPPLIER_CODE = "VIRTUAL/SUPPLIER"  # server/inventory/locations.py
 TICKS = os.sysconf("SC_CLK_TCK")
 NAN = float("nan")
+DEFAULT_POOL_SIZE = 10  # STOREKEEPER_DATABASE_POOL_SIZE's default (server/settings.py)
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Result:
     pg_cpu: float  # ms per request: the PostgreSQL backends serving the run
     wrk_cpu: float  # ms per request: the load generator (NaN for the raw run)
     busy: float  # share of all cores busy during the run
+    others: float = NAN  # CPU seconds other processes on the machine used during the run
 
 
 def run_async(coroutine: Any) -> Any:
@@ -278,7 +282,7 @@ def measure_server(name: str, url: str, args: argparse.Namespace, env: dict[str,
         print("  WARNING: fewer moves written than successful responses")
     return Result(
         name, found["requests"], found["rps"], found["p50"], found["p99"], errors,
-        1000 * used["server"] / n, 1000 * used["postgres"] / n, 1000 * used["wrk"] / n, used["busy"],
+        1000 * used["server"] / n, 1000 * used["postgres"] / n, 1000 * used["wrk"] / n, used["busy"], used["others"],
     )  # fmt: skip
 
 
@@ -453,12 +457,13 @@ def percentile(values: list[float], percent: float) -> float:
     return ordered[max(0, int(-(-len(ordered) * percent // 100)) - 1)] if ordered else NAN
 
 
-def measure_raw(args: argparse.Namespace, ctx: Bench, *, minimal: bool = False) -> Result:
+def measure_raw(args: argparse.Namespace, ctx: Bench, *, minimal: bool = False, round_: int = 1) -> Result:
     label, prefix = ("minimal", "min") if minimal else ("raw", "raw")
+    prefix += str(round_) if round_ > 1 else ""  # the keys are unique
     if args.warmup:
-        run_async(raw_run(ctx, args.warmup, args.connections, f"{prefix}warm", minimal=minimal))
+        run_async(raw_run(ctx, args.warmup, args.raw_clients, f"{prefix}warm", minimal=minimal))
     checkpointed = checkpoints(ctx.dsn)
-    out = run_async(raw_run(ctx, args.duration, args.connections, prefix, minimal=minimal))
+    out = run_async(raw_run(ctx, args.duration, args.raw_clients, prefix, minimal=minimal))
     checkpointed = checkpoints(ctx.dsn) - checkpointed
     used, latencies = out["used"], out["latencies"]
     n = max(1, len(latencies))
@@ -467,10 +472,10 @@ def measure_raw(args: argparse.Namespace, ctx: Bench, *, minimal: bool = False) 
         f" client {used['self']:.1f}, PostgreSQL {used['postgres']:.1f}, other processes {used['others']:.1f};"
         f" machine {100 * used['busy']:.0f}% busy; {checkpointed} checkpoints"
     )
-    name = "raw asyncpg (minimal txn, 32 tasks)" if minimal else "raw asyncpg (same SQL, 32 tasks)"
+    name = f"raw asyncpg ({'minimal txn' if minimal else 'same SQL'}, {args.raw_clients} tasks)"
     return Result(
         name, len(latencies), len(latencies) / out["elapsed"], percentile(latencies, 50), percentile(latencies, 99),
-        out["failures"], 1000 * used["self"] / n, 1000 * used["postgres"] / n, NAN, used["busy"],
+        out["failures"], 1000 * used["self"] / n, 1000 * used["postgres"] / n, NAN, used["busy"], used["others"],
     )  # fmt: skip
 
 
@@ -645,6 +650,25 @@ def report(server: Result, raw: Result, minimal: Result, paced: Result | None) -
     return "\n".join(rows)
 
 
+def report_rounds(rounds: list[tuple[Result, Result]]) -> str:
+    rows = [
+        "\nrounds (server, then the minimal txn):",
+        f"{'round':>5} {'server req/s':>12} {'minimal req/s':>13} {'ratio':>6} {'server CPU ms/req':>17}"
+        f" {'other CPU s (server, minimal)':>30}",
+    ]
+    ratios = []
+    for number, (server, minimal) in enumerate(rounds, 1):
+        ratios.append(server.rps / minimal.rps if minimal.rps else NAN)
+        rows.append(
+            f"{number:5d} {server.rps:12.1f} {minimal.rps:13.1f} {ratios[-1]:6.3f} {server.app_cpu:17.2f}"
+            f" {f'{server.others:.1f}, {minimal.others:.1f}':>30}"
+        )
+    middle = statistics.median(ratios)
+    verdict = "met" if middle >= TARGET_RATIO else "NOT met"
+    rows.append(f"median ratio server/minimal txn over {len(ratios)} rounds: {middle:.3f} (target >= 0.333): {verdict}")
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -655,6 +679,13 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=12, help="seconds per measurement (default 12)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each measurement")
     parser.add_argument("--connections", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument(
+        "--raw-clients",
+        type=int,
+        default=None,
+        help="transactions the raw clients keep in flight (default: as many as the server can, its pool size"
+        " times --workers, at most --connections)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=1, help="server processes: storekeeper serve --workers N")
     parser.add_argument(
@@ -666,6 +697,9 @@ def main() -> int:
     parser.add_argument("--pool-size", type=int, default=None, help="STOREKEEPER_DATABASE_POOL_SIZE of the server")
     parser.add_argument("--products", type=int, default=4, help="products to spread the receipts over")
     parser.add_argument("--bins", type=int, default=4, help="bins to spread the receipts over")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure the server and the minimal txn this many times, alternated"
+    )
     parser.add_argument("--no-paced", dest="paced", action="store_false", help="skip the paced server run")
     parser.add_argument("--profile", action="store_true", help="profile the server with py-spy in an extra run")
     parser.add_argument("--profile-output", default=None, help="keep py-spy's collapsed stacks in this file")
@@ -687,6 +721,10 @@ def main() -> int:
     env.pop("STOREKEEPER_REDIS_URL", None)  # events stay in-process: no Redis on the measured path
     if args.pool_size:
         env["STOREKEEPER_DATABASE_POOL_SIZE"] = str(args.pool_size)
+    # The server holds at most its pools' connections in transactions at once, whatever wrk sends: the
+    # raw clients get as many, so both sides queue on the same row locks with the same concurrency.
+    server_connections = (args.pool_size or DEFAULT_POOL_SIZE) * args.workers
+    args.raw_clients = args.raw_clients or min(args.connections, server_connections)
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}"
         f" before the run; python {sys.version.split()[0]}; database {db_name}"
@@ -705,8 +743,9 @@ def main() -> int:
             raise RuntimeError("login as demo failed")
         ctx = Bench(dsn, tmp, server, make_pairs(url, token, args.products, args.bins))
         print(
-            f"server: storekeeper serve --workers {args.workers} ({args.environment}, pool {args.pool_size or 10} per"
-            f" process); {len(ctx.pairs)} sku/bin pairs; {args.connections} clients;"
+            f"server: storekeeper serve --workers {args.workers} ({args.environment}, pool"
+            f" {args.pool_size or DEFAULT_POOL_SIZE} per process); {len(ctx.pairs)} sku/bin pairs;"
+            f" {args.connections} clients; raw clients {args.raw_clients} connections;"
             f" {args.duration}s per measurement after {args.warmup}s warm-up"
         )
         wrk_env = {**os.environ, "BENCH_TOKEN": token, "BENCH_PAIRS": ",".join(f"{s}@{c}" for s, c in ctx.pairs)}
@@ -716,6 +755,11 @@ def main() -> int:
         raw = measure_raw(args, ctx)
         run_async(sql(dsn, "execute", MINIMAL_TABLES))
         minimal = measure_raw(args, ctx, minimal=True)
+        rounds = [(saturated, minimal)]
+        for round_ in range(2, args.rounds + 1):  # alternated, so that other load falls on both sides alike
+            print(f"  round {round_}:")
+            again = measure_server("server (GraphQL over HTTP)", url, args, wrk_env, f"http{round_}", ctx)
+            rounds.append((again, measure_raw(args, ctx, minimal=True, round_=round_)))
         paced = None
         if args.paced and raw.rps:
             # Closed loop with think time: each connection sends one request per think + latency ms.
@@ -735,6 +779,8 @@ def main() -> int:
 
         print()
         print(report(saturated, raw, minimal, paced))
+        if len(rounds) > 1:
+            print(report_rounds(rounds))
         if profile:
             print("\nwhere the server's CPU time goes (py-spy, a separate unmeasured run):")
             print(profile)

@@ -19,6 +19,7 @@ from schema.documents.mutations import DocumentsMutation
 from schema.documents.queries import DocumentsQuery
 from schema.documents.subscriptions import DocumentsSubscription
 from schema.documents.transfers import TransfersMutation, TransfersQuery
+from schema.extension import RequestExtension, runner
 from schema.inputs import build_inputs_by_plan
 from schema.inventory.counts import CountsMutation, CountsQuery
 from schema.inventory.kits import KitsMutation, KitsQuery
@@ -39,10 +40,10 @@ from schema.money.queries import MoneyQuery
 from schema.nodes import resolve_global_id
 from schema.partners.mutations import PartnersMutation
 from schema.partners.queries import PartnersQuery
-from schema.policy import Policy, RequestPolicy
+from schema.policy import Policy
 from schema.printing.mutations import PrintingMutation
 from schema.printing.queries import PrintingQuery
-from schema.production import ProductionErrors, is_bug
+from schema.production import is_bug
 from schema.purchasing.bills import BillsMutation, BillsQuery
 from schema.purchasing.inquiries import InquiriesMutation, InquiriesQuery
 from schema.purchasing.landed import LandedCostsMutation, LandedCostsQuery
@@ -50,7 +51,6 @@ from schema.purchasing.mutations import PurchasingMutation
 from schema.purchasing.planning import PlanningMutation, PlanningQuery
 from schema.purchasing.queries import PurchasingQuery
 from schema.purchasing.returns import PurchaseReturnsMutation
-from schema.query_cache import DocumentCache
 from schema.sales.bundles import BundlesMutation, BundlesQuery
 from schema.sales.fulfillment import FulfillmentMutation, FulfillmentQuery
 from schema.sales.mutations import SalesMutation
@@ -134,6 +134,9 @@ log = logging.getLogger("strawberry.execution")
 
 
 class Schema(strawberry.Schema):
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> Any:
+        return runner(execution_context, extensions)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log bugs only, and briefly: a client's bad request or an expected refusal is its answer,
         not an incident (a flood of refused queries would flood the log), and a bug's entry holds
@@ -149,21 +152,16 @@ class Schema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     """The one schema of this process (Strawberry's relay fields cannot be built into two).
 
-    Its limits come from the settings in force when it is first built. Extensions are
-    factories, made per request; the parser and validation caches are shared by all requests.
+    Its limits come from the settings in force when it is first built. Its one extension is made per
+    request; the parser and validation caches are shared by all requests.
     """
     settings = get_settings()
     policy = Policy.from_settings(settings)
-    extensions: list = [  # type: ignore[type-arg]
-        lambda: RequestPolicy(policy),
-        DocumentCache,
-        ProductionErrors,
-    ]
     schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[lambda: RequestExtension(policy)],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
     build_inputs_by_plan(schema)

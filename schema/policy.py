@@ -2,8 +2,9 @@
 introspection off in production, no data without a valid token (only ``login`` and
 ``__typename``), and a cost limit (schema/cost.py) checked before anything executes.
 
-One extension does it all, with its validation rules built once per process: rules built per
-request are new classes every time, so the validation cache would never hit.
+``RequestPolicy`` does it all for the schema's one extension (schema/extension.py), with its validation
+rules built once per process: rules built per request are new classes every time, so the validation
+cache would never hit.
 
 A WebSocket connection authenticates once, at ``connection_init``, and then runs operations for
 as long as it stays open: its token is checked again before each of them, so a logout (or an
@@ -13,7 +14,7 @@ expiry) ends what the socket may do.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType as ExecutionType
 
 from schema.cost import operation_cost
@@ -201,28 +202,30 @@ def too_complex(cost: int, limit: int) -> GraphQLError:
 _live_subscription_cost: defaultdict[int, int] = defaultdict(int)
 
 
-class RequestPolicy(SchemaExtension):
+class RequestPolicy:
+    """The policy applied to one operation: ``begin`` when it starts, ``check`` before it executes, ``end``
+    when it is over (for a subscription, when it ends)."""
+
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._held: tuple[int, int] | None = None  # (user, cost) of a live subscription
 
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
+    def begin(self, context: ExecutionContext) -> None:
+        self.execution_context = context
         context.parse_options["max_tokens"] = self.policy.max_tokens
         context.validation_rules = context.validation_rules + self.policy.rules
         fresh_loaders = getattr(context.context, "fresh_loaders", None)
         if fresh_loaders is not None:  # a connection's context: new dataloaders for each operation
             fresh_loaders()
-        try:
-            yield  # for a subscription: until it ends
-        finally:
-            if self._held is not None:
-                user, cost = self._held
-                _live_subscription_cost[user] -= cost
-                if _live_subscription_cost[user] <= 0:
-                    del _live_subscription_cost[user]
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    def end(self) -> None:
+        if self._held is not None:
+            user, cost = self._held
+            _live_subscription_cost[user] -= cost
+            if _live_subscription_cost[user] <= 0:
+                del _live_subscription_cost[user]
+
+    async def check(self) -> None:
         context = self.execution_context
         refusal = await self._refusal() or self._too_costly()
         if refusal is not None:
@@ -230,7 +233,6 @@ class RequestPolicy(SchemaExtension):
                 # Strawberry's subscription path does not look at ``context.result``: fail instead.
                 raise refusal
             context.result = ExecutionResult(data=None, errors=[refusal])
-        yield
 
     async def _refusal(self) -> GraphQLError | None:
         context = self.execution_context

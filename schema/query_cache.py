@@ -5,20 +5,20 @@ token, some 60 bytes of memory for each character of text, so a thousand entries
 (anyone may send them, token or not) would pin a gigabyte. Documents above ``CACHED_DOCUMENT_LENGTH``
 are not kept at all (those above ``MAX_DOCUMENT_LENGTH`` are refused unread), and the oldest entries
 leave once the texts kept reach ``CACHED_TEXT``.
-A document's validation is kept with it, so evicting it frees both.
+A document's validation is kept with it, so evicting it frees both. The schema's one extension
+(schema/extension.py) asks it at parse and at validation.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError
 from graphql.language.parser import parse
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 # A document longer than this is refused before it is parsed: real operations are a few kilobytes,
 # and parsing a megabyte holds the event loop a tenth of a second. Large values go in variables.
@@ -33,27 +33,27 @@ class _Entry:
     validated: dict[Any, list[GraphQLError]] = field(default_factory=dict)  # by the rules in force
 
 
-class DocumentCache(SchemaExtension):
+class DocumentCache:
     entries: OrderedDict[str, _Entry] = OrderedDict()  # one for the process, least recently used first
     text_kept = 0
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
+    @classmethod
+    def parse(cls, context: ExecutionContext) -> None:
+        """Before Strawberry parses: the document, parsed before (else Strawberry parses it, and nothing is kept)."""
         query = context.query
         if query is not None and len(query) <= CACHED_DOCUMENT_LENGTH:
-            entry = self._entry(query, context.parse_options)
+            entry = cls._entry(query, context.parse_options)
             context.graphql_document = entry.document
-        yield  # else Strawberry parses it, and nothing is kept
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        entry = DocumentCache.entries.get(context.query or "")
+    @classmethod
+    def validate(cls, context: ExecutionContext) -> None:
+        """Before Strawberry validates: the errors found before, with the same rules (else Strawberry validates)."""
+        entry = cls.entries.get(context.query or "")
         if entry is not None and entry.document is context.graphql_document:
             rules = context.validation_rules
             if rules not in entry.validated:
                 entry.validated[rules] = validate_document(context.schema._schema, entry.document, rules)
             context.pre_execution_errors = entry.validated[rules]
-        yield  # else Strawberry validates it
 
     @classmethod
     def _entry(cls, query: str, parse_options: dict[str, Any]) -> _Entry:

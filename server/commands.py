@@ -6,7 +6,9 @@ on the open transaction. ``execute`` runs the effect, then writes the command's 
 same transaction (``server.idempotency`` says how a retry finds that record),
 and only after the commit runs what must wait for it (events for subscribers; later the outbox).
 PostgreSQL may abort a transaction to break a deadlock or a serialization conflict: the whole
-write then runs again, a few times, since nothing of it was kept.
+write then runs again, a few times, since nothing of it was kept. A shortcut that only a check after
+the last statement can confirm sends that check as a guard with the COMMIT (``Write.guards``): when it
+refuses, the write runs again without shortcuts.
 
 The request remembered for an idempotency key is the command itself, field by field, so a retry
 is compared with what was first asked, never with a dict somebody built by hand.
@@ -30,7 +32,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from server import audit, idempotency, sql
+from server import audit, db, idempotency, sql
 
 R = TypeVar("R")
 _ATTEMPTS = 3
@@ -76,6 +78,15 @@ class Write:
     # What must see the last statement's writes, run after it and before the commit (in order); raising
     # rolls the command back.
     checks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Expressions the last statement returns besides the key's record (PostgreSQL, keyed writes only): they
+    # read the deferred writes by ``sql.cte``; their values are in ``returned`` once it has run.
+    returning: list[str] = field(default_factory=list)
+    returned: dict[str, Any] = field(default_factory=dict)
+    # Statements sent in one message with the COMMIT (PostgreSQL, no parameters): a check that costs no round
+    # trip of its own. One raises ``db.REFUSED`` when the shortcut the effect took does not hold after all;
+    # the transaction then rolls back, and the command runs once more with ``shortcuts`` off.
+    guards: list[str] = field(default_factory=list)
+    shortcuts: bool = True
 
     def after_commit(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once the transaction has committed (never for a rolled-back or replayed write)."""
@@ -136,9 +147,13 @@ async def execute(
     if key is not None:
         request = command.request()
         keyed = idempotency.Request(key, command.operation, request, actor_id, command.stored_before())
-    for attempt in range(1, _ATTEMPTS + 1):
+    shortcuts, attempt = True, 0
+    while attempt < _ATTEMPTS:
+        attempt += 1
         try:
-            return await _once(command, request, effect, actor_id, keyed)
+            return await _once(command, request, effect, actor_id, keyed, shortcuts=shortcuts)
+        except db.Refused:  # a guard found the shortcut wrong: nothing was kept, the general way runs next
+            shortcuts, attempt = False, attempt - 1  # (once: it has no guard) and it is not a failed attempt
         except TransactionRollbackError:
             if attempt == _ATTEMPTS:
                 raise
@@ -167,9 +182,11 @@ async def _once(
     effect: Effect[R],
     actor_id: int | None,
     keyed: idempotency.Request | None,
+    *,
+    shortcuts: bool,
 ) -> Done[R]:
     async with in_transaction() as conn:
-        write = Write(conn, actor_id, keyed.key if keyed else None)
+        write = Write(conn, actor_id, keyed.key if keyed else None, shortcuts=shortcuts)
         result = await effect.run(write)
         entry = effect.audited(result) if effect.audited is not None else None
         last = write.deferred
@@ -183,14 +200,21 @@ async def _once(
                             object_id=entry.object_id, data=data)
             )  # fmt: skip
         if keyed is None:
+            assert not write.returning, "only a keyed write's last statement returns what its writes did"
             for statement, params in last:
                 await sql.execute(conn, statement, *params)
         else:
             assert effect.remember is not None
-            if not await idempotency.store(conn, keyed, effect.remember(result), with_writes=last):
+            stored = await idempotency.store(
+                conn, keyed, effect.remember(result), with_writes=last, returning=write.returning
+            )
+            if stored is None:
                 raise _KeyTaken
+            write.returned = stored
         for check in write.checks:
             await check()
+        if write.guards:
+            await db.commit_guarded(conn, write.guards)
     for hook in write.hooks:
         hook()
     return Done(result, replayed=False)

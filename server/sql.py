@@ -86,7 +86,8 @@ async def fetch_after(conn: BaseDBAsyncClient, writes: list[Statement], sql: str
 
     One exception, PostgreSQL only: a write may read what the write just before it returns
     (its RETURNING) as ``{previous}``, which makes it run after that one (``plain_receipt`` chains
-    the quant, the cost bucket and the move so).
+    the quant, the cost bucket and the move so); and ``sql`` may read what any write returns, by
+    ``cte`` of its index.
     """
     if dialect(conn) != "postgres":
         for write, write_params in writes:
@@ -97,13 +98,18 @@ async def fetch_after(conn: BaseDBAsyncClient, writes: list[Statement], sql: str
     return await fetch(conn, _combined(shapes, sql), *values, *params)
 
 
+def cte(index: int) -> str:
+    """The name of the write at ``index`` of ``fetch_after``'s writes, in its statement (PostgreSQL)."""
+    return f"w{index}"
+
+
 @lru_cache(maxsize=256)
 def _combined(writes: tuple[tuple[str, int], ...], sql: str) -> str:
     """The statement of ``fetch_after``: the writes (each with its number of parameters) as CTEs, then ``sql``."""
     ctes: list[str] = []
     offset = 0
     for index, (write, count) in enumerate(writes):
-        ctes.append(f"w{index} AS ({_shifted(write, offset).replace(PREVIOUS, f'w{index - 1}')})")
+        ctes.append(f"{cte(index)} AS ({_shifted(write, offset).replace(PREVIOUS, cte(index - 1))})")
         offset += count
     return (f"WITH {', '.join(ctes)} " if ctes else "") + _shifted(sql, offset)
 

@@ -79,9 +79,11 @@ async def store(
     result: dict[str, Any] | None,
     *,
     with_writes: Sequence[tuple[str, tuple[Any, ...]]] = (),
-) -> bool:
+    returning: Sequence[str] = (),
+) -> dict[str, Any] | None:
     """Insert the key's record with its result (None: a probe's placeholder), and ``with_writes``
-    in the same round trip; False, writing nothing of it, when the key is taken.
+    in the same round trip; the record's id with ``returning`` (expressions that read the writes by
+    ``sql.cte``, PostgreSQL only), or None, writing nothing of it, when the key is taken.
 
     Runs in the caller's transaction: a first attempt still in flight with this key makes it wait
     until that one commits (False) or rolls back (True).
@@ -90,7 +92,7 @@ async def store(
     rows = await sql.fetch_after(
         conn,
         list(with_writes),
-        _INSERT,
+        _INSERT + "".join(f", {expression}" for expression in returning),
         request.key,
         request.user_id or SYSTEM,
         request.operation,
@@ -99,7 +101,7 @@ async def store(
         created + get_settings().idempotency_ttl,
         None if result is None else orjson.dumps(result).decode(),
     )
-    return bool(rows)
+    return rows[0] if rows else None
 
 
 async def stored(conn: BaseDBAsyncClient, request: Request) -> Replay | None:
@@ -138,7 +140,7 @@ async def probe(request: Request) -> Replay | None:
     """
     try:
         async with in_transaction() as conn:
-            if await store(conn, request, None):
+            if await store(conn, request, None) is not None:
                 raise _Free
             return await stored(conn, request)
     except _Free:

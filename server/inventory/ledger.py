@@ -185,7 +185,9 @@ async def receive(
 
     async def run(write: Write, trail: Trail) -> list[Move]:
         # On PostgreSQL a plain receipt (the handheld's hot path) is booked in the command's last statement.
-        also = plain_receipt.ALSO if command.lot is None and sql.dialect(write.conn) == "postgres" else ""
+        # (Not on the run after its guard refused it: posting.post then books it.)
+        may_be_plain = write.shortcuts and command.lot is None and sql.dialect(write.conn) == "postgres"
+        also = plain_receipt.ALSO if may_be_plain else ""
         product, (bin_,), row = await lookup_with(
             write.conn, sku, (location_code, "locationCode"), lot=command.lot, lot_required=True, also=also
         )

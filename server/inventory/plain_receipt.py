@@ -17,10 +17,13 @@ warehouse queues. Here the command's last statement does all of it under the loc
    audit entry, the scan and the idempotency record name it in the same statement.
 
 So every receipt is priced at the average of the very state it is added to, and the bucket stays
-the sum of its moves, with issues and other postings taking turns on the same row lock. What the
-statement cannot see (its snapshot is taken before it waits for the locks) a check after it
-reads, before the commit: whether the move was written (not when the bin would exceed the largest
-quantity) and whether demands wait for the product, which are then re-planned as a posting does.
+the sum of its moves, with issues and other postings taking turns on the same row lock. The same
+statement returns the move's cost and value (none when the bin would exceed the largest quantity:
+refused). What it cannot see (its snapshot is taken before it waits for the locks) is whether
+demands began waiting for the product meanwhile: a guard sent in one message with the COMMIT
+(``db.commit_guarded``) reads that, and when some wait it fails the transaction, and the receipt is
+booked again by ``posting.post``, which re-plans them. So the rows are held for one round trip,
+and the receipt costs four (BEGIN, the lookup, the last statement, the guard with the COMMIT).
 """
 
 from __future__ import annotations
@@ -30,16 +33,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from server import sql
+from server import db, sql
 from server.clock import now
 from server.commands import Write
 from server.errors import Invalid
-from server.inventory import quantities, replan
+from server.inventory import quantities
 from server.inventory.lookups import Place, Product
-from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
 from server.inventory.periods import refuse_if_locked
-from server.inventory.posting import Trail, lock_quants
+from server.inventory.posting import Trail
 from server.inventory.valuation.books import AVERAGE, from_db
 from server.inventory.valuation.models import PLACES
 
@@ -82,11 +84,18 @@ _MOVE = (
     " SELECT $1::bigint, $2::bigint, $3::numeric, $4::bigint, $5::bigint, 'receive', $6::bigint, $7::text,"
     " $8::timestamptz, $9::timestamptz, added.cost, added.value, 0, 0 FROM {previous} AS added"
 )
-_CHECK = (
-    "SELECT unit_cost, value, EXISTS (SELECT 1 FROM stock_demand WHERE product_id = $2 AND waiting) AS waiting,"
-    " EXISTS (SELECT 1 FROM sales_bundle_component WHERE bundle_id = $2) AS bundle"
-    " FROM stock_move WHERE id = $1"
-)  # a bundle takes no stock (posting.refuse_bundles): read after the product is held, as a posting reads it
+# The cost and value ``_ADD`` priced the move at (NULL when the quant's upsert refused: no move), returned with the
+# command's last statement; {added} is ``_ADD``'s name in it (``sql.cte``).
+_PRICED = ("(SELECT cost FROM {added}) AS plain_receipt_cost", "(SELECT value FROM {added}) AS plain_receipt_value")
+# Sent with the COMMIT (no parameters: the product's id is written in): stock arrived, and demands that began
+# waiting for it while the last statement waited for its locks must get it, as after any posting; and a product
+# made a bundle meanwhile takes no stock (``posting.refuse_bundles`` refuses it when the receipt is posted again).
+_GUARD = (
+    "DO $$BEGIN IF EXISTS (SELECT 1 FROM stock_demand WHERE product_id = {product_id} AND waiting)"
+    " OR EXISTS (SELECT 1 FROM sales_bundle_component WHERE bundle_id = {product_id}) THEN"
+    " RAISE EXCEPTION 'product {product_id} needs a full posting (demands wait, or it is a bundle)'"
+    " USING ERRCODE = '{refused}'; END IF; END$$"
+)
 
 
 @dataclass(frozen=True)
@@ -123,10 +132,11 @@ async def book(
     unit_cost: Decimal | None,
     trail: Trail,
 ) -> list[Move]:
-    """Leave the receipt's writes for the command's last statement and check it after; the move it books."""
+    """Leave the receipt's writes for the command's last statement and guard its COMMIT; the move it books."""
     created_at = now()
     effective_at = trail.effective_at or created_at
     await refuse_if_locked(write.conn, effective_at, {bin_.warehouse_id}, known=dict(bin_.lock_dates))
+    added = sql.cte(len(write.deferred) + 2)
     write.deferred.extend([
         (_QUANT, (product.id, bin_.id, quantity, effective_at, quantities.MAX_QUANTITY)),
         (_BUCKET, (found.bucket_id, unit_cost, product.id)),
@@ -143,19 +153,16 @@ async def book(
         )
     ]  # fmt: skip
 
-    async def check() -> None:
-        row = await sql.fetch_one(write.conn, _CHECK, found.move_id, product.id)
-        if row is None:  # the quant's upsert refused to pass the largest quantity
-            raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
-        if row["bundle"]:
-            raise Invalid(f"{product.sku} is a bundle, sold as its components: it takes no stock of its own.",
-                          field="sku")  # fmt: skip
-        moves[0] = dataclasses.replace(moves[0], unit_cost=from_db(row["unit_cost"]), value=from_db(row["value"]))
-        if row["waiting"]:  # stock arrived: the waiting demands get it, as after any posting
-            quants = await lock_quants(write.conn, product.id, bin_.id, NO_LOT)  # held already: no wait
-            for quant in quants.values():
-                quant.changed = True
-            await replan.after_posting(write.conn, {product.id: {bin_.id: quants}}, waiting={product.id: True})
+    write.returning.extend(expression.format(added=added) for expression in _PRICED)
+    write.guards.append(_GUARD.format(product_id=int(product.id), refused=db.REFUSED))
 
-    write.checks.append(check)
+    async def priced() -> None:
+        cost = write.returned["plain_receipt_cost"]
+        if cost is None:  # the quant's upsert refused to pass the largest quantity
+            raise Invalid("The location would hold more than the largest quantity allowed.", field="quantity")
+        moves[0] = dataclasses.replace(
+            moves[0], unit_cost=from_db(cost), value=from_db(write.returned["plain_receipt_value"])
+        )
+
+    write.checks.append(priced)
     return moves

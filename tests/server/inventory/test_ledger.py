@@ -35,22 +35,25 @@ async def assert_ledger_balanced() -> None:
 
 
 @pytest.mark.postgres
-async def test_a_plain_receipt_sends_three_statements_and_holds_its_rows_for_one(
+async def test_a_plain_receipt_sends_two_statements_and_its_guard_with_the_commit(
     place: Place, admin: Actor, sql_log: SQLLog
 ) -> None:
     # The hot path (issue 7, point 10; bench/scan_to_commit.py): every statement is a round trip, and the quant
     # and cost bucket are locked only by the last one, so receipts of a product queue on them the shortest time.
     await ledger.receive(place.sku, place.bin_a, "1", unit_cost="2", actor_id=admin.user_id, idempotency_key=key())
     sql_log.statements.clear()
-    await ledger.receive(place.sku, place.bin_a, "1", actor_id=admin.user_id, idempotency_key=key())
-    lookup, last, check = sql_log.statements  # and BEGIN and COMMIT
+    posting = await ledger.receive(place.sku, place.bin_a, "1", actor_id=admin.user_id, idempotency_key=key())
+    lookup, last, guarded_commit = sql_log.statements  # and BEGIN: four round trips
     assert "FROM product, location" in lookup and "FROM period_lock" in lookup  # with the lock dates
     assert "nextval" in lookup and "FOR UPDATE" not in lookup  # the move's id; nothing locked for a write yet
     for write in ("INSERT INTO quant", "UPDATE cost_bucket", "INSERT INTO stock_move", "INSERT INTO audit_entry",
                   "INSERT INTO idempotency_record"):  # fmt: skip
         assert write in last
     assert last.index("INSERT INTO quant") < last.index("FOR UPDATE OF cost_bucket")  # quants before buckets
-    assert "stock_demand" in check  # what waits for the stock, read after the locks
+    # What waits for the stock is read after the locks, in the message that commits.
+    assert "stock_demand" in guarded_commit and guarded_commit.endswith("; COMMIT")
+    (move,) = posting.moves
+    assert (move.unit_cost, move.value) == (Decimal("2.0000"), Decimal("2.0000"))  # returned by the last statement
     assert await on_hand(place.sku, place.bin_a) == Decimal(2)
     await assert_ledger_balanced()
 
