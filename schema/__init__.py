@@ -59,6 +59,7 @@ from schema.sales.promising import SalesAvailabilityQuery
 from schema.sales.queries import SalesQuery
 from schema.sales.quotations import SalesQuotationsMutation, SalesQuotationsQuery
 from schema.sales.reserving import SalesReservingMutation
+from schema.sales.returns import SalesReturnsMutation, SalesReturnsQuery
 from schema.scalars import SCALARS
 from schema.scanning.mutations import ScanningMutation
 from schema.scanning.queries import ScanningQuery
@@ -83,6 +84,7 @@ class Query(
     BundlesQuery,
     SalesAvailabilityQuery,
     FulfillmentQuery,
+    SalesReturnsQuery,
 ):  # fmt: skip
     @strawberry.field(description="Any object by its global id (Relay).")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
@@ -121,6 +123,7 @@ class Mutation(
     BundlesMutation,
     SalesReservingMutation,
     FulfillmentMutation,
+    SalesReturnsMutation,
 ):
     pass
 

@@ -38,6 +38,7 @@ MODEL_MODULES = [
     "server.sales.payment_models",
     "server.sales.quotation_models",
     "server.sales.fulfillment_models",
+    "server.sales.return_models",
     "server.printing.models",
     "server.mail.models",
 ]

@@ -17,3 +17,4 @@ def load() -> None:
     from server.sales import orders as sales_orders  # noqa: F401
     from server.sales import quotations as sales_quotations  # noqa: F401
     from server.sales.fulfillment_kinds import PICK_KIND  # noqa: F401
+    from server.sales.returns import RETURN_KIND  # noqa: F401

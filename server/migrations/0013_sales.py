@@ -52,6 +52,16 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='ReturnsLocation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('warehouse', fields.OneToOneField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='returns_location', on_delete=OnDelete.CASCADE)),
+                ('location', fields.ForeignKeyField('storekeeper.Location', source_field='location_id', null=True, db_constraint=True, to_field='id', related_name='returns_of', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'sales_returns_location', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'Where a warehouse takes returned goods in to be inspected: a real location that is not sellable (quality'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='SalesAllocation',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -165,6 +175,36 @@ class Migration(migrations.Migration):
                 ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', null=True, db_constraint=True, to_field='id', related_name='from_quotations', on_delete=OnDelete.RESTRICT)),
             ],
             options={'table': 'sales_quotation', 'app': 'storekeeper', 'unique_together': (('original', 'revision'),), 'pk_attr': 'id', 'table_description': 'A version of a sales quotation beyond its document: validity, revision and the order it became.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SalesReturn',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('order', fields.ForeignKeyField('storekeeper.Document', source_field='order_id', db_constraint=True, to_field='id', related_name='sales_returns', on_delete=OnDelete.RESTRICT)),
+                ('received_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('inspected_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('refunded', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+            ],
+            options={'table': 'sales_return', 'app': 'storekeeper', 'indexes': [Index(fields=['order_id'])], 'pk_attr': 'id', 'table_description': 'A customer return beyond its document: the order whose shipped goods come back, and its progress.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SalesReturnLine',
+            fields=[
+                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True, generated=False)),
+                ('sales_return', fields.ForeignKeyField('storekeeper.SalesReturn', source_field='sales_return_id', db_constraint=True, to_field='id', related_name='lines', on_delete=OnDelete.CASCADE)),
+                ('order_line', fields.ForeignKeyField('storekeeper.DocumentLine', source_field='order_line_id', db_constraint=True, to_field='id', related_name='sales_return_lines', on_delete=OnDelete.RESTRICT)),
+                ('move', fields.ForeignKeyField('storekeeper.StockMove', source_field='move_id', db_constraint=True, to_field='id', related_name='sales_return_lines', on_delete=OnDelete.RESTRICT)),
+                ('warehouse', fields.ForeignKeyField('storekeeper.Warehouse', source_field='warehouse_id', db_constraint=True, to_field='id', related_name='sales_return_lines', on_delete=OnDelete.RESTRICT)),
+                ('quantity', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('unit_cost', fields.DecimalField(max_digits=18, decimal_places=4)),
+                ('restocked', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('restocked_to', fields.ForeignKeyField('storekeeper.Location', source_field='restocked_to_id', null=True, db_constraint=True, to_field='id', related_name='restocked_returns', on_delete=OnDelete.RESTRICT)),
+                ('scrapped', fields.DecimalField(default=0, max_digits=18, decimal_places=4)),
+                ('scrap_reason', fields.CharField(null=True, max_length=255)),
+            ],
+            options={'table': 'sales_return_line', 'app': 'storekeeper', 'indexes': [Index(fields=['order_line_id']), Index(fields=['move_id'])], 'pk_attr': 'id', 'table_description': 'What one return line takes back, in base units: of one order line, from one shipment move (its lot, its'},
             bases=['Model'],
         ),
         ops.CreateModel(
