@@ -32,7 +32,7 @@ class ErrorCode(StrEnum):
     MIXING_REFUSED = "MIXING_REFUSED"
     SAME_COUNTER = "SAME_COUNTER"  # a recount by someone who counted the bin
     OVER_RECEIPT = "OVER_RECEIPT"  # more received than an order line and its supplier's tolerance allow
-    OVER_RETURN = "OVER_RETURN"  # more sent back than a receipt line brought, less what went back before
+    OVER_RETURN = "OVER_RETURN"  # more back than a receipt line brought or a sales line shipped, less earlier returns
     CLAIMED = "CLAIMED"  # a pick list another picker has claimed
 
 

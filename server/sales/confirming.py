@@ -194,7 +194,7 @@ async def exposure_within(conn: BaseDBAsyncClient, customer_id: int, excluding: 
     states = sql.placeholders(3, len(_OWING_STATES))
     rows = await sql.fetch(
         conn,
-        "SELECT d.id, d.rate, s.paid, l.gross, l.base_quantity, sl.cancelled FROM document d"
+        "SELECT d.id, d.rate, s.paid, l.gross, l.base_quantity, sl.cancelled, sl.returned FROM document d"
         " JOIN sales_order s ON s.id = d.id JOIN document_line l ON l.document_id = d.id"
         " LEFT JOIN sales_line sl ON sl.id = l.id"
         f" WHERE d.type = '{ORDER}' AND d.party_id = $1 AND d.id <> $2 AND d.state IN ({states})",
@@ -202,8 +202,8 @@ async def exposure_within(conn: BaseDBAsyncClient, customer_id: int, excluding: 
     )  # fmt: skip
     owed: dict[int, list[Decimal]] = {}  # order id -> [value, paid, rate]
     for r in rows:
-        cancelled = quantities.from_db(r["cancelled"]) if r["cancelled"] is not None else ZERO
-        value = kept_value(Decimal(str(r["gross"])), quantities.from_db(r["base_quantity"]), cancelled)
+        gone = sum((quantities.from_db(r[name]) for name in ("cancelled", "returned") if r[name] is not None), ZERO)
+        value = kept_value(Decimal(str(r["gross"])), quantities.from_db(r["base_quantity"]), gone)
         entry = owed.setdefault(int(r["id"]), [ZERO, Decimal(str(r["paid"] or 0)), Decimal(str(r["rate"] or 1))])
         entry[0] += value
     return sum((max(value - paid, ZERO) * rate for value, paid, rate in owed.values()), ZERO)

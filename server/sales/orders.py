@@ -259,15 +259,16 @@ class LineProgress:
 
     @property
     def value(self) -> Decimal:
-        """What the line comes to without what was cancelled of it."""
-        return kept_value(self.gross, self.ordered, self.cancelled)
+        """What the line comes to without what was cancelled of it or came back (a return)."""
+        return kept_value(self.gross, self.ordered, self.cancelled + self.returned)
 
 
-def kept_value(gross: Decimal, ordered: Decimal, cancelled: Decimal) -> Decimal:
-    """A line's gross less the share of it that was cancelled (never below nothing, never above the gross)."""
+def kept_value(gross: Decimal, ordered: Decimal, gone: Decimal) -> Decimal:
+    """A line's gross less the share of it that was cancelled or returned (``gone``): never below nothing, never
+    above the gross. What came back is not owed: its refund is a payment back, any other credit the customer's."""
     if ordered <= 0:
         return ZERO
-    return gross * min(max(ordered - cancelled, ZERO), ordered) / ordered
+    return gross * min(max(ordered - gone, ZERO), ordered) / ordered
 
 
 def value_of(lines: list[LineProgress]) -> Decimal:
