@@ -1,0 +1,67 @@
+"""A hostile review of fulfillment, payments, quotations and bundles (issue 9): each test is a defect found, and
+fails without its fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Actor, GraphQLClient
+from tests.schema.fulfillment_support import (
+    pick_list,
+    picked,
+    shipment,
+    steps,
+    validated,
+)
+from tests.schema.sales_support import (
+    Shop,
+    assert_invariants,
+    call,
+    confirmed,
+    make_shop,
+    stock,
+)
+
+UPDATE = """mutation U($input: UpdateDocumentInput!) { updateDocument(input: $input) {
+  document { id version party lines { position sku quantity } } errors { field code message } } }"""
+ACT = """mutation A($input: TransitionDocumentInput!) { transitionDocument(input: $input) {
+  document { id state } errors { field code message } } }"""
+
+
+@pytest.fixture
+async def shop(admin: Actor) -> Shop:
+    return await make_shop(admin)
+
+
+def line(sku: str, quantity: str) -> dict[str, Any]:
+    return {"sku": sku, "quantity": quantity, "price": "10"}
+
+
+async def test_a_draft_pick_list_or_shipment_is_not_rewritten_through_update_document(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """The kernel's updateDocument replaced the lines (and the party) of a draft pick list or shipment: the
+    pick lines lost their document lines (confirmPicks naming a line then failed with an exception), and the
+    delivery note printed lines and a customer other than what the shipment books."""
+    await steps(graphql, admin, shop.first, 2)
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [line(shop.sku, "3")], warehouse=shop.first)
+    listed = await pick_list(graphql, admin, shop.first, order["id"])
+    rewrite = await call(graphql, UPDATE, "updateDocument", admin, id=listed["document"]["id"],
+                         version=listed["document"]["version"],
+                         lines=[{"sku": shop.sku, "quantity": "1", "location": shop.first_bin}])  # fmt: skip
+    assert rewrite["errors"] and rewrite["errors"][0]["code"] == "ILLEGAL_TRANSITION", rewrite
+    done = await picked(graphql, admin, listed["pickList"]["id"], [{"position": 1, "quantity": "3"}])
+    assert done["pickList"]["lines"][0]["picked"] == "3.0000"
+    made = await shipment(graphql, admin, order["id"], shop.first)
+    other = await make_shop(admin)
+    rewrite = await call(graphql, UPDATE, "updateDocument", admin, id=made["document"]["id"],
+                         version=made["document"]["version"], party=other.customer,
+                         lines=[{"sku": shop.sku, "quantity": "30", "location": shop.first_bin}])  # fmt: skip
+    assert rewrite["errors"] and rewrite["errors"][0]["code"] == "ILLEGAL_TRANSITION", rewrite
+    shipped = await validated(graphql, admin, made["document"]["id"])
+    assert shipped["document"]["party"] == shop.customer
+    assert [(ln["sku"], ln["quantity"]) for ln in shipped["shipment"]["lines"]] == [(shop.sku, "3.0000")]
+    await assert_invariants()
