@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import Actor, GraphQLClient
 from tests.schema.fulfillment_support import (
+    CONFIRM_PICKS,
+    order_state,
     pick_list,
     picked,
     shipment,
@@ -16,11 +18,13 @@ from tests.schema.fulfillment_support import (
     validated,
 )
 from tests.schema.sales_support import (
+    CANCEL,
     Shop,
     assert_invariants,
     call,
     confirmed,
     make_shop,
+    ok,
     stock,
 )
 
@@ -64,4 +68,27 @@ async def test_a_draft_pick_list_or_shipment_is_not_rewritten_through_update_doc
     shipped = await validated(graphql, admin, made["document"]["id"])
     assert shipped["document"]["party"] == shop.customer
     assert [(ln["sku"], ln["quantity"]) for ln in shipped["shipment"]["lines"]] == [(shop.sku, "3.0000")]
+    await assert_invariants()
+
+
+async def test_a_wave_is_picked_when_one_of_its_orders_was_cancelled_since(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """A wave whose order was cancelled after the list was made could not be confirmed at all (the cancelled
+    order was refused), so what was picked for the other orders could not be booked."""
+    await steps(graphql, admin, shop.first, 2)
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    one = await confirmed(graphql, admin, shop, [line(shop.sku, "2")], warehouse=shop.first)
+    two = await confirmed(graphql, admin, shop, [line(shop.sku, "1")], warehouse=shop.first)
+    wave = await pick_list(graphql, admin, shop.first, one["id"], two["id"])
+    await ok(graphql, CANCEL, "cancelSalesOrder", admin, id=two["id"])
+    done = await picked(graphql, admin, wave["pickList"]["id"])
+    assert sorted((ln["orderNumber"], ln["picked"]) for ln in done["pickList"]["lines"]) == sorted(
+        [(one["number"], "2.0000"), (two["number"], "0.0000")]
+    )
+    over = await call(graphql, CONFIRM_PICKS, "confirmPicks", admin, id=wave["pickList"]["id"], lines=[])
+    assert over["errors"][0]["code"] == "ILLEGAL_TRANSITION"
+    await assert_invariants()
+    await validated(graphql, admin, (await shipment(graphql, admin, one["id"], shop.first))["document"]["id"])
+    assert (await order_state(graphql, admin, one["id"]))["state"] == "completed"
     await assert_invariants()
