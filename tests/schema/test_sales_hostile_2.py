@@ -3,10 +3,13 @@ fails without its fix."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from server.clock import today
+from server.sales import reserving
 from tests.conftest import Actor, GraphQLClient
 from tests.schema.fulfillment_support import (
     CONFIRM_PICKS,
@@ -91,4 +94,26 @@ async def test_a_wave_is_picked_when_one_of_its_orders_was_cancelled_since(
     await assert_invariants()
     await validated(graphql, admin, (await shipment(graphql, admin, one["id"], shop.first))["document"]["id"])
     assert (await order_state(graphql, admin, one["id"]))["state"] == "completed"
+    await assert_invariants()
+
+
+async def test_the_reserving_job_leaves_an_order_picked_in_full_alone(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """An order reserved before its ship date and picked in full holds no demand (what was picked waits in the
+    output location): every later run took it for unreserved, reserved nothing, and still bumped its version
+    (STALE for whoever had read it) and reported it reserved."""
+    await steps(graphql, admin, shop.first, 2)
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [line(shop.sku, "4")], warehouse=shop.first,
+                            reservation="before_ship", shipOn=(today() + timedelta(days=5)).isoformat(),
+                            reserveDaysBefore=2)  # fmt: skip
+    day = today() + timedelta(days=3)
+    first = await reserving.reserve_due(day)
+    assert order["number"] in first.reserved
+    await picked(graphql, admin, (await pick_list(graphql, admin, shop.first, order["id"]))["pickList"]["id"])
+    version = (await order_state(graphql, admin, order["id"]))["version"]
+    again = await reserving.reserve_due(day)
+    assert order["number"] not in again.reserved
+    assert (await order_state(graphql, admin, order["id"]))["version"] == version
     await assert_invariants()
