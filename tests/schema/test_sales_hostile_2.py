@@ -3,16 +3,23 @@ fails without its fix."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
+from tortoise.transactions import in_transaction
 
+from server import sql
 from server.clock import today
 from server.sales import reserving
+from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient
 from tests.schema.fulfillment_support import (
     CONFIRM_PICKS,
+    VALIDATE,
     order_state,
     pick_list,
     picked,
@@ -26,6 +33,7 @@ from tests.schema.sales_support import (
     assert_invariants,
     call,
     confirmed,
+    key,
     make_shop,
     ok,
     stock,
@@ -116,4 +124,53 @@ async def test_the_reserving_job_leaves_an_order_picked_in_full_alone(
     again = await reserving.reserve_due(day)
     assert order["number"] not in again.reserved
     assert (await order_state(graphql, admin, order["id"]))["version"] == version
+    await assert_invariants()
+
+
+async def _while_holding_customer(settings: Settings, customer: str, sku: str, warehouse: str,
+                                  action: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """Run ``action`` while another transaction holds the customer's row, as a confirmation of another order of
+    theirs does before it reserves; once ``action`` waits for it, the quants of ``sku`` in ``warehouse`` (which that
+    confirmation locks next) must be free: an action holding them while it waits closes a deadlock circle."""
+    task = asyncio.create_task(action)
+    watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with in_transaction() as conn:
+            await sql.fetch(conn, "SELECT id FROM party WHERE code = $1 FOR UPDATE", customer)
+            for _ in range(1000):
+                waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                                 " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
+                if waiting or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting and not task.done(), "the action never waited for the customer"
+            try:
+                await sql.fetch(
+                    conn,
+                    "SELECT quant.id FROM quant JOIN location ON location.id = quant.location_id JOIN warehouse w ON"
+                    " w.id = location.warehouse_id WHERE quant.product_id = (SELECT id FROM product WHERE sku = $1)"
+                    " AND w.code = $2 ORDER BY quant.location_id, quant.lot_id, quant.package_id FOR UPDATE OF quant"
+                    " NOWAIT",
+                    sku, warehouse,
+                )  # fmt: skip
+            except Exception as held:  # the action holds them while it waits for the customer
+                raise AssertionError(f"the quants of {sku} were locked before the customer: {held}") from None
+    finally:
+        await watcher.close()
+    return await task
+
+
+@pytest.mark.postgres
+async def test_validating_a_shipment_locks_the_customer_before_the_stock(
+    graphql: GraphQLClient, admin: Actor, shop: Shop, settings: Settings
+) -> None:
+    """Validating a shipment consumed the reservations (locking the quants) and only then locked the customer to
+    check their credit, the reverse of a confirmation (customer, then quants): a confirmation of another order of
+    the customer and a shipment of the same product closed a deadlock circle."""
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [line(shop.sku, "2")], warehouse=shop.first)
+    made = await shipment(graphql, admin, order["id"], shop.first)
+    validating = call(graphql, VALIDATE, "validateShipment", admin, id=made["document"]["id"], idempotencyKey=key())
+    shipped = await _while_holding_customer(settings, shop.customer, shop.sku, shop.first, validating)
+    assert shipped["errors"] == [] and shipped["shipment"]["state"] == "done"
     await assert_invariants()
