@@ -20,6 +20,7 @@ from tests.conftest import Actor, GraphQLClient
 from tests.schema.fulfillment_support import (
     CONFIRM_PICKS,
     VALIDATE,
+    levels,
     order_state,
     pick_list,
     picked,
@@ -28,7 +29,9 @@ from tests.schema.fulfillment_support import (
     validated,
 )
 from tests.schema.sales_support import (
+    AMEND,
     CANCEL,
+    CANCEL_REMAINING,
     Shop,
     assert_invariants,
     call,
@@ -173,4 +176,26 @@ async def test_validating_a_shipment_locks_the_customer_before_the_stock(
     validating = call(graphql, VALIDATE, "validateShipment", admin, id=made["document"]["id"], idempotencyKey=key())
     shipped = await _while_holding_customer(settings, shop.customer, shop.sku, shop.first, validating)
     assert shipped["errors"] == [] and shipped["shipment"]["state"] == "done"
+    await assert_invariants()
+
+
+async def test_an_amendment_removing_a_line_on_a_pick_list_is_refused_at_its_input(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """An amendment removing a line that was on a pick list (picked or not) deleted its allocation, which the
+    pick lines and staged stock point at: the database refused it and the user got an internal error. The line
+    stays (INVALID at the lines); cancelling what is left of it puts its picked goods back."""
+    other = (await make_shop(admin)).sku
+    await steps(graphql, admin, shop.first, 2)
+    for sku in (shop.sku, other):
+        await stock(graphql, admin, sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [line(shop.sku, "2"), line(other, "1")], warehouse=shop.first)
+    await picked(graphql, admin, (await pick_list(graphql, admin, shop.first, order["id"]))["pickList"]["id"])
+    version = (await order_state(graphql, admin, order["id"]))["version"]
+    refused = await call(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=version,
+                         lines=[{"position": 2, "sku": other, "quantity": "1"}])  # fmt: skip
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("INVALID", ["input", "lines"])], refused
+    assert "Line 1" in refused["errors"][0]["message"]
+    await ok(graphql, CANCEL_REMAINING, "cancelSalesOrderRemaining", admin, id=order["id"], positions=[1])
+    assert (await levels(graphql, admin, shop.sku, shop.first))[shop.first_bin] == ("5.0000", "0.0000", "5.0000")
     await assert_invariants()
