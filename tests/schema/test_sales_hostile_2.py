@@ -4,6 +4,7 @@ fails without its fix."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
@@ -135,11 +136,13 @@ async def _while_holding_customer(settings: Settings, customer: str, sku: str, w
     """Run ``action`` while another transaction holds the customer's row, as a confirmation of another order of
     theirs does before it reserves; once ``action`` waits for it, the quants of ``sku`` in ``warehouse`` (which that
     confirmation locks next) must be free: an action holding them while it waits closes a deadlock circle."""
-    task = asyncio.create_task(action)
+    outside = contextvars.copy_context()  # the action's own connection, not the transaction below
     watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    task: asyncio.Task[dict[str, Any]] | None = None
     try:
         async with in_transaction() as conn:
             await sql.fetch(conn, "SELECT id FROM party WHERE code = $1 FOR UPDATE", customer)
+            task = asyncio.create_task(action, context=outside)  # once the customer is held: it cannot finish first
             for _ in range(1000):
                 waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
                                                  " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
@@ -160,6 +163,7 @@ async def _while_holding_customer(settings: Settings, customer: str, sku: str, w
                 raise AssertionError(f"the quants of {sku} were locked before the customer: {held}") from None
     finally:
         await watcher.close()
+    assert task is not None
     return await task
 
 
