@@ -165,6 +165,7 @@ async def amend_order(
             conn).order_by("position").select_related("product")}  # fmt: skip
         progress = await lock_lines(conn, document.id, [line.id for line in existing.values()])
         await _refuse(existing, progress, positions, checked)
+        await _refuse_removing_listed(conn, existing, positions)
         order = await SalesOrder.get(id=document.id, using_db=conn)
         reserving = reserves_now(order) or await holds_reservations(conn, document.id)
         kept_ids = {existing[p].id for p in positions if p is not None}
@@ -231,6 +232,31 @@ async def _refuse(existing: dict[int, DocumentLine], progress: dict[int, SalesLi
             problems.append(Invalid(f"Line {position} has shipped goods: it stays (set its quantity).", field="lines"))
     if problems:
         raise ManyErrors(problems)
+
+
+async def _refuse_removing_listed(conn: BaseDBAsyncClient, existing: dict[int, DocumentLine],
+                                  positions: tuple[int | None, ...]) -> None:  # fmt: skip
+    """A line on a pick list or a shipment (picked, or listed to be) stays: those lines keep pointing at its
+    allocations. What is left of it is cancelled instead (its picked goods go back to their bins)."""
+    kept = {p for p in positions if p is not None}
+    removed = {current.id: position for position, current in existing.items() if position not in kept}
+    listed: set[int] = set()
+    for chunk in sql.chunks(sorted(removed)):
+        rows = await sql.fetch(
+            conn,
+            "SELECT DISTINCT a.line_id FROM sales_allocation a"
+            f" WHERE a.line_id IN ({sql.placeholders(1, len(chunk))})"
+            " AND (EXISTS (SELECT 1 FROM sales_pick_line p WHERE p.allocation_id = a.id)"
+            " OR EXISTS (SELECT 1 FROM sales_shipment_line s WHERE s.allocation_id = a.id))",
+            *chunk,
+        )
+        listed |= {int(r["line_id"]) for r in rows}
+    if listed:
+        raise ManyErrors([
+            Invalid(f"Line {removed[line_id]} is on a pick list or a shipment: it stays (cancel what is left of it"
+                    " with cancelSalesOrderRemaining).", field="lines")
+            for line_id in sorted(listed, key=lambda i: removed[i])
+        ])  # fmt: skip
 
 
 async def _follow(write: Write, document: Document, order: SalesOrder, *, reserving: bool,

@@ -209,6 +209,13 @@ async def exposure_within(conn: BaseDBAsyncClient, customer_id: int, excluding: 
     return sum((max(value - paid, ZERO) * rate for value, paid, rate in owed.values()), ZERO)
 
 
+async def lock_customer(conn: BaseDBAsyncClient, party_id: int) -> None:
+    """Lock the customer's row as the credit check does, for a write that locks quants before it checks credit:
+    confirmations lock the customer first, then quants, and every write must take them in that order."""
+    if sql.dialect(conn) == "postgres":
+        await sql.fetch_one(conn, "SELECT id FROM party WHERE id = $1 FOR UPDATE", party_id)
+
+
 async def check_credit_within(write: Write, document: Document, *, can_approve: bool, owing: Decimal | None = None
                               ) -> None:  # fmt: skip
     """Refuse (APPROVAL_REQUIRED) when the customer's exposure plus this order passes their credit limit, unless

@@ -16,6 +16,7 @@ PICK_ACTION, VALIDATE, CANCEL = "pick", "validate", "cancel"
 
 PICK_KIND = register(DocumentKind(
     type=PICK, title="Pick list", prefix="PK", made_by="createPickList", numbered_when_made=True,
+    editable=frozenset(),  # its lines are what the orders hold reserved: never rewritten by updateDocument
     transitions=(
         Transition(PICK_ACTION, frozenset({DRAFT}), DONE),
         Transition(CANCEL, frozenset({DRAFT}), CANCELLED),
@@ -26,6 +27,7 @@ PICK_KIND = register(DocumentKind(
 SHIPMENT_KIND = register(DocumentKind(
     type=SHIPMENT, title="Shipment", prefix="SH", party_role=PartyRole.CUSTOMER, made_by="createShipment",
     numbered_when_made=True,
+    editable=frozenset(),  # its lines and customer are what it books and prints: never rewritten by updateDocument
     transitions=(
         Transition(VALIDATE, frozenset({DRAFT}), DONE),
         Transition(CANCEL, frozenset({DRAFT}), CANCELLED),

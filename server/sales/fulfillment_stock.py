@@ -56,16 +56,17 @@ class PlannedLine:
 
 
 async def lock_orders(
-    conn: BaseDBAsyncClient, order_ids: Sequence[int], fields: Sequence[Field]
+    conn: BaseDBAsyncClient, order_ids: Sequence[int], fields: Sequence[Field], *, confirmed_only: bool = True
 ) -> dict[int, Document]:
-    """The confirmed sales orders named, locked in id order (``fields``: where each was named)."""
+    """The confirmed sales orders named, locked in id order (``fields``: where each was named); ``confirmed_only``
+    False: in any state (a pick list made before one of its orders was cancelled)."""
     at = dict(zip(order_ids, fields, strict=True))
     found: dict[int, Document] = {}
     for order_id in sorted(set(order_ids)):
         document = await Document.select_for_update().using_db(conn).get_or_none(id=order_id, type=ORDER)
         if document is None:
             raise NotFound("There is no such sales order.", field=at[order_id])
-        if document.state != CONFIRMED:
+        if confirmed_only and document.state != CONFIRMED:
             raise IllegalTransition(f"The order {document.number} is {document.state}: only a confirmed order ships.",
                                     field=at[order_id])  # fmt: skip
         found[order_id] = document

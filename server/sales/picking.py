@@ -294,7 +294,9 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
     if steps.output_location_id is None:
         raise Invalid("The warehouse has no output location: set it to two or three steps.", field="id")
     order_ids = sorted({line.order_id for line in lines.values()})  # type: ignore[attr-defined]
-    documents = await lock_orders(conn, order_ids, ["id"] * len(order_ids))
+    # An order cancelled or completed since the list was made holds nothing now: its lines pick nothing, the
+    # other orders' lines are booked.
+    documents = await lock_orders(conn, order_ids, ["id"] * len(order_ids), confirmed_only=False)
     allocations = await lock_allocations(conn, [line.allocation_id for line in lines.values()])  # type: ignore[attr-defined]
     reserved = await reserved_of(conn, list(documents))
     products = await products_by_ids(conn, {a.product_id for a in allocations.values()})  # type: ignore[attr-defined]

@@ -86,18 +86,21 @@ async def reserve_due(day: date | None = None) -> ReservingRun:
 
 
 async def _unreserved(conn: BaseDBAsyncClient, order_ids: list[int]) -> set[int]:
-    """The orders with an allocation still to ship that has no demand (reserved or waiting) yet."""
+    """The orders with an allocation still to reserve (not shipped nor picked) that has no demand (reserved or
+    waiting) yet."""
     found: set[int] = set()
     for chunk in sql.chunks(order_ids):
         rows = await sql.fetch(
             conn,
-            "SELECT a.order_id, a.quantity, a.shipped FROM sales_allocation a LEFT JOIN stock_demand d"
+            "SELECT a.order_id, a.quantity, a.shipped, a.staged FROM sales_allocation a LEFT JOIN stock_demand d"
             f" ON d.document_type = '{ALLOCATION}' AND d.document_id = a.order_id AND d.line_id = a.id"
             f" WHERE d.id IS NULL AND a.order_id IN ({sql.placeholders(1, len(chunk))})",
             *chunk,
         )
-        found |= {int(r["order_id"]) for r in rows
-                  if quantities.from_db(r["quantity"]) > quantities.from_db(r["shipped"])}  # fmt: skip
+        # What was picked waits in the output location with no demand: only what is neither shipped nor picked
+        # is still to reserve.
+        found |= {int(r["order_id"]) for r in rows if quantities.from_db(r["quantity"])
+                  > quantities.from_db(r["shipped"]) + quantities.from_db(r["staged"])}  # fmt: skip
     return found
 
 

@@ -38,7 +38,7 @@ from server.partners.models import Party, PartyRole
 from server.partners.service import require_party
 from server.purchasing.orders import write_new_document
 from server.sales.allocation import components_of, demand_key
-from server.sales.confirming import check_credit_within
+from server.sales.confirming import check_credit_within, lock_customer
 from server.sales.fulfillment_kinds import SHIPMENT, VALIDATE
 from server.sales.fulfillment_models import ONE_STEP, THREE_STEPS, PackedLine, Shipment, ShipmentLine, StagedStock
 from server.sales.fulfillment_settings import require_warehouse, steps_within
@@ -239,6 +239,7 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
         await _refuse_unpacked(conn, lines, rows)
     order_id = shipment.order_id  # type: ignore[attr-defined]
     order_document = (await lock_orders(conn, [order_id], ["id"]))[order_id]
+    await lock_customer(conn, order_document.party_id)  # type: ignore[attr-defined]  # before the quants, as confirming
     allocations = await lock_allocations(conn, [line.allocation_id for line in lines])  # type: ignore[attr-defined]
     order_lines = await DocumentLine.filter(document_id=order_id).using_db(conn).order_by("position")
     progress = await lock_lines(conn, order_id, [line.id for line in order_lines])
