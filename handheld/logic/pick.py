@@ -37,8 +37,9 @@ from handheld.logic.task import RESOLUTIONS, Outcome, TaskFlow
 
 OFFERED = 3  # lists offered as buttons: with their two-line labels, what fits above the pad
 CHOOSE = "list:"  # the command of a list's button: CHOOSE + its place in the offer
-# A short line's reason, as its button says it and as the server keeps it.
+# A short line's reason: as the server keeps it, and as its button says it (three side by side).
 REASONS = {MISSING: "Not in the bin", DAMAGED: "Damaged", EXPIRED: "Expired"}
+REASON_BUTTONS = {MISSING: "Missing", DAMAGED: "Damaged", EXPIRED: "Expired"}
 CLAIM = (
     "mutation ClaimPickList($input: PickListActionInput!) { claimPickList(input: $input) {"
     f" pickList {{ {PICK_LIST} }} errors {{ field code message }} }} }}"
@@ -91,7 +92,8 @@ class PickFlow(TaskFlow):
         if line is None:
             return f"All {len(self.pick_list.lines)} lines done{self._shorts()}: Finish books them."
         if not self.at_bin:
-            return f"Go to {line.location} and scan the bin."
+            place = next(index for index, each in enumerate(self.pick_list.lines, 1) if each == line)
+            return f"Line {place} of {len(self.pick_list.lines)}: go to {line.location} and scan the bin."
         if not self.item_found:
             return f"Take {line.label}: scan it."
         if line.lot and not self.lot_found:
@@ -113,7 +115,7 @@ class PickFlow(TaskFlow):
         if self.line is None:
             return "Finish"
         if self.asking_reason:
-            return "Short"
+            return "Tap why"
         return f"Take {self.quantity.for_server}".strip()
 
     @property
@@ -122,7 +124,7 @@ class PickFlow(TaskFlow):
 
     @property
     def choices_stacked(self) -> bool:  # type: ignore[override]
-        return self.pick_list is None or self.asking_reason
+        return self.pick_list is None
 
     @property
     def ready(self) -> bool:
@@ -145,19 +147,21 @@ class PickFlow(TaskFlow):
         if line is None:
             rows = [("List", f"{self.pick_list.number}: {len(lines)} lines", False)]
             return rows + [(f"Line {each.position}", self._done_text(each), False) for each in lines]
+        # Two to four rows, so that they fit above the buttons and the pad at 480x800 and density 1.5: the list's
+        # number was said when it was claimed, the line's place is in the prompt, an order is named only in a
+        # wave (the tote it goes into).
         next_up = self.prompt
-        place = next(index for index, each in enumerate(lines, 1) if each == line)
-        rows = [
-            ("List", f"{self.pick_list.number}, line {place} of {len(lines)}", False),
-            ("Bin", line.location, next_up.startswith("Go to")),
-            ("Item", line.sku, next_up.startswith("Take ") and not self.item_found),
-        ]
+        asked = f"{format_quantity(line.quantity)} x {line.sku}"
+        if self.asking_reason:
+            take = ("Found", f"{self.quantity.text or '0'} of {asked}", True)
+        else:
+            keyed = self.quantity.text if self.quantity.text and not self.prefilled else ""
+            take = ("Take", f"{keyed} of {asked}" if keyed else asked, self.at_bin and not next_up.startswith("Scan"))
+        rows = [("Bin", line.location, next_up.startswith("Line ")), take]
         if line.lot:
             rows.append(("Lot", line.lot, next_up.startswith("Scan the lot")))
-        asked = format_quantity(line.quantity)
-        found = f"{self.quantity.text} of {asked}" if self.quantity.text and not self.prefilled else asked
-        rows.append(("Take", found, self._at_item))
-        rows.append(("Order", line.order_number, False))
+        if self.pick_list.wave:
+            rows.append(("Order", line.order_number, False))
         return rows
 
     def _done_text(self, line: PickLine) -> str:
@@ -176,7 +180,7 @@ class PickFlow(TaskFlow):
         if self.asking_release:
             return []
         if self.asking_reason:
-            return [(name, label, False) for name, label in REASONS.items()]
+            return [(name, label, False) for name, label in REASON_BUTTONS.items()]
         if self.line is not None:
             return [(SHORT, "Short", False), (RELEASE, "Release", False)]
         return [(RELEASE, "Release", False)]

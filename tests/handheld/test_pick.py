@@ -134,7 +134,7 @@ def test_a_list_is_claimed_walked_in_bin_order_with_a_short_line_and_booked_on_t
     assert claimed.feedback == GOOD and claimed.message.startswith(f"{picking.number} is yours: 2 lines"), claimed
     assert on_server(admin, picking)["claimedBy"] == "demo"
     first, second = sorted(picking.items.values(), key=lambda item: item.bin)
-    assert flow.prompt == f"Go to {first.bin} and scan the bin.", "the lines come in bin order"
+    assert flow.prompt == f"Line 1 of 2: go to {first.bin} and scan the bin.", "the lines come in bin order"
 
     for item in (first, second):
         wrong = flow.scan(scanned(second.bin if item is first else first.bin))
@@ -152,7 +152,7 @@ def test_a_list_is_claimed_walked_in_bin_order_with_a_short_line_and_booked_on_t
             flow.key("1")  # one of two found: keyed over the 2 the pad showed
             asked = flow.scan(scanned("SK:CONFIRM"))
             assert (asked.feedback, asked.message) == (WARN, "1 of 2 is short: tap why.")
-            assert [label for _, label, _ in flow.choices()] == ["Not in the bin", "Damaged", "Expired"]
+            assert [label for _, label, _ in flow.choices()] == ["Missing", "Damaged", "Expired"]
             short = flow.command(DAMAGED)
             assert short.message.startswith(f"Short: 1 of 2 x {coffee.sku} lot LOT-A, damaged.")
 
