@@ -310,3 +310,24 @@ def test_a_finish_refused_after_waiting_is_fixed_in_the_list_and_booked(
     assert on_server(admin, picking)["state"] == "done"
     assert (on_hand(admin, mugs.sku, mugs.bin), on_hand(admin, mugs.sku, "WH1-OUTPUT")) == (Decimal(6), Decimal(0))
     assert on_hand(admin, shirts.sku, "WH1-OUTPUT") == Decimal(1)
+
+
+def test_an_app_restarted_mid_list_takes_it_up_where_it_was(handheld: Handheld, admin: GraphQLClient) -> None:
+    mugs, shirts = new_item(admin, 6), new_item(admin, 6)
+    picking = new_pick_list(admin, (mugs, 2), (shirts, 1))
+    flow = picker(handheld)
+    flow.scan(scanned(picking.number))
+    first = flow.line
+    assert first is not None
+    flow.scan(scanned(first.location))
+    flow.scan(scanned(first.sku))
+    flow.confirm()
+
+    again = PickFlow(handheld.courier, warehouse="WH1", device="hh-pick", cache=handheld.cache)  # the app restarted
+    resumed = again.look()
+
+    assert resumed.feedback == GOOD and resumed.message.startswith(f"Back to {picking.number}. Line 2 of 2: go to ")
+    assert again.picks == flow.picks and again.line == flow.line
+    assert again.scan(scanned("SK:RELEASE")).feedback == WARN, "a line is done: asked first"
+    assert again.confirm().message.startswith(f"Released {picking.number}.")
+    assert picker(handheld).pick_list is None, "released: nothing to take up"
