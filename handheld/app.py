@@ -40,6 +40,7 @@ from handheld.logic.courier import REFUSED, Courier, Delivery  # noqa: E402
 from handheld.logic.issue import IssueFlow  # noqa: E402
 from handheld.logic.move import MoveFlow  # noqa: E402
 from handheld.logic.outbox import FIXED_ON, Entry, Outbox  # noqa: E402
+from handheld.logic.pick import PickFlow  # noqa: E402
 from handheld.logic.receive import ReceiveFlow  # noqa: E402
 from handheld.logic.resolution import display_code  # noqa: E402
 from handheld.logic.scan import BAD, WARN, ScanFlow, ScanResult  # noqa: E402
@@ -50,6 +51,7 @@ from handheld.screens.count import CountScreen  # noqa: E402
 from handheld.screens.issue import IssueScreen  # noqa: E402
 from handheld.screens.login import LoginScreen  # noqa: E402
 from handheld.screens.move import MoveScreen  # noqa: E402
+from handheld.screens.pick import PickScreen  # noqa: E402
 from handheld.screens.receive import ReceiveScreen  # noqa: E402
 from handheld.screens.scan import ScanScreen  # noqa: E402
 from handheld.screens.shell import Shell  # noqa: E402
@@ -70,7 +72,7 @@ SCREENSHOT_ENV = "STOREKEEPER_HANDHELD_SCREENSHOT"
 LAYOUT_CHECK_ENV = "STOREKEEPER_HANDHELD_LAYOUT_CHECK"
 TITLES = {
     "lookup": "Look up", "receive": "Receive", "move": "Move / put away", "count": "Count a bin",
-    "issue": "Issue / scrap", "waiting": "Waiting to send",
+    "issue": "Issue / scrap", "pick": "Pick", "waiting": "Waiting to send",
 }  # fmt: skip
 
 
@@ -109,7 +111,10 @@ class HandheldApp(App):
         self.move_screen = MoveScreen(name="move", executor=self.executor)
         self.count_screen = CountScreen(name="count", executor=self.executor)
         self.issue_screen = IssueScreen(name="issue", executor=self.executor)
-        self.task_screens = (self.receive_screen, self.move_screen, self.count_screen, self.issue_screen)
+        self.pick_screen = PickScreen(name="pick", executor=self.executor)
+        self.task_screens = (
+            self.receive_screen, self.move_screen, self.count_screen, self.issue_screen, self.pick_screen,
+        )  # fmt: skip
         for screen in self.task_screens:
             screen.bind(on_outcome=self._on_outcome)
         self.waiting_screen = WaitingScreen(name="waiting", outbox=self.outbox)
@@ -169,6 +174,7 @@ class HandheldApp(App):
         self.move_screen.start(MoveFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.count_screen.start(CountFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.issue_screen.start(IssueFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
+        self.pick_screen.start(PickFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.shell.who = f"{session.username} @ {warehouse} · {session.device}"
         self._working = True
         self.go("lookup")

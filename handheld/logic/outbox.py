@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handheld.client import UserError
-from handheld.logic.commands import COUNT, ISSUE, MOVE, RECEIVE
+from handheld.logic.commands import COUNT, ISSUE, MOVE, PICK, RECEIVE
+from handheld.logic.pick_lists import PICK_LIST
 from handheld.logic.purchase_orders import ORDER_PROGRESS
 from handheld.logic.store import DeviceStore
 
@@ -56,6 +57,15 @@ DOCUMENTS["receivePurchaseOrder"] = (
     "mutation ReceiveOrder($input: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $input) {"
     f" receipt {{ number }} orders {{ {ORDER_PROGRESS} }} errors {{ field code message }} }} }}"
 )
+# A pick list's picks (the short lines named), and giving its claim up: what the list is after either.
+DOCUMENTS["confirmPicks"] = (
+    "mutation ConfirmPicks($input: ConfirmPicksInput!) { confirmPicks(input: $input) {"
+    f" pickList {{ {PICK_LIST} }} errors {{ field code message }} }} }}"
+)
+DOCUMENTS["releasePickList"] = (
+    "mutation ReleasePickList($input: PickListActionInput!) { releasePickList(input: $input) {"
+    f" pickList {{ {PICK_LIST} }} errors {{ field code message }} }} }}"
+)
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"
@@ -64,7 +74,7 @@ WAITING, REFUSED = "waiting", "refused"
 # The task screen that fixes a refused write of each operation (a pallet's is the move screen's).
 FIXED_ON = {
     "receiveStock": RECEIVE, "receivePurchaseOrder": RECEIVE, "moveStock": MOVE, "movePackage": MOVE,
-    "adjustStock": COUNT, "issueStock": ISSUE,
+    "adjustStock": COUNT, "issueStock": ISSUE, "confirmPicks": PICK,
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ import pytest
 from handheld.client import GraphQLClient
 from tests.handheld.conftest import new_bin, new_pallet, on_hand, token_works
 from tests.handheld.test_count_document import CANCEL, planned, review
+from tests.handheld.test_pick import new_item, new_pick_list, on_server
 from tests.live_server import stop
 
 if TYPE_CHECKING:
@@ -407,4 +408,38 @@ def test_a_pallet_scanned_on_the_move_screen_then_a_bin_moves_all_it_holds(
     assert f"move says good: Done: Move pallet {pallet.sscc} (48 units) from {pallet.bin} to {target}" in moved
     with GraphQLClient(server.url, token=app.stored("token")) as client:
         assert (on_hand(client, "MUG-WHITE", pallet.bin), on_hand(client, "MUG-WHITE", target)) == (0, 48)
+    _every_layout_check_passed(app)
+
+
+def test_a_two_line_pick_list_is_claimed_and_picked_by_wedge_scans_with_a_short_line_and_booked(
+    handsets: list[Handset], display: str, tmp_path: Path, server: DemoServer
+) -> None:
+    app = _signed_in(handsets, display, tmp_path, server.url, server.password)
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        shirts, coffee = new_item(client, 5), new_item(client, 4, lot="LOT-W")
+        picking = new_pick_list(client, (shirts, 3), (coffee, 2))
+
+    app.answer("SK:PICK", wait="layout check pick")
+    claimed = app.answer(picking.number.lower(), wait="pick says")  # its number, as printed on the list
+    assert f"pick says good: {picking.number} is yours: 2 lines." in claimed
+    for item in sorted(picking.items.values(), key=lambda it: it.bin):
+        other = next(it for it in picking.items.values() if it is not item)
+        assert f"pick says bad: Wrong bin: go to {item.bin}." in app.answer(other.bin, wait="pick says")
+        app.answer(item.bin.lower(), wait="pick says good")
+        if item is shirts:
+            assert "pick says good: Take 3: confirm" in app.answer(shirts.ean, wait="pick says")
+            assert f"pick says good: Picked 3 x {shirts.sku}." in app.answer("SK:CONFIRM", wait="pick says")
+        else:  # GS1-128: GTIN, lot <GS> a count of 1 (Ctrl+] as the scanner sends it): one of two is there
+            app.answer(f"010{coffee.ean}10LOT-W", "301", wait="pick says good")
+            assert "pick says warn: 1 of 2 is short: tap why." in app.answer("SK:CONFIRM", wait="pick says")
+            short = app.answer("SK:MISSING", wait="pick says")
+            assert f"pick says good: Short: 1 of 2 x {coffee.sku} lot LOT-W, not in the bin." in short
+    done = app.answer("SK:CONFIRM", wait="pick says")
+
+    assert f"pick says good: Done: Pick {picking.number}: 2 lines, 1 short." in done
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        booked = on_server(client, picking)
+        assert booked["state"] == "done" and booked["claimedBy"] == "demo"
+        assert (on_hand(client, shirts.sku, "WH1-OUTPUT"), on_hand(client, coffee.sku, "WH1-OUTPUT")) == (3, 1)
+        assert (on_hand(client, shirts.sku, shirts.bin), on_hand(client, coffee.sku, coffee.bin)) == (2, 2)
     _every_layout_check_passed(app)
