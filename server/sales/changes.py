@@ -169,11 +169,9 @@ async def amend_order(
         order = await SalesOrder.get(id=document.id, using_db=conn)
         reserving = reserves_now(order) or await holds_reservations(conn, document.id)
         kept_ids = {existing[p].id for p in positions if p is not None}
-        # Removed lines release what they held with the rest, in lock order, once the customer is locked; what was
-        # picked of them goes back to its bins first, while their allocations (and staged rows) still exist.
+        # Removed lines release what they held with the rest, in lock order, once the customer is locked. None was
+        # ever picked or shipped: a line on a pick list or a shipment stays (``_refuse``).
         removed = [a for a in await allocations_of(conn, document.id) if a.line_id not in kept_ids]  # type: ignore[attr-defined]
-        for allocation in removed:
-            await put_back_within(write, allocation, quantities.from_db(allocation.staged))
         amended = [_same_price(change, existing, c) for change, c in zip(lines, checked, strict=True)]
         for line in (await service.amend_within(write, document, amended)).values():
             row = progress.get(line.id)  # what was cancelled stays cancelled only as far as the new quantity goes
