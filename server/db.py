@@ -118,7 +118,10 @@ TORTOISE_ORM = tortoise_config(Settings.from_env())
 
 
 async def open_database(settings: Settings) -> None:
+    from server.documents import registry
+
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    registry.load()  # every area's document kinds, and what they register beside them (incoming stock)
 
 
 async def close_database() -> None:

@@ -104,7 +104,16 @@ def register(kind: DocumentKind) -> DocumentKind:
     return kind
 
 
+def _declared() -> None:
+    """Every area's kinds, declared on first use (``server.documents.registry``): not when this module or the
+    kernel's service is imported, since the areas import the kernel and each other while they load."""
+    from server.documents import registry
+
+    registry.load()
+
+
 def kind_of(document_type: str, *, field: str = "type") -> DocumentKind:
+    _declared()
     if document_type not in _KINDS:
         known = ", ".join(sorted(_KINDS))
         raise Invalid(f"There is no document type {shown(document_type, 40)}; the types are {known}.", field=field)
@@ -112,6 +121,7 @@ def kind_of(document_type: str, *, field: str = "type") -> DocumentKind:
 
 
 def all_kinds() -> list[DocumentKind]:
+    _declared()
     return [_KINDS[name] for name in sorted(_KINDS)]
 
 

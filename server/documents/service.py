@@ -27,7 +27,7 @@ from server.catalog.models import Product
 from server.clock import now, today
 from server.commands import Audited, Command, Effect, Write, execute
 from server.db import connection
-from server.documents import numbering, registry
+from server.documents import numbering
 from server.documents.errors import ApprovalRequired, Stale
 from server.documents.kinds import DONE, DocumentKind, IllegalTransition, Poster, kind_of
 from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines, rows_for
@@ -47,8 +47,6 @@ ACTION = Opaque("action", 32)
 DOCUMENT_TYPE = Opaque("type", 32)
 STATE = Opaque("state", 32)
 NUMBER_PART = Opaque("number", 64)
-
-registry.load()
 
 Rows = tuple[dict[str, Product], dict[str, Location]]  # a document's products by SKU and locations by code
 

@@ -214,3 +214,29 @@ async def test_a_bundle_sold_on_a_confirmed_order_keeps_its_components_until_it_
     await ok(graphql, CANCEL, "cancelSalesOrder", admin, id=order["id"])
     done = await ok(graphql, SET, "setBundleComponents", admin, sku=kit.bundle, components=[], idempotencyKey=key())
     assert done["bundle"] == {"sku": kit.bundle, "components": []}
+
+
+async def test_shipping_a_bundle_ships_its_components_and_the_line_counts_whole_sets(
+    graphql: GraphQLClient, admin: Actor, kit: Kit
+) -> None:
+    from tests.schema.fulfillment_support import levels, order_state, shipment, validated
+
+    shop = kit.shop
+    await stock(graphql, admin, kit.a, shop.first_bin, "5")
+    await stock(graphql, admin, kit.b, shop.first_bin, "4")
+    order = await confirmed(graphql, admin, shop, [{"sku": kit.bundle, "quantity": "2", "price": "30"}])
+    sent = await shipment(graphql, admin, order["id"], shop.first)
+    await validated(graphql, admin, sent["document"]["id"])
+    await assert_invariants()
+    # Two sets left the bin as 4 A and 2 B; the bundle itself never held stock.
+    assert levels_of(await levels(graphql, admin, kit.a, shop.first)) == {shop.first_bin: "1.0000"}
+    assert levels_of(await levels(graphql, admin, kit.b, shop.first)) == {shop.first_bin: "2.0000"}
+    assert await levels(graphql, admin, kit.bundle, shop.first) == {}
+    done = await order_state(graphql, admin, order["id"])
+    assert done["state"] == "completed" and done["salesOrder"]["fulfillment"] == "fulfilled"
+    assert [(line["ordered"], line["shipped"], line["open"]) for line in done["salesOrder"]["lines"]] == [
+        ("2.0000", "2.0000", "0.0000")]  # fmt: skip
+
+
+def levels_of(found: dict[str, tuple[str, str, str]]) -> dict[str, str]:
+    return {location: on_hand for location, (on_hand, _, _) in found.items()}

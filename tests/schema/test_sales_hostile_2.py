@@ -109,6 +109,23 @@ async def test_a_wave_is_picked_when_one_of_its_orders_was_cancelled_since(
     await assert_invariants()
 
 
+async def test_a_pick_list_whose_only_order_was_cancelled_is_finished_with_nothing_picked(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    """The handheld's picker met it: a list made for one order, the order cancelled outright before the picks
+    were confirmed. The list must still be finishable (nothing to book), not open for ever."""
+    await steps(graphql, admin, shop.first, 2)
+    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    order = await confirmed(graphql, admin, shop, [line(shop.sku, "2")], warehouse=shop.first)
+    single = await pick_list(graphql, admin, shop.first, order["id"])
+    await ok(graphql, CANCEL, "cancelSalesOrder", admin, id=order["id"])
+    done = await picked(graphql, admin, single["pickList"]["id"])
+    assert done["pickList"]["state"] == "done"
+    assert [ln["picked"] for ln in done["pickList"]["lines"]] == ["0.0000"]
+    assert (await levels(graphql, admin, shop.sku, shop.first))[shop.first_bin] == ("5.0000", "0.0000", "5.0000")
+    await assert_invariants()
+
+
 async def test_the_reserving_job_leaves_an_order_picked_in_full_alone(
     graphql: GraphQLClient, admin: Actor, shop: Shop
 ) -> None:
