@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Coroutine
 from decimal import Decimal
 from typing import Any
@@ -162,11 +163,14 @@ async def _while_holding(settings: Settings, first: tuple[str, str], then: tuple
     reserving it does; once ``action`` waits for them, the quants of ``then`` (which the confirmation locks next)
     must be free: an action that holds them while it waits closes a deadlock circle. PostgreSQL breaks such a
     circle after a second and the command runs again, so the test asks for them without waiting instead."""
-    task = asyncio.create_task(action)
+    outside = contextvars.copy_context()  # the action's own connection, not the transaction below
     watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    task: asyncio.Task[dict[str, Any]] | None = None
     try:
         async with in_transaction() as conn:
             await _quants_locked(conn, *first)
+            # Started once ``first`` is held: a fast action could otherwise finish before it is.
+            task = asyncio.create_task(action, context=outside)
             for _ in range(1000):
                 waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
                                                  " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
@@ -180,6 +184,7 @@ async def _while_holding(settings: Settings, first: tuple[str, str], then: tuple
                 raise AssertionError(f"{then} was locked out of order: {held}") from None
     finally:
         await watcher.close()
+    assert task is not None
     return await task
 
 
