@@ -56,15 +56,16 @@ class SetKitComponents(Command):
     components: tuple[Component, ...]
 
 
-def _checked(specs: Sequence[ComponentSpec]) -> tuple[Component, ...]:
-    """The components, checked before the database sees them; every problem at once."""
-    if len(specs) > MAX_KIT_COMPONENTS:
-        raise Invalid(f"A kit has at most {MAX_KIT_COMPONENTS} components.", field="components")
+def checked_components(specs: Sequence[ComponentSpec], *, most: int, what: str) -> tuple[Component, ...]:
+    """A list of components (of a kit, a bundle: ``what``), checked before the database sees it: at most ``most``,
+    each SKU a code and given once, each quantity a quantity; every problem at once."""
+    if len(specs) > most:
+        raise Invalid(f"A {what} has at most {most} components.", field="components")
     checked: list[Component] = []
     problems: list[DomainError] = []
     seen: set[str] = set()
     for index, spec in enumerate(specs):
-        sku = SKU.key(spec.sku)
+        sku = SKU.key(spec.sku) if isinstance(spec.sku, str) else None
         if sku is None:
             problems.append(NotFound(f"There is no product with SKU {shown(str(spec.sku))}.",
                                      field=("components", index, "sku")))  # fmt: skip
@@ -88,7 +89,7 @@ async def set_kit_components(
     sku: str, specs: Sequence[ComponentSpec], *, actor_id: int | None, idempotency_key: str | None = None
 ) -> Kit:
     """Replace the components of the kit ``sku`` with ``specs``, in that order (none: it is no kit any more)."""
-    components = _checked(specs)
+    components = checked_components(specs, most=MAX_KIT_COMPONENTS, what="kit")
     kit_sku = SKU.key(sku)
     if kit_sku is None:
         raise NotFound(f"There is no product with SKU {shown(str(sku))}.", field="sku")

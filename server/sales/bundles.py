@@ -30,6 +30,7 @@ from server.db import connection
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.availability import available_in
+from server.inventory.kits import Component, ComponentSpec, checked_components
 from server.partners.service import require_store
 from server.sales.orders import ORDER, ZERO
 from server.text import shown
@@ -37,20 +38,6 @@ from server.text import shown
 MAX_BUNDLE_COMPONENTS = 50  # a bundle's list is shown whole, never paged
 MAX_WAREHOUSES_SHOWN = 50  # a bundle's availability without a store: the warehouses holding its components
 _LOCK = "sales.bundle_components"  # held by every change of a list: no two changes make a nest between them
-
-
-@dataclass(frozen=True)
-class ComponentSpec:
-    """A component as a caller gives it: its SKU and base units in one bundle."""
-
-    sku: str
-    quantity: object
-
-
-@dataclass(frozen=True)
-class Component:
-    sku: str
-    quantity: Decimal  # base units in one bundle
 
 
 @dataclass(frozen=True)
@@ -66,39 +53,11 @@ class SetBundleComponents(Command):
     components: tuple[Component, ...]
 
 
-def _checked(specs: Sequence[ComponentSpec]) -> tuple[Component, ...]:
-    """The components, checked before the database sees them; every problem at once."""
-    if len(specs) > MAX_BUNDLE_COMPONENTS:
-        raise Invalid(f"A bundle has at most {MAX_BUNDLE_COMPONENTS} components.", field="components")
-    checked: list[Component] = []
-    problems: list[DomainError] = []
-    seen: set[str] = set()
-    for index, spec in enumerate(specs):
-        sku = SKU.key(spec.sku) if isinstance(spec.sku, str) else None
-        at = ("components", index)
-        if sku is None:
-            problems.append(NotFound(f"There is no product with SKU {shown(str(spec.sku))}.", field=(*at, "sku")))
-        elif sku in seen:
-            problems.append(Invalid(f"The component {sku} is given twice: give its whole quantity once.",
-                                    field=(*at, "sku")))  # fmt: skip
-        try:
-            quantity = quantities.parse(spec.quantity, field=(*at, "quantity"))
-        except DomainError as error:
-            problems.append(error)
-            continue
-        if sku is not None and sku not in seen:
-            seen.add(sku)
-            checked.append(Component(sku, quantity))
-    if problems:
-        raise ManyErrors(problems)
-    return tuple(checked)
-
-
 async def set_bundle_components(
     sku: str, specs: Sequence[ComponentSpec], *, actor_id: int | None, idempotency_key: str | None = None
 ) -> Bundle:
     """Replace the components of the bundle ``sku`` with ``specs`` (none: it is no bundle any more)."""
-    components = _checked(specs)
+    components = checked_components(specs, most=MAX_BUNDLE_COMPONENTS, what="bundle")
     bundle_sku = SKU.key(sku) if isinstance(sku, str) else None
     if bundle_sku is None:
         raise NotFound(f"There is no product with SKU {shown(str(sku))}.", field="sku")
