@@ -30,7 +30,7 @@ from server.db import connection
 from server.documents import numbering
 from server.documents.errors import ApprovalRequired, Stale
 from server.documents.kinds import DONE, DocumentKind, IllegalTransition, Poster, kind_of
-from server.documents.lines import CheckedLine, LineInput, check_lines, price_lines, rows_for
+from server.documents.lines import MAX_LINES, CheckedLine, LineInput, check_lines, price_lines, rows_for
 from server.documents.models import ApprovalRule, Document, DocumentLine, DocumentLineLink
 from server.errors import Invalid, NotFound
 from server.inventory.models import Location
@@ -300,6 +300,21 @@ class Amended:
 
     position: int | None
     line: LineInput
+
+
+def amended_positions(amended: list[Amended], *, instead: str) -> tuple[int | None, ...]:
+    """The positions an amendment names (None: a new line), checked before the database sees them: at least one
+    line (else ``instead`` says what to do), each position a line's and named once."""
+    if not amended:
+        raise Invalid(f"An order keeps at least one line: {instead} instead.", field="lines")
+    positions = tuple(a.position for a in amended)
+    for index, position in enumerate(positions):
+        if position is not None and (not isinstance(position, int) or not 0 < position <= MAX_LINES):
+            raise NotFound(f"The order has no line {str(position)[:20]}.", field=("lines", index, "position"))
+    named = [p for p in positions if p is not None]
+    if len(set(named)) != len(named):
+        raise Invalid("Each line is named once.", field="lines")
+    return positions
 
 
 async def amend_within(write: Write, document: Document, amended: list[Amended]) -> dict[int, DocumentLine]:

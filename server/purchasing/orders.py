@@ -37,7 +37,7 @@ from server.documents.kinds import (
     Transition,
     register,
 )
-from server.documents.lines import MAX_LINES, CheckedLine, LineInput, check_lines
+from server.documents.lines import CheckedLine, LineInput, check_lines
 from server.documents.models import Document, DocumentLine
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
@@ -288,15 +288,7 @@ async def amend_order(
     changes (None: a new line; a line left out is removed). A line keeps its product and never drops below
     what it received; a line that received, returned or billed anything stays. The revision goes up, the
     approval rule applies again, and a sent order must be sent again."""
-    if not lines:
-        raise Invalid("An order keeps at least one line: cancel or close it instead.", field="lines")
-    positions = tuple(a.position for a in lines)
-    named = [p for p in positions if p is not None]
-    for index, position in enumerate(positions):
-        if position is not None and (not isinstance(position, int) or not 0 < position <= MAX_LINES):
-            raise NotFound(f"The order has no line {str(position)[:20]}.", field=("lines", index, "position"))
-    if len(set(named)) != len(named):
-        raise Invalid("Each line is named once.", field="lines")
+    positions = service.amended_positions(lines, instead="cancel or close it")
     checked, _, _ = await check_lines(connection(), ORDER_KIND, [a.line for a in lines])
     command = AmendPurchaseOrder(document_id, version, expected_on, positions, tuple(checked))
 

@@ -145,15 +145,7 @@ async def amend_order(
     """Amend a confirmed order: ``lines`` is the whole new list, each naming the ``position`` of the line it
     changes (None: a new line; a line left out is removed). A line keeps its product and never drops below
     what it shipped; a line that shipped anything stays. Reserved again, credit and discounts checked again."""
-    if not lines:
-        raise Invalid("An order keeps at least one line: cancel it instead.", field="lines")
-    positions = tuple(a.position for a in lines)
-    named = [p for p in positions if p is not None]
-    for index, position in enumerate(positions):
-        if position is not None and (not isinstance(position, int) or not 0 < position <= MAX_LINES):
-            raise NotFound(f"The order has no line {str(position)[:20]}.", field=("lines", index, "position"))
-    if len(set(named)) != len(named):
-        raise Invalid("Each line is named once.", field="lines")
+    positions = service.amended_positions(lines, instead="cancel it")
     checked, _, _ = await check_lines(connection(), ORDER_KIND, [a.line for a in lines])
     command = AmendSalesOrder(document_id, version, positions, tuple(checked))
 
