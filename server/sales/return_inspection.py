@@ -36,7 +36,15 @@ from server.sales.fulfillment_stock import book
 from server.sales.orders import ZERO, choice
 from server.sales.payment_models import PaymentKind, PaymentMethod
 from server.sales.return_models import ReturnsLocation, SalesReturn, SalesReturnLine
-from server.sales.returns import INSPECT, RETURN, move_lots, refuse_other_types, require_id, shipped_from
+from server.sales.returns import (
+    INSPECT,
+    RETURN,
+    move_lots,
+    refuse_other_types,
+    require_id,
+    sets_returned,
+    shipped_from,
+)
 from server.text import Text, shown
 
 SCRAP_REASON = Text("scrap reason", 255)
@@ -266,13 +274,14 @@ async def _refund(write: Write, document: Document, header: SalesReturn, lines: 
 
 
 async def returned_value(conn: BaseDBAsyncClient, lines: list[SalesReturnLine]) -> Decimal:
-    """What the lines come to at the order's prices: each order line's gross share of what came back."""
-    ids = sorted({line.order_line_id for line in lines})  # type: ignore[attr-defined]
-    order_lines = {row.id: row for row in await DocumentLine.filter(id__in=ids).using_db(conn)}
+    """What the lines come to at the order's prices: each order line's gross share of what came back (a
+    bundle line's by the whole sets its component lines make)."""
+    back = await sets_returned(conn, lines)
+    order_lines = {row.id: row for row in await DocumentLine.filter(id__in=sorted(back)).using_db(conn)}
     value = ZERO
-    for line in lines:
-        order_line = order_lines[line.order_line_id]  # type: ignore[attr-defined]
+    for order_line_id, quantity in back.items():
+        order_line = order_lines[order_line_id]
         base = Decimal(order_line.base_quantity)
         if base > 0:
-            value += Decimal(order_line.gross) * quantities.from_db(line.quantity) / base
+            value += Decimal(order_line.gross) * quantity / base
     return value

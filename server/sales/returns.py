@@ -13,19 +13,23 @@ sellable; made on first use) at that cost, so the ledger takes them back at what
 the order lines' ``returned`` and settles the order (partly returned, returned).
 ``server.sales.return_inspection`` restocks or scraps them and may refund the customer.
 
-Bundles (sold as their components) are not taken back yet: their lines are refused.
+A bundle line (sold and shipped as its components) comes back in whole sets: its return line becomes one
+return line per component (sets x the component's quantity per bundle) tied to that component's shipment
+moves, so receiving and inspection treat them as any line. The order line's ``returned`` counts the whole
+sets they make, as its ``shipped`` does.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
+from server.catalog.models import Product as CatalogProduct
 from server.clock import now
 from server.codes import CodeOwner, claim
 from server.commands import Command, Write
@@ -40,7 +44,7 @@ from server.inventory.models import Location, LocationKind, LocationUsage, Wareh
 from server.inventory.posting import Entry, Source
 from server.paging import MAX_ID
 from server.partners.models import Party, PartyRole
-from server.purchasing.orders import price_per_unit, write_new_document
+from server.purchasing.orders import PRICE_STEP, price_per_unit, write_new_document
 from server.sales.allocation import components_of
 from server.sales.fulfillment_kinds import SHIPMENT
 from server.sales.fulfillment_stock import book
@@ -112,6 +116,12 @@ class _Planned:
     order_line: DocumentLine
     move: ShippedMove
     quantity: Decimal
+    product: CatalogProduct  # the order line's, or a bundle's component
+    price: Decimal  # per base unit of ``product``
+
+
+def is_bundle(line: DocumentLine, parts: list[tuple[int, Decimal]]) -> bool:
+    return parts != [(line.product_id, Decimal(1))]  # type: ignore[attr-defined]
 
 
 def require_id(value: object, what: str, field: str) -> int:
@@ -164,7 +174,8 @@ async def _create(write: Write, command: CreateSalesReturn) -> Document:
     if order is None:
         raise NotFound("There is no such sales order.", field="order")
     order_lines = await _order_lines(conn, order, command.lines)
-    await _refuse_bundles(conn, order_lines, command.lines)
+    parts = await components_of(conn, [line.product_id for line in order_lines.values()])  # type: ignore[attr-defined]
+    products = await _products(conn, parts, order_lines)
     progress = await lock_lines(conn, order.id, [line.id for line in order_lines.values()])
     moves = await shipped_moves(conn, [line.id for line in order_lines.values()])
     claimed = await _claimed(conn, [line.id for line in order_lines.values()])
@@ -173,33 +184,52 @@ async def _create(write: Write, command: CreateSalesReturn) -> Document:
     taking: dict[int, Decimal] = defaultdict(Decimal)  # by move: what this return takes of it
     for index, (position, quantity) in enumerate(command.lines):
         line = order_lines[position]
-        shipped = quantities.from_db(progress[line.id].shipped)
-        left = shipped - sum((claimed[m.id] + taking[m.id] for m in moves[line.id]), ZERO)
+        per_set = parts[line.product_id]  # type: ignore[attr-defined]
+        bundle = is_bundle(line, per_set)
+        shipped = quantities.from_db(progress[line.id].shipped)  # a bundle: whole sets
+        # A bundle line's returns take whole sets of every component: the most any component's say is taken.
+        left = shipped - max(sum((claimed[m.id] + taking[m.id] for m in moves[line.id] if m.product_id == product),
+                                 ZERO) / per for product, per in per_set)  # fmt: skip
         at = ("lines", index, "quantity")
+        if bundle and quantity != quantity.to_integral_value():
+            problems.append(Invalid(f"Line {position} is a bundle: it comes back in whole sets.", field=at))
+            continue
+        went, makes = {m.product_id for m in moves[line.id]}, {product for product, _ in per_set}
+        if bundle and (went - makes or (shipped > 0 and makes - went)):
+            problems.append(Invalid(f"Line {position} is a bundle whose components changed since it shipped: return"
+                                    " them by hand.", field=at))  # fmt: skip
+            continue
         if shipped <= 0:
             problems.append(OverReturn(f"Line {position} of the order {order.number} was never shipped: nothing of"
                                        " it can come back.", field=at))  # fmt: skip
             continue
         if quantity > left:
+            noun = " sets" if bundle else ""
             problems.append(OverReturn(
-                f"Line {position} of the order {order.number} shipped {shipped.normalize():f} and"
+                f"Line {position} of the order {order.number} shipped {shipped.normalize():f}{noun} and"
                 f" {max(left, ZERO).normalize():f} of it may come back: {quantity.normalize():f} is too many.",
                 field=at,
             ))  # fmt: skip
             continue
-        wanted = quantity
-        for move in moves[line.id]:  # the oldest shipment first
-            free = move.quantity - claimed[move.id] - taking[move.id]
-            part = min(free, wanted)
-            if part <= 0:
-                continue
-            taking[move.id] += part
-            planned.append(_Planned(index, line, move, part))
-            wanted -= part
-            if wanted == 0:
-                break
-        if wanted > 0:  # the line says shipped, its moves do not: a bug, not the user's doing
-            raise RuntimeError(f"The shipment moves of order line {line.id} do not add up to what it shipped")
+        # The set's price per base unit, shared evenly by the units of its components.
+        price = (price_per_unit(line, quantity, quantity) / sum((per for _, per in per_set), ZERO)).quantize(
+            PRICE_STEP, rounding=ROUND_HALF_UP)  # fmt: skip
+        for product, per in per_set:
+            wanted = quantity * per
+            for move in moves[line.id]:  # the oldest shipment first
+                if move.product_id != product:
+                    continue
+                free = move.quantity - claimed[move.id] - taking[move.id]
+                part = min(free, wanted)
+                if part <= 0:
+                    continue
+                taking[move.id] += part
+                planned.append(_Planned(index, line, move, part, products[product], price))
+                wanted -= part
+                if wanted == 0:
+                    break
+            if wanted > 0:  # the line says shipped, its moves do not: a bug, not the user's doing
+                raise RuntimeError(f"The shipment moves of order line {line.id} do not add up to what it shipped")
     if problems:
         raise ManyErrors(problems)
     return await _write(write, order, command.reason, planned)
@@ -219,16 +249,15 @@ async def _order_lines(
     return found
 
 
-async def _refuse_bundles(
-    conn: BaseDBAsyncClient, lines: dict[int, DocumentLine], given: tuple[tuple[int, Decimal], ...]
-) -> None:
-    parts = await components_of(conn, [line.product_id for line in lines.values()])  # type: ignore[attr-defined]
-    bundles = [Invalid(f"Line {position} is a bundle: a return of bundles is not taken yet, return its components"
-                       " by hand.", field=("lines", i, "position"))
-               for i, (position, _) in enumerate(given)
-               if parts[lines[position].product_id] != [(lines[position].product_id, Decimal(1))]]  # type: ignore[attr-defined]  # fmt: skip
-    if bundles:
-        raise ManyErrors(bundles)  # type: ignore[arg-type]
+async def _products(
+    conn: BaseDBAsyncClient, parts: dict[int, list[tuple[int, Decimal]]], lines: dict[int, DocumentLine]
+) -> dict[int, CatalogProduct]:
+    """By id, the products that come back: the order lines', and their bundles' components."""
+    found = {line.product_id: line.product for line in lines.values()}  # type: ignore[attr-defined]
+    more = sorted({product for each in parts.values() for product, _ in each} - set(found))
+    for row in await CatalogProduct.filter(id__in=more).using_db(conn) if more else []:
+        found[row.id] = row
+    return found
 
 
 async def shipped_moves(conn: BaseDBAsyncClient, order_line_ids: list[int]) -> dict[int, list[ShippedMove]]:
@@ -271,8 +300,7 @@ async def _claimed(conn: BaseDBAsyncClient, order_line_ids: list[int]) -> dict[i
 async def _write(write: Write, order: Document, reason: str, planned: list[_Planned]) -> Document:
     conn = write.conn
     customer = await Party.get(id=order.party_id).using_db(conn)  # type: ignore[attr-defined]
-    lines = [LineInput(p.order_line.product.sku, p.quantity, p.order_line.product.unit,
-                       price_per_unit(p.order_line, p.quantity, p.quantity), p.order_line.discount_percent)
+    lines = [LineInput(p.product.sku, p.quantity, p.product.unit, p.price, p.order_line.discount_percent)
              for p in planned]  # fmt: skip
     header = service.Header(party=customer.code, currency=order.currency, notes=reason,
                             prices_include_tax=order.prices_include_tax)  # fmt: skip
@@ -322,14 +350,44 @@ async def _receive(write: Write, document: Document, _: list[DocumentLine]) -> N
     returns_at = {w: await returns_location_within(conn, w) for w in sorted({ln.warehouse_id for ln in lines})}  # type: ignore[attr-defined]
     entries = await _entries(conn, document, lines, lambda line: returns_at[line.warehouse_id])  # type: ignore[attr-defined]
     await book(write, entries)
-    for line in lines:
-        row = progress[line.order_line_id]  # type: ignore[attr-defined]
-        row.returned = quantities.from_db(row.returned) + quantities.from_db(line.quantity)
+    for order_line_id, back in (await sets_returned(conn, lines)).items():
+        row = progress[order_line_id]
+        row.returned = quantities.from_db(row.returned) + back
     for row in progress.values():
         await row.save(using_db=conn, update_fields=["returned"])
     await settle(write, order)
     header.received_at = now()
     await header.save(using_db=conn, update_fields=["received_at"])
+
+
+async def sets_returned(conn: BaseDBAsyncClient, lines: list[SalesReturnLine]) -> dict[int, Decimal]:
+    """By order line, what the return lines take back of it: a bundle line the least whole sets its components'
+    quantities make (as its shipped is counted), any other line their sum."""
+    order_lines = {row.id: row for row in await DocumentLine.filter(
+        id__in=sorted({line.order_line_id for line in lines})).using_db(conn)}  # type: ignore[attr-defined]  # fmt: skip
+    parts = await components_of(conn, [row.product_id for row in order_lines.values()])  # type: ignore[attr-defined]
+    products = await move_products(conn, [line.move_id for line in lines])  # type: ignore[attr-defined]
+    back: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        back[(line.order_line_id, products[line.move_id])] += quantities.from_db(line.quantity)  # type: ignore[attr-defined]
+    found: dict[int, Decimal] = {}
+    for row in order_lines.values():
+        per_set = parts[row.product_id]  # type: ignore[attr-defined]
+        found[row.id] = min(back[(row.id, product)] / per for product, per in per_set)
+        if is_bundle(row, per_set):
+            found[row.id] = found[row.id].to_integral_value(rounding=ROUND_FLOOR)
+    return found
+
+
+async def move_products(conn: BaseDBAsyncClient, move_ids: list[int]) -> dict[int, int]:
+    """By stock move, its product."""
+    found: dict[int, int] = {}
+    for chunk in sql.chunks(sorted(set(move_ids))):
+        rows = await sql.fetch(
+            conn, f"SELECT id, product_id FROM stock_move WHERE id IN ({sql.placeholders(1, len(chunk))})", *chunk
+        )  # fmt: skip
+        found.update({int(r["id"]): int(r["product_id"]) for r in rows})
+    return found
 
 
 async def _entries(conn: BaseDBAsyncClient, document: Document, lines: list[SalesReturnLine], place_of: Any

@@ -24,6 +24,7 @@ from tests.schema.sales_support import (
     ok,
     stock,
 )
+from tests.schema.test_sales_bundles import SET, Kit, product
 
 RETURN = """document { id number type state version gross }
   salesReturn { id number state version orderNumber customer reason receivedAt inspectedAt refunded currency
@@ -144,6 +145,81 @@ async def test_a_return_of_2_of_5_one_restocked_one_scrapped_at_the_original_cos
         ("refund", "20.0000", rma["document"]["number"]),
     ]
     assert state["fulfillment"] == "partly_returned"
+
+
+@pytest.fixture
+async def kit(admin: Actor, graphql: GraphQLClient, shop: Shop) -> Kit:
+    bundle, a, b = await product(admin, "BUNDLE"), await product(admin, "PARTA"), await product(admin, "PARTB")
+    await ok(graphql, SET, "setBundleComponents", admin, sku=bundle,
+             components=[{"sku": a, "quantity": "2"}, {"sku": b, "quantity": "1"}])  # fmt: skip
+    return Kit(shop, bundle, a, b)
+
+
+async def test_a_bundle_comes_back_in_sets_as_its_components_each_restocked_or_scrapped_at_its_cost(
+    graphql: GraphQLClient, admin: Actor, kit: Kit
+) -> None:
+    shop = kit.shop
+    await stock(graphql, admin, kit.a, shop.first_bin, "5")  # A at 5
+    await ok(graphql, RECEIVE_STOCK, "receiveStock", admin, sku=kit.b, locationCode=shop.first_bin, quantity="4",
+             unitCost="8", idempotencyKey=key())  # fmt: skip
+    order = await confirmed(graphql, admin, shop, [{"sku": kit.bundle, "quantity": "2", "price": "30"}],
+                            warehouse=shop.first)  # fmt: skip
+    made = await shipment(graphql, admin, order["id"], shop.first)
+    await validated(graphql, admin, made["document"]["id"])  # 2 sets: 4 A and 2 B
+    await assert_invariants()
+    await ok(graphql, PAY, "recordSalesPayment", admin, order=order["id"], amount=order["gross"], method="card",
+             idempotencyKey=key())  # fmt: skip
+
+    too_many = await authorize(graphql, admin, order, (1, "3"))
+    assert [(e["field"], e["code"]) for e in too_many["errors"]] == [
+        (["input", "lines", "0", "quantity"], "OVER_RETURN")
+    ]
+    assert "shipped 2 sets" in too_many["errors"][0]["message"]
+    half = await authorize(graphql, admin, order, (1, "0.5"))
+    assert [(e["field"], e["code"]) for e in half["errors"]] == [(["input", "lines", "0", "quantity"], "INVALID")]
+
+    rma = await authorize(graphql, admin, order, (1, "1"))
+    assert rma["errors"] == [], rma
+    assert [(ln["position"], ln["orderPosition"], ln["sku"], ln["quantity"], ln["unitCost"])
+            for ln in rma["salesReturn"]["lines"]] == [
+        (1, 1, kit.a, "2.0000", "5.0000"), (2, 1, kit.b, "1.0000", "8.0000")]  # fmt: skip
+    # One set is left to take back: two more are too many, whatever the return.
+    again = await authorize(graphql, admin, order, (1, "2"))
+    assert [e["code"] for e in again["errors"]] == ["OVER_RETURN"]
+
+    back = await received(graphql, admin, rma)
+    assert back["salesReturn"]["state"] == "received"
+    await assert_invariants()
+    returns_location = f"{shop.first}-RETURNS"
+    assert (await levels(graphql, admin, kit.a, shop.first))[returns_location][0] == "2.0000"
+    assert (await levels(graphql, admin, kit.b, shop.first))[returns_location][0] == "1.0000"
+    assert await levels(graphql, admin, kit.bundle, shop.first) == {}
+    state = await payment_status(graphql, admin, order)
+    assert state["fulfillment"] == "partly_returned"
+    assert [(ln["shipped"], ln["returned"], ln["open"]) for ln in state["lines"]] == [("2.0000", "1.0000", "0.0000")]
+
+    done = await ok(graphql, INSPECT, "inspectSalesReturn", admin, id=rma["document"]["id"], idempotencyKey=key(),
+                    lines=[{"position": 1, "restocked": "2"},
+                           {"position": 2, "scrapped": "1", "reason": "Dented"}],
+                    refund={"method": "card"})  # fmt: skip
+    await assert_invariants()
+    assert await valuation_problems() == []
+    half_gross = f"{Decimal(order['gross']) / 2:.4f}"
+    assert done["salesReturn"]["state"] == "done" and done["salesReturn"]["refunded"] == half_gross
+    assert (await levels(graphql, admin, kit.a, shop.first))[shop.first_bin][0] == "3.0000"  # 1 left + 2 back
+    assert (await levels(graphql, admin, kit.b, shop.first))[shop.first_bin][0] == "2.0000"  # the B is scrapped
+    moves = [m["node"] for m in (await graphql.run(MOVES, {"sku": kit.b}, token=admin.token))["stockMoves"]["edges"]]
+    assert [(m["quantity"], m["unitCost"]) for m in moves if m["reason"] == "scrap"] == [("1.0000", "8.0000")]
+    state = await payment_status(graphql, admin, order)
+    assert state["fulfillment"] == "partly_returned"
+    assert [(p["kind"], p["amount"]) for p in state["payments"]] == [
+        ("payment", f"{Decimal(order['gross']):.4f}"), ("refund", half_gross)]  # fmt: skip
+    # The other set may still come back; then everything shipped is back.
+    last = await authorize(graphql, admin, order, (1, "1"))
+    assert last["errors"] == []
+    await received(graphql, admin, last)
+    await assert_invariants()
+    assert (await payment_status(graphql, admin, order))["fulfillment"] == "returned"
 
 
 async def test_returning_more_than_shipped_less_returned_is_over_return_at_the_line(
