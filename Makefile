@@ -30,8 +30,8 @@ schema: install
 # While an issue is being built its tables are one unreleased migration, rewritten from the models
 # (so several people can change models at once); it is frozen when it lands, and the next issue
 # names its own here.
-MIGRATION_NUMBER := 0013
-MIGRATION_NAME := sales
+MIGRATION_NUMBER := 0014
+MIGRATION_NAME := next
 migration: install
 	rm -f server/migrations/$(MIGRATION_NUMBER)_$(MIGRATION_NAME).py
 	$(BIN)/tortoise makemigrations --name $(MIGRATION_NAME)
