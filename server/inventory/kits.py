@@ -114,7 +114,7 @@ async def set_kit_components(
                 " them) before changing the list.",
                 field="components",
             )
-        ids = await _ids_of(conn, components)
+        ids = await component_ids(conn, components)
         await _refuse_cycles(conn, kit_id, kit_sku, components, ids)
         await sql.execute(conn, "DELETE FROM kit_component WHERE kit_id = $1", kit_id)
         await kit_shares.forget(conn, kit_id)
@@ -135,7 +135,7 @@ async def set_kit_components(
     return (await execute(command, effect, actor_id=actor_id, idempotency_key=idempotency_key)).result
 
 
-async def _ids_of(conn: BaseDBAsyncClient, components: tuple[Component, ...]) -> dict[str, int]:
+async def component_ids(conn: BaseDBAsyncClient, components: tuple[Component, ...]) -> dict[str, int]:
     """The components' product ids by SKU; every unknown SKU at once."""
     if not components:
         return {}

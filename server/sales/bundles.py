@@ -30,7 +30,7 @@ from server.db import connection
 from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.availability import available_in
-from server.inventory.kits import Component, ComponentSpec, checked_components
+from server.inventory.kits import Component, ComponentSpec, checked_components, component_ids
 from server.partners.service import require_store
 from server.sales.orders import ORDER, ZERO
 from server.text import shown
@@ -71,7 +71,7 @@ async def set_bundle_components(
             raise NotFound(f"There is no product with SKU {bundle_sku!r}.", field="sku")
         bundle_id = int(row["id"])
         await _refuse_open_orders(conn, bundle_id, bundle_sku)
-        ids = await _ids_of(conn, components)
+        ids = await component_ids(conn, components)
         if components:
             await _refuse_as_bundle(conn, bundle_id, bundle_sku)
             await _refuse_components(conn, bundle_id, bundle_sku, components, ids)
@@ -122,22 +122,6 @@ async def _refuse_as_bundle(conn: BaseDBAsyncClient, bundle_id: int, sku: str) -
     for query, why in checks:
         if await sql.fetch_one(conn, query, bundle_id) is not None:
             raise Invalid(why, field="sku")
-
-
-async def _ids_of(conn: BaseDBAsyncClient, components: tuple[Component, ...]) -> dict[str, int]:
-    """The components' product ids by SKU; every unknown SKU at once."""
-    if not components:
-        return {}
-    skus = [component.sku for component in components]
-    rows = await sql.fetch(conn, f"SELECT id, sku FROM product WHERE sku IN ({sql.placeholders(1, len(skus))})", *skus)
-    ids = {row["sku"]: int(row["id"]) for row in rows}
-    missing: list[DomainError] = [
-        NotFound(f"There is no product with SKU {sku!r}.", field=("components", index, "sku"))
-        for index, sku in enumerate(skus) if sku not in ids
-    ]  # fmt: skip
-    if missing:
-        raise ManyErrors(missing)
-    return ids
 
 
 async def _refuse_components(conn: BaseDBAsyncClient, bundle_id: int, sku: str, components: tuple[Component, ...],
