@@ -6,9 +6,26 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
 
-# Generated, then one hand edit: the models whose id is another row's (a document's, a document line's) say
-# generated=False on it, which the writer leaves out and the autodetector then misses (as in 0009). Frozen
-# since issue 8 was done: never regenerate it.
+# Generated, then two hand edits:
+# 1. the models whose id is another row's (a document's, a document line's) say generated=False on it, which the
+#    writer leaves out and the autodetector then misses (as in 0009);
+# 2. Document.state is widened on PostgreSQL only (AlterFieldOnPostgres below).
+# Frozen since issue 8 was done: never regenerate it.
+
+
+class AlterFieldOnPostgres(ops.AlterField):
+    """Widening a VARCHAR: PostgreSQL enforces the length, SQLite does not, so on SQLite the column stays as it is.
+    Tortoise would rebuild the whole table there, and dropping the old ``document`` deleted every row that points
+    at it ON DELETE CASCADE: an upgrade from 0011 lost all document lines and attachments."""
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is not None and state_editor.DIALECT != "sqlite":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+
+    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is not None and state_editor.DIALECT != "sqlite":
+            await super().database_backward(app_label, old_state, new_state, state_editor)
+
 
 class Migration(migrations.Migration):
     dependencies = [('storekeeper', '0011_kit_shares')]
@@ -192,7 +209,7 @@ class Migration(migrations.Migration):
             options={'table': 'inquiry_choice', 'app': 'storekeeper', 'pk_attr': 'id', 'table_description': 'The quote an inquiry line was ordered from, and the order made of it: one per line.'},
             bases=['Model'],
         ),
-        ops.AlterField(
+        AlterFieldOnPostgres(
             model_name='Document',
             name='state',
             field=fields.CharField(max_length=32),
