@@ -151,7 +151,7 @@ def cpu_meter(groups: dict[str, list[int]]) -> Iterator[dict[str, float]]:
     """CPU seconds of each group of pids, of child processes ('wrk'), of this process ('self'),
     of everything else on the machine ('others'), the share of the machine busy ('busy'), and the
     seconds the group's main threads waited for a core ('<group> wait')."""
-    before = {name: sum(map(process_cpu, pids)) for name, pids in groups.items()}
+    before = {name: {pid: process_cpu(pid) for pid in pids} for name, pids in groups.items()}
     waits = {name: sum(map(core_wait, pids)) for name, pids in groups.items()}
     kids, me = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     busy0, total0 = machine_ticks()
@@ -159,7 +159,8 @@ def cpu_meter(groups: dict[str, list[int]]) -> Iterator[dict[str, float]]:
     yield used
     busy1, total1 = machine_ticks()
     for name, pids in groups.items():
-        used[name] = sum(map(process_cpu, pids)) - before[name]
+        # A process gone by the end (0 then) is left out rather than counted negative.
+        used[name] = sum(max(0.0, process_cpu(pid) - before[name][pid]) for pid in pids)
     for name, pids in groups.items():
         used[f"{name} wait"] = sum(map(core_wait, pids)) - waits[name]
     kids1, me1 = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
@@ -192,12 +193,16 @@ def graphql(url: str, query: str, variables: dict[str, Any], token: str | None =
     return payload["data"]
 
 
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """``storekeeper serve`` as an operator runs it; returns the process and its base URL once healthy."""
+def start_server(env: dict[str, str], workers: int, *, floor: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """``storekeeper serve`` as an operator runs it (or, with ``floor``, bench/http_floor.py under the same
+    uvicorn); returns the process and its base URL once healthy."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [str(BIN / "storekeeper"), "serve", "--port", str(port), "--workers", str(workers)]
+    if floor:
+        command = [str(BIN / "uvicorn"), "bench.http_floor:app", "--port", str(port), "--workers", str(workers)]
+    else:
+        command = [str(BIN / "storekeeper"), "serve", "--port", str(port), "--workers", str(workers)]
     command += ["--no-access-log", "--log-level", "warning"]
     server = subprocess.Popen(command, env=env, cwd=HERE.parent, start_new_session=True, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -259,11 +264,14 @@ def run_wrk(url: str, seconds: int, args: argparse.Namespace, env: dict[str, str
     }
 
 
-def measure_server(name: str, url: str, args: argparse.Namespace, env: dict[str, str], run: str, ctx: Bench) -> Result:
+def measure_server(
+    name: str, url: str, args: argparse.Namespace, env: dict[str, str], run: str, ctx: Bench,
+    server: subprocess.Popen[bytes] | None = None, moves: str = "stock_move",
+) -> Result:  # fmt: skip
     backends = [r["pid"] for r in run_async(sql(ctx.dsn, "fetch", BACKENDS))]
-    count_moves = "SELECT count(*) FROM stock_move WHERE idempotency_key LIKE $1"
+    count_moves = f"SELECT count(*) FROM {moves} WHERE idempotency_key LIKE $1"
     checkpointed = checkpoints(ctx.dsn)
-    with cpu_meter({"server": descendants(ctx.server.pid), "postgres": backends}) as used:
+    with cpu_meter({"server": descendants((server or ctx.server).pid), "postgres": backends}) as used:
         found = run_wrk(url, args.duration, args, {**env, "BENCH_RUN": run})
     checkpointed = checkpoints(ctx.dsn) - checkpointed
     written = run_async(sql(ctx.dsn, "fetchval", count_moves, f"{run}-%"))
@@ -620,13 +628,35 @@ def make_pairs(url: str, token: str, products: int, bins: int) -> list[tuple[str
     return [(s, c) for s in skus for c in codes]
 
 
-def report(server: Result, raw: Result, minimal: Result, paced: Result | None) -> str:
+def start_floor(env: dict[str, str], args: argparse.Namespace, ctx: Bench) -> tuple[subprocess.Popen[bytes], str]:
+    """bench/http_floor.py on uvicorn, with a pool as large as the server's, booking into the minimal tables."""
+    ids = []
+    for sku, code in ctx.pairs:
+        product_id = run_async(sql(ctx.dsn, "fetchval", "SELECT id FROM product WHERE sku = $1", sku))
+        bin_id = run_async(sql(ctx.dsn, "fetchval", "SELECT id FROM location WHERE code = $1", code))
+        ids.append(f"{sku}@{code}={product_id}:{bin_id}")
+    floor_env = {**env, "BENCH_FLOOR_DSN": ctx.dsn, "BENCH_FLOOR_POOL": str(args.pool_size or DEFAULT_POOL_SIZE),
+                 "BENCH_FLOOR_IDS": ",".join(ids)}  # fmt: skip
+    process, base = start_server(floor_env, args.workers, floor=True)
+    return process, f"{base}/graphql"
+
+
+def measure_floor(
+    process: subprocess.Popen[bytes], url: str, args: argparse.Namespace, env: dict[str, str], ctx: Bench, round_: int
+) -> Result:
+    if args.warmup and round_ == 1:
+        run_wrk(url, args.warmup, args, {**env, "BENCH_RUN": "floorwarm"})
+    name = "HTTP floor (minimal txn on uvicorn)"
+    return measure_server(name, url, args, env, f"floor{round_}", ctx, process, "minimal_move")
+
+
+def report(server: Result, raw: Result, minimal: Result, floor: Result, paced: Result | None) -> str:
     rows = [
         f"{'':36} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} {'errors':>6}"
         f" {'app CPU':>7} {'PG CPU':>7} {'wrk CPU':>7} {'busy':>5}",
         f"{'':36} {'':>7} {'':>7} {'':>7} {'':>8} {'':>6} {'ms/req':>7} {'ms/req':>7} {'ms/req':>7}",
     ]
-    for r in filter(None, (server, raw, minimal, paced)):
+    for r in filter(None, (server, raw, minimal, floor, paced)):
         rows.append(
             f"{r.name:36} {r.rps:7.1f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.requests:8d} {r.errors:6d}"
             f" {r.app_cpu:7.2f} {r.pg_cpu:7.2f} {r.wrk_cpu:7.2f} {100 * r.busy:4.0f}%"
@@ -638,8 +668,10 @@ def report(server: Result, raw: Result, minimal: Result, paced: Result | None) -
         return "met" if ok else "NOT met"
 
     rows.append(f"ratio server/raw (same SQL) throughput: {ratio:.3f}")
-    floor = server.rps / minimal.rps if minimal.rps else NAN
-    rows.append(f"ratio server/minimal txn throughput: {floor:.3f} (target >= 0.333): {verdict(floor >= TARGET_RATIO)}")
+    share = server.rps / minimal.rps if minimal.rps else NAN
+    rows.append(f"ratio server/minimal txn throughput: {share:.3f} (target >= 0.333): {verdict(share >= TARGET_RATIO)}")
+    rows.append(f"ratio HTTP floor/minimal txn throughput: {floor.rps / minimal.rps if minimal.rps else NAN:.3f}")
+    rows.append(f"ratio server/HTTP floor throughput: {server.rps / floor.rps if floor.rps else NAN:.3f}")
     rows.append(f"server p99 saturated: {server.p99_ms:.1f} ms (target < 25 ms): {verdict(server.p99_ms < 25)}")
     if paced:
         rows.append(
@@ -650,22 +682,24 @@ def report(server: Result, raw: Result, minimal: Result, paced: Result | None) -
     return "\n".join(rows)
 
 
-def report_rounds(rounds: list[tuple[Result, Result]]) -> str:
+def report_rounds(rounds: list[tuple[Result, Result, Result]]) -> str:
     rows = [
-        "\nrounds (server, then the minimal txn):",
-        f"{'round':>5} {'server req/s':>12} {'minimal req/s':>13} {'ratio':>6} {'server CPU ms/req':>17}"
-        f" {'other CPU s (server, minimal)':>30}",
+        "\nrounds (the server, the minimal txn, the HTTP floor):",
+        f"{'round':>5} {'server req/s':>12} {'minimal req/s':>13} {'floor req/s':>11} {'ratio':>6}"
+        f" {'floor ratio':>11} {'server CPU ms/req':>17} {'other CPU s (server, minimal, floor)':>37}",
     ]
-    ratios = []
-    for number, (server, minimal) in enumerate(rounds, 1):
+    ratios, floors = [], []
+    for number, (server, minimal, floor) in enumerate(rounds, 1):
         ratios.append(server.rps / minimal.rps if minimal.rps else NAN)
+        floors.append(floor.rps / minimal.rps if minimal.rps else NAN)
         rows.append(
-            f"{number:5d} {server.rps:12.1f} {minimal.rps:13.1f} {ratios[-1]:6.3f} {server.app_cpu:17.2f}"
-            f" {f'{server.others:.1f}, {minimal.others:.1f}':>30}"
+            f"{number:5d} {server.rps:12.1f} {minimal.rps:13.1f} {floor.rps:11.1f} {ratios[-1]:6.3f} {floors[-1]:11.3f}"
+            f" {server.app_cpu:17.2f} {f'{server.others:.1f}, {minimal.others:.1f}, {floor.others:.1f}':>37}"
         )
     middle = statistics.median(ratios)
     verdict = "met" if middle >= TARGET_RATIO else "NOT met"
     rows.append(f"median ratio server/minimal txn over {len(ratios)} rounds: {middle:.3f} (target >= 0.333): {verdict}")
+    rows.append(f"median ratio HTTP floor/minimal txn: {statistics.median(floors):.3f}")
     return "\n".join(rows)
 
 
@@ -755,11 +789,18 @@ def main() -> int:
         raw = measure_raw(args, ctx)
         run_async(sql(dsn, "execute", MINIMAL_TABLES))
         minimal = measure_raw(args, ctx, minimal=True)
-        rounds = [(saturated, minimal)]
-        for round_ in range(2, args.rounds + 1):  # alternated, so that other load falls on both sides alike
-            print(f"  round {round_}:")
-            again = measure_server("server (GraphQL over HTTP)", url, args, wrk_env, f"http{round_}", ctx)
-            rounds.append((again, measure_raw(args, ctx, minimal=True, round_=round_)))
+        floor_server, floor_url = start_floor(env, args, ctx)
+        try:
+            floor = measure_floor(floor_server, floor_url, args, wrk_env, ctx, 1)
+            rounds = [(saturated, minimal, floor)]
+            for round_ in range(2, args.rounds + 1):  # alternated, so that other load falls on all sides alike
+                print(f"  round {round_}:")
+                again = measure_server("server (GraphQL over HTTP)", url, args, wrk_env, f"http{round_}", ctx)
+                minimal_again = measure_raw(args, ctx, minimal=True, round_=round_)
+                floor_again = measure_floor(floor_server, floor_url, args, wrk_env, ctx, round_)
+                rounds.append((again, minimal_again, floor_again))
+        finally:
+            stop(floor_server)
         paced = None
         if args.paced and raw.rps:
             # Closed loop with think time: each connection sends one request per think + latency ms.
@@ -778,7 +819,7 @@ def main() -> int:
         stop(server)
 
         print()
-        print(report(saturated, raw, minimal, paced))
+        print(report(saturated, raw, minimal, floor, paced))
         if len(rounds) > 1:
             print(report_rounds(rounds))
         if profile:
