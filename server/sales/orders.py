@@ -29,7 +29,7 @@ from server.documents import service
 from server.documents.kinds import CANCELLED, CONFIRMED, DRAFT, DocumentKind, IllegalTransition, Transition, register
 from server.documents.lines import CheckedLine, LineInput, check_lines
 from server.documents.models import Document
-from server.errors import Invalid, NotFound
+from server.errors import AlreadyExists, Invalid, NotFound
 from server.inventory import quantities
 from server.inventory.models import WAREHOUSE_CODE, Warehouse
 from server.partners.models import Address, Party, PartyRole, StoreWarehouse
@@ -143,10 +143,9 @@ async def create_order(
         if header.external_reference is not None
         else None
     )
-    if reference is not None:
-        existing = await SalesOrder.get_or_none(channel=channel, external_reference=reference)
-        if existing is not None:
-            return await Document.get(id=existing.id)
+    customer = await require_party(conn, header.customer, field="customer", role=PartyRole.CUSTOMER)
+    if reference is not None and (imported := await _imported(channel, reference, customer)) is not None:
+        return imported
     policy = choice(ShippingPolicy, header.shipping_policy, "shippingPolicy")
     mode = choice(ReservationMode, header.reservation, "reservation")
     strategy = choice(AllocationStrategy, header.allocation_strategy, "allocationStrategy")
@@ -154,7 +153,6 @@ async def create_order(
     priority = whole(header.priority, MIN_PRIORITY, MAX_PRIORITY, "priority")
     if mode is ReservationMode.BEFORE_SHIP and header.ship_on is None:
         raise Invalid("An order reserved before its ship date needs a ship date.", field="shipOn")
-    customer = await require_party(conn, header.customer, field="customer", role=PartyRole.CUSTOMER)
     store = await require_store(conn, header.store, field="store")
     warehouse = await store_warehouse(conn, store.id, header.warehouse) if header.warehouse is not None else None
     ship_to = await customer_address(conn, customer, header.ship_to, "shipTo")
@@ -182,10 +180,22 @@ async def create_order(
         return await write_new_document(command, run, actor_id, idempotency_key)
     except IntegrityError:
         # Another request made the order with this reference in between: it is that order.
-        existing = await SalesOrder.get_or_none(channel=channel, external_reference=reference) if reference else None
-        if existing is None:
+        imported = await _imported(channel, reference, customer) if reference else None
+        if imported is None:
             raise
-        return await Document.get(id=existing.id)
+        return imported
+
+
+async def _imported(channel: Channel, reference: str, customer: Party) -> Document | None:
+    """The order the channel reference already names: this customer's, else a clash (a reference is one order)."""
+    existing = await SalesOrder.get_or_none(channel=channel, external_reference=reference)
+    if existing is None:
+        return None
+    document = await Document.get(id=existing.id)
+    if document.party_id != customer.id:  # type: ignore[attr-defined]
+        raise AlreadyExists(f"The {channel.value} reference {shown(reference)} is another customer's order.",
+                            field="externalReference")  # fmt: skip
+    return document
 
 
 async def new_order_within(

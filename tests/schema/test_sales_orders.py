@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Actor, GraphQLClient, make_actor
+from server.partners.models import Party
+from server.sales.models import SalesOrder
+from tests.conftest import Actor, GraphQLClient, make_actor, unique
 from tests.schema.sales_support import (
     AMEND,
     AVAILABILITY,
@@ -54,6 +56,19 @@ async def test_an_order_imported_twice_with_one_channel_reference_is_one_order(
                               token=admin.token)  # fmt: skip
     assert [edge["node"]["id"] for edge in found["salesOrders"]["edges"]] == [first["id"]]
     assert first["number"].startswith("SO-") and first["salesOrder"]["channel"] == "marketplace"
+
+
+async def test_a_channel_reference_of_another_customers_order_is_refused_not_returned(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    lines = [{"sku": shop.sku, "quantity": "2", "price": "10"}]
+    await draft(graphql, admin, shop, lines, channel="marketplace", externalReference="AMZ-2002")
+    other = (await Party.create(code=unique("CUS"), name="Bob", roles=["customer"])).code
+    payload = await call(graphql, CREATE, "createSalesOrder", admin, customer=other, store=shop.store, lines=lines,
+                         channel="marketplace", externalReference="AMZ-2002")  # fmt: skip
+    assert payload["document"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("ALREADY_EXISTS", ["input", "externalReference"])]
+    assert await SalesOrder.filter(external_reference="AMZ-2002").count() == 1
 
 
 async def test_concurrent_imports_of_one_reference_make_one_order(graphql: GraphQLClient, admin: Actor,
