@@ -165,6 +165,9 @@ async def amend_order(
         # ever picked or shipped: a line on a pick list or a shipment stays (``_refuse``).
         removed = [a for a in await allocations_of(conn, document.id) if a.line_id not in kept_ids]  # type: ignore[attr-defined]
         amended = [_same_price(change, existing, c) for change, c in zip(lines, checked, strict=True)]
+        gone = [line.id for line in existing.values() if line.id not in kept_ids]
+        if gone:  # the progress of a removed line goes with it (nothing shipped, returned or invoiced: ``_refuse``)
+            await SalesLine.filter(id__in=gone).using_db(conn).delete()
         for line in (await service.amend_within(write, document, amended)).values():
             row = progress.get(line.id)  # what was cancelled stays cancelled only as far as the new quantity goes
             if row is not None:

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from server.documents.models import Document
 from server.partners.models import Party
-from server.sales.models import SalesOrder
+from server.sales.models import SalesLine, SalesOrder
 from tests.conftest import Actor, GraphQLClient, make_actor, unique
 from tests.schema.sales_support import (
     AMEND,
@@ -231,6 +232,14 @@ async def test_amending_a_confirmed_order_re_reserves_and_keeps_prices(graphql: 
     smaller = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=amended["version"],
                         lines=[{"position": 1, "sku": shop.sku, "quantity": "3"}]))["document"]  # fmt: skip
     assert groups(smaller) == {shop.first: [(1, "3.0000", "3.0000", "0.0000")]}
+    longer = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=smaller["version"],
+                       lines=[{"position": 1, "sku": shop.sku, "quantity": "3"},
+                              {"sku": shop.sku, "quantity": "1"}]))["document"]  # fmt: skip
+    shorter = (await ok(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=longer["version"],
+                        lines=[{"position": 1, "sku": shop.sku, "quantity": "3"}]))["document"]  # fmt: skip
+    assert [line["position"] for line in shorter["lines"]] == [1]
+    document = await Document.get(number=order["number"])
+    assert await SalesLine.filter(order_id=document.id).count() == 1  # the removed line's progress went with it
     stale = await call(graphql, AMEND, "amendSalesOrder", admin, id=order["id"], version=order["version"],
                        lines=[{"position": 1, "sku": shop.sku, "quantity": "1"}])  # fmt: skip
     assert stale["errors"][0]["code"] == "STALE"
