@@ -147,14 +147,15 @@ class OrderReceiveFlow(ReceivingFlow):
         return self.order is not None
 
     def fields(self) -> list[tuple[str, str, bool]]:
-        # One line each, so that the form fits above the pad at 480x800: the choice's buttons carry the orders.
+        # One line each, so that the form fits above the pad at 480x800: the choice's buttons carry the orders,
+        # the rows of a line (quantity, bin) come with it, and a serial's quantity (one) goes without saying.
         order = self.order
         if order is None:
             return []
         self._forget_sent()
         next_up = self.prompt
         more = len(self.taken_ids) - 1
-        rows = [("Order", order.number + (f" +{more}" if more > 0 else ""), False),
+        rows = [("Order" + (f" +{more}" if more > 0 else ""), order.number, False),
                 ("Product", self.sku, next_up.startswith("Scan a product"))]  # fmt: skip
         if self.line is not None:
             rows.append(("Due", self._figures(order, self.line), False))
@@ -162,10 +163,12 @@ class OrderReceiveFlow(ReceivingFlow):
             lot = self.lot or "needed"
             shown = f"{lot} exp {self.expires_on}" if self.expires_on else lot
             rows.append((self.lot_label, shown, next_up == self.lot_prompt))
-        quantity = f"{self.quantity.text} {self._unit_label()}" if self.quantity.text else ""
-        rows.append(("Quantity", quantity, next_up.startswith("Enter how many")))
-        bin_ = self.bin or (f"({self._default_bin(short=True)})" if self.line is not None else "")
-        rows.append(("Bin", bin_, next_up.startswith("Scan the bin")))
+        if not self.tracks_serials and (self.line is not None or self.quantity.text):
+            quantity = f"{self.quantity.text} {self._unit_label()}" if self.quantity.text else ""
+            rows.append(("Quantity", quantity, next_up.startswith("Enter how many")))
+        if self.line is not None or self.bin:
+            bin_ = self.bin or f"({self._default_bin(short=True)})"
+            rows.append(("Bin", bin_, next_up.startswith("Scan the bin")))
         return rows
 
     def choices(self) -> list[tuple[str, str, bool]]:
