@@ -9,7 +9,7 @@ import dataclasses
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,6 +24,9 @@ from tests.handheld.conftest import Handheld, on_hand
 from tests.handheld.test_pick import CREATE_PRODUCT, ean13, ok
 from tests.handheld.test_receive_order import TSHIRT_EAN
 from tests.handheld.test_tasks import scanned, typed
+
+if TYPE_CHECKING:
+    from tests.handheld.conftest import RestartableServer
 
 ERRORS = "errors { field code message }"
 CREATE_WAREHOUSE = f"mutation W($input: CreateWarehouseInput!) {{ createWarehouse(input: $input) {{ {ERRORS} }} }}"
@@ -318,3 +321,22 @@ def test_an_order_of_150_lines_is_received_on_its_last_line(handheld: Handheld, 
     assert progress(client, order, 150) == (2, 3)
     assert flow.due(sku) == 3, "the form's figures follow the server's, on line 150 too"
     assert "3 pcs of " in done.message
+
+
+def test_offline_a_product_found_by_its_sku_does_not_take_the_serial_of_a_label_scanned_before(
+    restartable: RestartableServer,
+) -> None:
+    handheld = Handheld.signed_in(restartable.url)
+    buying = new_buying(handheld.session.client)
+    sku, ean = new_product(handheld.session.client, "SERIAL")
+    flow = ReceiveFlow(handheld.courier, warehouse=buying.warehouse, device="hh-delivery", cache=handheld.cache)
+    flow.scan(scanned(gs1(ean, "SN-FIRST")))
+    flow.scan(scanned(buying.bin))
+    assert flow.confirm().feedback == GOOD
+
+    with restartable.stopped():
+        found = flow.scan(typed(sku))
+        assert found.feedback == GOOD, found.message
+
+        assert (flow.sku, flow.lot) == (sku, ""), "the old label's serial is not this unit's"
+        assert flow.prompt == "Scan the serial (its own label, or type it)."
