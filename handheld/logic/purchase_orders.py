@@ -19,22 +19,42 @@ from handheld.logic.quantity import format_quantity
 
 ORDERS_READ = 20  # open orders read at once; the first few are offered as buttons, any of them may be scanned
 SUPPLIER_SHOWN = 18  # characters of the supplier's name on an order's button, with its expected day
-LINES_READ = 100  # the server's page of an order's lines
+LINES_READ = 100  # an order's lines read per request (the server's page)
+# An order is read page by page to its last line; the server refuses an order of more than 2,000 lines
+# (``MAX_LINES``), so this many pages always reach the end (the bound only stops a server that answers wrong).
+PAGES_READ = 2000 // LINES_READ + 1
 _PROGRESS = f"purchaseOrder {{ expectedOn receiveInto lines(first: {LINES_READ}) {{ position ordered received due }} }}"
 OPEN_ORDERS = """
 query OpenOrders($warehouse: String, $first: Int) {
   purchaseOrders(filter: {warehouse: $warehouse, open: true}, first: $first) { edges { node { id } } }
 }
 """
-# One order at a time: its lines (``Document.lines`` has no ``first``) cost nearly all one query may.
-ORDER = f"""
-query Order($id: ID!) {{
-  document(id: $id) {{
-    id number state partyName
-    lines {{ position sku productName quantity unit baseQuantity location }}
-    {_PROGRESS}
-  }}
-}}
+# An order scanned by its number that the first read did not bring (any warehouse: the flow says where it goes).
+NUMBERED = """
+query Numbered($number: String) {
+  purchaseOrders(filter: {number: $number, open: true}, first: 5) { edges { node { id number } } }
+}
+"""
+# One order at a time, a page of its lines (and of their figures) per request: the lines after ``$after``.
+ORDER = """
+query Order($id: ID!, $first: Int, $after: Int) {
+  document(id: $id) {
+    id number state party partyName
+    lines(first: $first, afterPosition: $after) { position sku productName quantity unit baseQuantity location }
+    purchaseOrder {
+      warehouse expectedOn receiveInto
+      lines(first: $first, afterPosition: $after) { position ordered received due }
+    }
+  }
+}
+"""
+# The figures of an order's lines after ``$after``: those a receipt's answer (its first page) did not carry.
+PROGRESS = """
+query Progress($id: ID!, $first: Int, $after: Int) {
+  document(id: $id) {
+    id number state purchaseOrder { lines(first: $first, afterPosition: $after) { position ordered received due } }
+  }
+}
 """
 # What a receipt answers of the orders it filled: enough to update their due figures.
 ORDER_PROGRESS = f"id number state {_PROGRESS}"
@@ -90,6 +110,20 @@ class OpenOrder:
     receive_into: str
     state: str
     lines: tuple[OrderLine, ...]
+    supplier_code: str = ""  # "": kept by a version that did not read it
+    warehouse: str = ""
+
+    @property
+    def soonest(self) -> tuple[str, str]:
+        """Its place among orders: the soonest expected first (no day: last), then by number."""
+        return self.expected_on or "9999", self.number
+
+    def same_source(self, other: OpenOrder) -> bool:
+        """Whether one receipt may take both: the same supplier, into the same warehouse."""
+        supplier = (self.supplier_code, other.supplier_code) if self.supplier_code and other.supplier_code else (
+            self.supplier, other.supplier)  # fmt: skip
+        return supplier[0] == supplier[1] and (not self.warehouse or not other.warehouse or
+                                               self.warehouse == other.warehouse)  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -99,11 +133,15 @@ class OpenOrder:
     def line_for(self, sku: str) -> OrderLine | None:
         """The first line of the product with something due; else its last line (the supplier's tolerance may
         take more); None when the order does not have it."""
-        mine = [line for line in self.lines if line.sku.upper() == sku.upper()]
+        mine = self.lines_of(sku)
         return next((line for line in mine if line.due > 0), mine[-1] if mine else None)
 
+    def lines_of(self, sku: str) -> list[OrderLine]:
+        return [line for line in self.lines if line.sku.upper() == sku.upper()]
+
     def with_progress(self, raw: dict[str, Any]) -> OpenOrder:
-        """The order with the figures of a receipt's answer (``ORDER_PROGRESS``)."""
+        """The order with the figures of a receipt's answer (``ORDER_PROGRESS``, ``PROGRESS``): those of the lines
+        it carries."""
         progress = {int(p["position"]): p for p in (raw.get("purchaseOrder") or {}).get("lines") or []}
         lines = tuple(_progressed(line, progress.get(line.position)) for line in self.lines)
         return replace(self, state=str(raw.get("state") or self.state), lines=lines)
@@ -127,12 +165,41 @@ def read_open_orders(link: Link, warehouse: str) -> list[OpenOrder]:
     """The warehouse's open orders (the first ``ORDERS_READ``) with their lines, the soonest expected first."""
     edges = (link.execute(OPEN_ORDERS, {"warehouse": warehouse or None, "first": ORDERS_READ})
              .get("purchaseOrders") or {}).get("edges") or []  # fmt: skip
-    orders = []
-    for edge in edges:
-        raw = link.execute(ORDER, {"id": edge["node"]["id"]}).get("document")
-        if raw is not None:  # None: gone meanwhile
-            orders.append(open_order(raw))
-    return sorted(orders, key=lambda order: (order.expected_on or "9999", order.number))
+    orders = [order for edge in edges if (order := read_order(link, edge["node"]["id"])) is not None]
+    return sorted(orders, key=lambda order: order.soonest)
+
+
+def read_order(link: Link, order_id: str) -> OpenOrder | None:
+    """The order with all its lines, a page at a time; None when it is gone."""
+    raw: dict[str, Any] | None = None
+    after: int | None = None
+    for _ in range(PAGES_READ):
+        page = link.execute(ORDER, {"id": order_id, "first": LINES_READ, "after": after}).get("document")
+        if page is None:
+            return None
+        lines, figures = page.get("lines") or [], (page.get("purchaseOrder") or {}).get("lines") or []
+        if raw is None:
+            raw = page
+        else:
+            raw["lines"] = [*raw["lines"], *lines]
+            raw["purchaseOrder"]["lines"] = [*raw["purchaseOrder"]["lines"], *figures]
+        if len(lines) < LINES_READ:
+            break
+        after = int(lines[-1]["position"])
+    return open_order(raw) if raw is not None else None
+
+
+def find_open_order(link: Link, number: str) -> OpenOrder | None:
+    """The open order of that number (case-free, as printed on its paper), in any warehouse; None if none is."""
+    edges = (link.execute(NUMBERED, {"number": number}).get("purchaseOrders") or {}).get("edges") or []
+    found = next((edge["node"]["id"] for edge in edges
+                  if str(edge["node"].get("number") or "").upper() == number.upper()), None)  # fmt: skip
+    return read_order(link, found) if found is not None else None
+
+
+def read_progress(link: Link, order_id: str, after: int) -> dict[str, Any] | None:
+    """What the order's lines after position ``after`` have come to, as ``OpenOrder.with_progress`` takes it."""
+    return link.execute(PROGRESS, {"id": order_id, "first": LINES_READ, "after": after}).get("document")
 
 
 def _progressed(line: OrderLine, raw: dict[str, Any] | None) -> OrderLine:
@@ -149,7 +216,7 @@ def _day(text: str) -> str:
 
 
 def open_order(raw: dict[str, Any]) -> OpenOrder:
-    """An order as ``OPEN_ORDERS`` reads it."""
+    """An order as ``read_order`` reads it (its pages put together)."""
     details = raw.get("purchaseOrder") or {}
     progress = {int(p["position"]): p for p in details.get("lines") or []}
     lines = []
@@ -165,7 +232,7 @@ def open_order(raw: dict[str, Any]) -> OpenOrder:
     return OpenOrder(
         str(raw["id"]), str(raw.get("number") or ""), str(raw.get("partyName") or ""),
         str(details.get("expectedOn") or ""), str(details.get("receiveInto") or ""), str(raw.get("state") or ""),
-        tuple(lines),
+        tuple(lines), supplier_code=str(raw.get("party") or ""), warehouse=str(details.get("warehouse") or ""),
     )  # fmt: skip
 
 
@@ -181,7 +248,7 @@ def _kept_order(raw: dict[str, Any]) -> OpenOrder:
 
     lines = tuple(line_of(line) for line in raw.get("lines") or [])
     return OpenOrder(raw["id"], raw["number"], raw["supplier"], raw["expected_on"], raw["receive_into"], raw["state"],
-                     lines)  # fmt: skip
+                     lines, raw.get("supplier_code") or "", raw.get("warehouse") or "")  # fmt: skip
 
 
 class OrderMemory:

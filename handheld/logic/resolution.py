@@ -19,10 +19,10 @@ PACKAGE_LINES = 3
 # A bin's parents up to its warehouse (a warehouse > zone > aisle > bin tree, and two more levels).
 _PARENTS = "code " + "parent { code " * 5 + "}" * 5
 _RESOLUTION = f"""
-      code kind message expiresOn bestBeforeOn lotCode
-      product {{ sku name unit tracksLots barcodes {{ code }} }}
+      code kind message expiresOn bestBeforeOn lotCode serial
+      product {{ sku name unit tracksLots tracking barcodes {{ code }} }}
       location {{ name {_PARENTS} }}
-      lot {{ code expiresOn product {{ sku name unit tracksLots }} }}
+      lot {{ code expiresOn product {{ sku name unit tracksLots tracking }} }}
       gs1 {{ ai title value }}
       package {{
         sscc kind total parent {{ sscc kind }} location {{ name {_PARENTS} }}
@@ -57,7 +57,8 @@ class Resolution:
     sku: str = ""
     product_name: str = ""
     unit: str = ""
-    tracks_lots: bool = False
+    tracks_lots: bool = False  # by lot or by serial
+    tracks_serials: bool = False  # each unit its own serial (a lot of one)
     barcodes: tuple[str, ...] = ()
     location: str = ""
     location_name: str = ""
@@ -66,6 +67,7 @@ class Resolution:
     expires_on: str = ""
     best_before_on: str = ""
     lot_code: str = ""  # the server's reading of a GS1 label: its serial (AI 21) for a serial product, else its lot
+    serial: str = ""  # a GS1 label's serial (AI 21), whatever the product
     gs1: tuple[tuple[str, str, str], ...] = field(default=())  # (ai, title, value)
     # A package or pallet (kind PACKAGE): its SSCC, kind (lower case), the package it is on ("pallet 0..."),
     # where it is (bin and warehouse), the base units it holds with the packages in it, and the first
@@ -158,6 +160,7 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
         product_name=str(product.get("name") or ""),
         unit=str(product.get("unit") or ""),
         tracks_lots=bool(product.get("tracksLots")),
+        tracks_serials=str(product.get("tracking") or "").upper() == "SERIAL",
         barcodes=tuple(str(b["code"]) for b in product.get("barcodes") or [] if b.get("code")),
         location=str(location.get("code") or ""),
         location_name=str(location.get("name") or ""),
@@ -166,6 +169,7 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
         expires_on=str(lot.get("expiresOn") or found.get("expiresOn") or ""),
         best_before_on=str(found.get("bestBeforeOn") or ""),
         lot_code=str(found.get("lotCode") or ""),
+        serial=str(found.get("serial") or ""),
         gs1=tuple(
             (str(e.get("ai")), str(e.get("title") or ""), str(e.get("value") or "")) for e in found.get("gs1") or []
         ),
