@@ -36,13 +36,14 @@ def scan(code: str, device: str, at: datetime.datetime) -> dict[str, str]:
 
 
 async def two_line_list(graphql: GraphQLClient, admin: Actor, shop: Shop) -> tuple[str, list[str]]:
-    """A pick list of two products (two lines, in the shop's first bin): its id and the products by position."""
+    """A pick list of two products, three of each (two lines, in the shop's first bin, in SKU order): its id and
+    the products by position."""
     second = unique("SOLD")
     await create_product(second, ProductDetails(name="Second widget"), actor_id=admin.user_id)
     await steps(graphql, admin, shop.first, 2)
     await stock(graphql, admin, shop.sku, shop.first_bin, "5")
     await stock(graphql, admin, second, shop.first_bin, "5")
-    order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "2", "price": "10"},
+    order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "3", "price": "10"},
                                                    {"sku": second, "quantity": "3", "price": "10"}],
                             warehouse=shop.first)  # fmt: skip
     listed = (await pick_list(graphql, admin, shop.first, order["id"]))["pickList"]
@@ -74,7 +75,7 @@ async def test_a_list_confirmed_with_its_scans_is_booked_when_each_line_was_scan
     done = await ok(graphql, CONFIRM_PICKS, "confirmPicks", admin, id=list_id, lines=lines, idempotencyKey=same_key)
 
     assert done["pickList"]["state"] == "done"
-    assert [(ln["picked"], ln["short"]) for ln in done["pickList"]["lines"]] == [("2.0000", "0.0000"),
+    assert [(ln["picked"], ln["short"]) for ln in done["pickList"]["lines"]] == [("3.0000", "0.0000"),
                                                                                 ("2.0000", "1.0000")]  # fmt: skip
     [first_move] = await moves_of(graphql, admin, skus[0])
     assert datetime.datetime.fromisoformat(first_move["effectiveAt"]) == first_at
