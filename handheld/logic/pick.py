@@ -1,15 +1,19 @@
 """Picking a sales pick list (issue 11, point 5; the lists are the sales fulfillment's).
 
 The warehouse's open lists are offered as the pick screen opens (a list claimed by someone else shows as
-taken; any open list may also be scanned by its number, as printed on its paper). Choosing one claims it
+taken; any open list may also be scanned by its number, as printed on its paper, even one past the twenty the
+screen reads: the server is asked for it by its number). Choosing one claims it
 (``claimPickList``; taken meanwhile, the server's ``CLAIMED`` answer is shown). Its lines are walked in the
 order the server lists them, which is bin order: scan the bin (another bin: "Wrong bin: go to X"), the
 product (its barcode, a GS1 code or the SKU; a line with a lot checks the lot), then confirm the quantity the
 pad shows, or key what was found. Less than the line asks, or *Short*, asks for a reason from a short list.
 When every line is done, *Finish* sends one ``confirmPicks`` through the outbox with its own idempotency key:
 offline it waits, in order, and one sent twice is booked once; refused after waiting, it is fixed (the list
-back in the form, its short lines as they were) or dropped on *Waiting to send*. Only short lines are named:
-the server takes a line not named as picked in full, or as far as its order still holds it.
+back in the form, its short lines as they were) or dropped on *Waiting to send*. Each line done is named with
+the scan that picked it (the item's, else the bin's: its code and when it was scanned), so the server books
+it at that time, not when the finish arrives; a line picked in full names no quantity (the server takes it as
+picked in full, or as far as its order still holds it), a short line names what was found and why. A list
+longer than a page of lines is read whole as it is claimed.
 
 A claimed list and what was picked of it are remembered on the device (``logic.pick_lists.PickMemory``), and
 the products of its lines are looked up as it is claimed: a picker who claims at the dock and walks into a
@@ -19,7 +23,7 @@ dead zone keeps picking, bins and products known without the server. *Release* g
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +33,19 @@ from handheld.logic.commands import CANCEL, CONFIRM, DAMAGED, EXPIRED, MISSING, 
 from handheld.logic.count_offer import as_of
 from handheld.logic.courier import REFUSED, SENT, WAITING, Courier
 from handheld.logic.outbox import Entry, new_key
-from handheld.logic.pick_lists import PICK_LIST, Picked, PickLine, PickList, PickMemory, pick_list, read_open_lists
+from handheld.logic.pick_lists import (
+    PICK_LIST,
+    Picked,
+    PickLine,
+    PickList,
+    PickMemory,
+    find_open_list,
+    pick_list,
+    read_open_lists,
+    read_whole,
+)
 from handheld.logic.quantity import BACK, CLEAR, format_quantity
-from handheld.logic.resolution import Resolution, clean_code, resolve
+from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 from handheld.logic.task import RESOLUTIONS, Outcome, TaskFlow
 
@@ -68,6 +82,7 @@ class PickFlow(TaskFlow):
         self.lot_found = False
         self.asking_reason = False
         self.prefilled = False  # the pad shows what the line asks: a key replaces it
+        self.bin_scan: dict[str, Any] | None = None  # the line's bin as scanned (the item's is ``item_scan``)
         super().reset()
         self.fixing = fixing
 
@@ -256,7 +271,13 @@ class PickFlow(TaskFlow):
                 self._taken(chosen)
                 return self._said(BAD, f"Taken: {errors[0].message}")
             return self._said(BAD, f"{chosen.number} could not be claimed: {errors[0].message}")
-        claimed = pick_list(payload.get("pickList") or {"id": chosen.id, "number": chosen.number})
+        raw = payload.get("pickList") or {"id": chosen.id, "number": chosen.number}
+        try:
+            raw = read_whole(self.courier, raw)
+        except ClientError as error:  # claimed, but not all of it could be read: picked once it can
+            return self._said(WARN, f"{chosen.number} is yours, but its lines could not all be read: {error.message}."
+                                    " Scan its number again.")  # fmt: skip
+        claimed = pick_list(raw)
         kept = self.memory.claimed()
         self._open(claimed, kept[1] if kept is not None and kept[0].id == claimed.id else {})
         self._learn_products()
@@ -291,13 +312,14 @@ class PickFlow(TaskFlow):
             chosen = next((item for item in self.offered if item.number.upper() == code), None)
             if chosen is not None:
                 return self.claim(chosen)  # its number, as printed on its paper
-            return self._said(BAD, f"Choose a pick list first (or scan its number). {self.prompt}")
+            return self._by_number(code)
         line = self.line
+        scanned = self._scanned(captured)
         # Known without asking the server, so offline too: the line's bin, its SKU, its lot.
         if line is not None and code == line.location.upper():
-            return self._bin()
+            return self._bin(scanned)
         if line is not None and self.at_bin and code == line.sku.upper():
-            return self._item(line, Resolution(code, "PRODUCT", sku=line.sku))
+            return self._item(line, Resolution(code, "PRODUCT", sku=line.sku), scanned)
         if line is not None and self.item_found and line.lot and code == line.lot.upper():
             self.lot_found = True
             return self._said(GOOD, self.prompt)
@@ -313,29 +335,52 @@ class PickFlow(TaskFlow):
             if problem := self._in_other_warehouse(found):
                 return self._said(BAD, problem)
             if found.location.upper() == line.location.upper():
-                return self._bin()
+                return self._bin(scan)
             return self._said(BAD, f"Wrong bin: go to {line.location}.")
         if found.kind in ("PRODUCT", "LOT") and found.sku:
             if not self.at_bin:
                 return self._said(BAD, f"Scan the bin {line.location} first.")
             if found.sku.upper() != line.sku.upper():
                 return self._said(BAD, f"Wrong item: that is {found.sku}. Take {line.sku} from {line.location}.")
-            return self._item(line, found)
+            return self._item(line, found, scan)
         if self.item_found and line.lot and not self.lot_found:
             return self._said(BAD, f"Wrong lot: take lot {line.lot} of {line.sku}.")
         return self._said(BAD, f"Unknown code: {found.message or 'no product, bin or lot has it.'}")
 
-    def _bin(self) -> Outcome:
+    def _scanned(self, captured: Captured) -> dict[str, Any]:
+        """A scan as ``confirmPicks`` takes it with its line: the code as read, and when (now)."""
+        return {"code": clean_code(captured.code), "symbology": captured.symbology, "device": self.device,
+                "scannedAt": datetime.now(UTC).isoformat(timespec="milliseconds")}  # fmt: skip
+
+    def _by_number(self, code: str) -> Outcome:
+        """A list scanned by its number that the screen does not offer (past those read): asked of the server."""
+        try:
+            found = find_open_list(self.courier, self.warehouse, code)
+        except NotSignedIn:
+            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
+        except Unreachable:
+            return self._said(WARN, f"No connection: a pick list not offered here is looked up with the server. "
+                                    f"{self.prompt}")  # fmt: skip
+        except ClientError as error:
+            return self._said(BAD, f"The pick list {display_code(code)} could not be looked up: {error.message}")
+        if found is None:
+            return self._said(BAD, f"No open pick list {display_code(code)} in {self.warehouse}. {self.prompt}")
+        return self.claim(found)
+
+    def _bin(self, scan: dict[str, Any]) -> Outcome:
         already = self.at_bin
         self.at_bin = True
+        if not self.item_found:
+            self.bin_scan = scan  # the line's scan until its item is scanned
         return self._said(GOOD if not already else QUIET, self.prompt)
 
-    def _item(self, line: PickLine, found: Resolution) -> Outcome:
+    def _item(self, line: PickLine, found: Resolution, scan: dict[str, Any]) -> Outcome:
         lot = found.gs1_lot if line.lot else ""
         if lot and lot.upper() != line.lot.upper():
             return self._said(BAD, f"Wrong lot: {lot}. Take lot {line.lot} of {line.sku}.")
         again = self.item_found
         self.item_found = True
+        self.item_scan = scan
         self.lot_found = self.lot_found or bool(lot)
         if found.gs1_quantity is not None:  # a label that counts what it holds
             self.quantity.set(format_quantity(found.gs1_quantity))
@@ -396,7 +441,7 @@ class PickFlow(TaskFlow):
             self.asking_reason = True
             return self._said(WARN, f"{format_quantity(found)} of {format_quantity(line.quantity)} is short: "
                                     f"tap why.")  # fmt: skip
-        return self._done(line, Picked(found), f"Picked {line.label}.")
+        return self._done(line, Picked(found, scan=self._line_scan()), f"Picked {line.label}.")
 
     def _ask_reason(self) -> Outcome:
         line = self.line
@@ -416,8 +461,12 @@ class PickFlow(TaskFlow):
         found = self.quantity.value if self.quantity.value is not None else Decimal(0)
         if found >= line.quantity:
             return self._said(BAD, f"{format_quantity(found)} is all that line {line.position} asks: confirm it.")
-        return self._done(line, Picked(found, reason), f"Short: {format_quantity(found)} of {line.label}, "
-                                                       f"{reason.lower()}.")  # fmt: skip
+        said = f"Short: {format_quantity(found)} of {line.label}, {reason.lower()}."
+        return self._done(line, Picked(found, reason, self._line_scan()), said)
+
+    def _line_scan(self) -> dict[str, Any] | None:
+        """The scan that picked the line: its item's, else its bin's (a line short of everything)."""
+        return self.item_scan or self.bin_scan
 
     def _done(self, line: PickLine, picked: Picked, said: str) -> Outcome:
         self.picks[line.position] = picked
@@ -442,8 +491,9 @@ class PickFlow(TaskFlow):
             self.prefilled = True
             return self._said(QUIET, self.prompt)
         if line is not None and self.item_found:
+            bin_scan = self.bin_scan
             self.reset()
-            self.at_bin = True
+            self.at_bin, self.bin_scan = True, bin_scan
             return self._said(QUIET, self.prompt)
         if self.at_bin:
             self.at_bin = False
@@ -521,11 +571,20 @@ class PickFlow(TaskFlow):
 
     # The write.
     def write(self) -> dict[str, Any]:
+        """Every line done with its scan (in full: no quantity, as far as its order still holds it); a short one
+        with what was found and why. A line with neither (picked before scans were kept) is not named."""
         assert self.pick_list is not None
-        short = [(line, self.picks[line.position]) for line in self.pick_list.lines
-                 if line.position in self.picks and self.picks[line.position].reason]  # fmt: skip
-        lines = [{"position": line.position, "quantity": format_quantity(picked.quantity), "reason": picked.reason}
-                 for line, picked in short]  # fmt: skip
+        lines = []
+        for line in self.pick_list.lines:
+            picked = self.picks.get(line.position)
+            if picked is None or not (picked.reason or picked.scan):
+                continue
+            named: dict[str, Any] = {"position": line.position}
+            if picked.reason:
+                named.update(quantity=format_quantity(picked.quantity), reason=picked.reason)
+            if picked.scan:
+                named["scan"] = picked.scan
+            lines.append(named)
         return {"id": self.pick_list.id, "lines": lines}
 
     def summary(self) -> str:
@@ -542,7 +601,12 @@ class PickFlow(TaskFlow):
             self.pick_list, self.picks = None, {}
             self.message = f"{self.message} (the list is no longer on this device: drop it)".strip()
             return
-        short = {int(raw["position"]): Picked(Decimal(str(raw["quantity"])), str(raw.get("reason") or ""))
-                 for raw in entry.input.get("lines") or []}  # fmt: skip
+        named = {int(raw["position"]): raw for raw in entry.input.get("lines") or []}
         self.pick_list = kept
-        self.picks = {line.position: short.get(line.position, Picked(line.quantity)) for line in kept.lines}
+        self.picks = {}
+        for line in kept.lines:
+            raw = named.get(line.position) or {}
+            if raw.get("reason"):
+                self.picks[line.position] = Picked(Decimal(str(raw["quantity"])), str(raw["reason"]), raw.get("scan"))
+            else:
+                self.picks[line.position] = Picked(line.quantity, scan=raw.get("scan"))

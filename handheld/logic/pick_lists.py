@@ -2,11 +2,14 @@
 remembers of them for when the server is away.
 
 ``openPickLists`` is read with only what a button shows (number, who claimed it, the bins and orders of its
-lines): the full lines of twenty lists would cost more than one query may. A list's lines come whole with the
-answer to ``claimPickList``. Both are kept in the device's lookup cache (``logic.cache``) per server, warehouse
-and user, with when the server said them: a picker who claimed a list at the dock and walks into a dead zone
-keeps picking it, and a list claimed before the app restarted without the server is still there to finish.
-What has been picked of a claimed list is kept there too, line by line, so a flat battery loses no picks.
+lines): the full lines of twenty lists would cost more than one query may. A list's lines come with the answer
+to ``claimPickList``, a page of them; a longer list is read on, page after page (``lines(afterPosition)``), so
+it is picked whole. A list scanned by its number that is not among the twenty read is looked up by its number
+(``documents``), then read as a claim would. Both are kept in the device's lookup cache (``logic.cache``) per
+server, warehouse and user, with when the server said them: a picker who claimed a list at the dock and walks
+into a dead zone keeps picking it, and a list claimed before the app restarted without the server is still
+there to finish. What has been picked of a claimed list is kept there too, line by line (with the scan that
+picked it), so a flat battery loses no picks.
 """
 
 from __future__ import annotations
@@ -28,11 +31,27 @@ query OpenPickLists($warehouse: String!, $first: Int) {{
   }}
 }}
 """
-# What a claim (or a release, or confirmPicks) answers of the list: all a picker needs to walk it.
-PICK_LIST = (
-    "id number state version wave claimedBy claimedAt"
-    f" lines(first: {LINES_READ}) {{ position order orderNumber sku location lot quantity picked short reason }}"
-)
+LINE = "position order orderNumber sku location lot quantity picked short reason"
+# What a claim (or a release, or confirmPicks) answers of the list: all a picker needs to walk it (its first page).
+PICK_LIST = f"id number state version wave claimedBy claimedAt lines(first: {LINES_READ}) {{ {LINE} }}"
+MORE_LINES = f"""
+query PickListLines($id: ID!, $after: Int) {{
+  pickList(id: $id) {{ lines(first: {LINES_READ}, afterPosition: $after) {{ {LINE} }} }}
+}}
+"""
+MAX_LINES = 2000  # the server's largest pick list: past it, the device stops reading
+# A list scanned by its number that was not among those read: found by its number, then read as an offer.
+BY_NUMBER = """
+query PickListByNumber($number: String!) {
+  documents(filter: {type: "sales.pick", state: "draft", number: $number}, first: 10) { edges { node { id number } } }
+}
+"""
+OFFERED_LIST = f"""
+query PickListOffered($id: ID!) {{
+  pickList(id: $id) {{ id number state warehouse wave claimedBy claimedAt lines(first: {LINES_READ}) {{
+    position location orderNumber }} }}
+}}
+"""
 
 
 def _decimal(value: object) -> Decimal:
@@ -80,7 +99,8 @@ class PickList:
     def label(self, username: str) -> str:
         """Its button: the number, then what it is or who has it."""
         count = len(self.lines) or len(self.stops)
-        what = f"{count} line{'s' if count != 1 else ''}"
+        more = "+" if not self.lines and len(self.stops) >= LINES_READ else ""  # only a page of its bins was read
+        what = f"{count}{more} line{'s' if count != 1 else ''}"
         if self.taken_from(username):
             return f"{self.number}\ntaken by {self.claimed_by}"
         start = f" from {self.stops[0]}" if self.stops else ""
@@ -101,6 +121,31 @@ def read_open_lists(link: Link, warehouse: str) -> list[PickList]:
     """The warehouse's draft pick lists (the first ``LISTS_READ``), unclaimed ones first, as the server orders them."""
     found = link.execute(OPEN_PICK_LISTS, {"warehouse": warehouse, "first": LISTS_READ}).get("openPickLists") or []
     return [pick_list(raw) for raw in found]
+
+
+def find_open_list(link: Link, warehouse: str, number: str) -> PickList | None:
+    """The open (draft) pick list of ``warehouse`` with this number, asked of the server (None: there is none)."""
+    found = link.execute(BY_NUMBER, {"number": number}).get("documents") or {}
+    for edge in found.get("edges") or []:
+        node = edge.get("node") or {}
+        if str(node.get("number") or "").upper() != number.upper():
+            continue  # the server finds a part of the number
+        raw = link.execute(OFFERED_LIST, {"id": node["id"]}).get("pickList")
+        if raw and raw.get("state") == "draft" and str(raw.get("warehouse") or "").upper() == warehouse.upper():
+            return pick_list(raw)
+    return None
+
+
+def read_whole(link: Link, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` (a list as ``PICK_LIST`` reads it) with all its lines: the pages after the first read on."""
+    lines = list(raw.get("lines") or [])
+    page = lines
+    while len(page) >= LINES_READ and len(lines) < MAX_LINES:
+        after = max(int(line["position"]) for line in page)
+        found = link.execute(MORE_LINES, {"id": raw["id"], "after": after}).get("pickList") or {}
+        page = found.get("lines") or []
+        lines += page
+    return {**raw, "lines": lines}
 
 
 def pick_list(raw: dict[str, Any]) -> PickList:
@@ -128,10 +173,13 @@ def _kept(raw: dict[str, Any]) -> PickList:
 
 @dataclass(frozen=True)
 class Picked:
-    """What the picker did with a line: found ``quantity``; less than the line asks names a ``reason``."""
+    """What the picker did with a line: found ``quantity``; less than the line asks names a ``reason``. ``scan``:
+    the scan that picked it (the item's, else the bin's), as ``confirmPicks`` takes it: the line is booked when
+    it was scanned, however long the finish waits to be sent."""
 
     quantity: Decimal
     reason: str = ""
+    scan: dict[str, Any] | None = None
 
 
 class PickMemory:
@@ -168,7 +216,7 @@ class PickMemory:
         if claimed is None:
             self._put("claimed", {})
             return
-        self._put("claimed", {"list": claimed.raw(), "picks": {str(p): [str(x.quantity), x.reason]
+        self._put("claimed", {"list": claimed.raw(), "picks": {str(p): [str(x.quantity), x.reason, x.scan]
                                                                for p, x in picks.items()}})  # fmt: skip
         self._put(f"list:{claimed.id}", claimed.raw())
 
@@ -184,7 +232,14 @@ class PickMemory:
         if not kept or not kept[0].get("list"):
             return None
         try:
-            picks = {int(p): Picked(_decimal(q), str(r)) for p, (q, r) in (kept[0].get("picks") or {}).items()}
+            picks = {int(p): _picked(kept_pick) for p, kept_pick in (kept[0].get("picks") or {}).items()}
             return _kept(kept[0]["list"]), picks, kept[1]
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _picked(kept: list[Any]) -> Picked:
+    """A pick as ``keep_claimed`` kept it: [quantity, reason, scan] (a version before scans kept two)."""
+    quantity, reason, *rest = kept
+    scan = rest[0] if rest and isinstance(rest[0], dict) else None
+    return Picked(_decimal(quantity), str(reason), scan)

@@ -16,6 +16,7 @@ from schema.mutations import IDEMPOTENCY_KEY, Payload, answer, mutation
 from schema.permissions import require
 from schema.relay import page_window
 from schema.scalars import Decimal
+from schema.scanning.types import ScanInput
 from server.auth.permissions import Permission
 from server.documents.models import Document as DocumentRow
 from server.errors import DomainError, Invalid
@@ -56,9 +57,15 @@ class PickListDetails:
     claimed_at: datetime.datetime | None
     all_lines: strawberry.Private[list[PickListLine]]
 
-    @strawberry.field(description="Its lines in bin order: the first `first` (null: the server's page size).")
-    def lines(self, info: Info, first: int | None = 100) -> list[PickListLine]:
-        return self.all_lines[: page_window(info, first, None).limit]
+    @strawberry.field(
+        description="Its lines in bin order: the first `first` (null: the server's page size) after the line at"
+        " `afterPosition` (a list longer than a page is read page by page)."
+    )
+    def lines(self, info: Info, first: int | None = 100, after_position: int | None = None) -> list[PickListLine]:
+        lines = self.all_lines
+        if after_position is not None:
+            lines = [line for line in lines if line.position > after_position]
+        return lines[: page_window(info, first, None).limit]
 
     @classmethod
     def of(cls, view: reads.PickListView) -> PickListDetails:
@@ -191,8 +198,22 @@ class PickListActionInput:
 @strawberry.input
 class PickedLineInput:
     position: int
-    quantity: Decimal = strawberry.field(description="Found and picked, in the product's base unit.")
+    quantity: Decimal | None = strawberry.field(
+        default=None, description="Found and picked, in the product's base unit (null: in full, as far as its order"
+        " still holds it).",
+    )  # fmt: skip
     reason: str | None = strawberry.field(default=None, description="Why less than asked: needed when short.")
+    scan: ScanInput | None = strawberry.field(
+        default=None, description="The scan that picked it: the line's moves are effective when it was scanned (a"
+        " list finished offline and sent later too), and the scan is kept in the scan log with them.",
+    )  # fmt: skip
+
+    def picked(self, index: int) -> picking.PickedLine:
+        try:
+            scan = self.scan.info() if self.scan is not None else None
+        except DomainError as error:  # "scan.scannedAt", said of this line
+            raise error.at(("lines", index, *error.path)) from None
+        return picking.PickedLine(self.position, self.quantity, self.reason, scan)
 
 
 @strawberry.input
@@ -305,7 +326,7 @@ class FulfillmentMutation:
         return await answer(
             PickListPayload,
             lambda: picking.confirm_picks(
-                document_id(input.id), [picking.PickedLine(ln.position, ln.quantity, ln.reason) for ln in input.lines],
+                document_id(input.id), [ln.picked(index) for index, ln in enumerate(input.lines)],
                 version=input.version, actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
             ),
             _pick_payload,

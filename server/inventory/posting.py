@@ -63,6 +63,9 @@ class Entry:
     # what its components took out, to the last digit). A function (``post_all`` only): worked out from the
     # moves of the entries booked before it in the same posting, whose values are fixed by then.
     value: Decimal | ValueOf | None = None
+    # When it happened, where the entries of one posting happened at different times (each line of a pick list
+    # when it was scanned); None: the trail's.
+    effective_at: datetime | None = None
 
 
 ValueOf = Callable[[list[list[Move]]], Decimal]  # the moves of the entries before it, in order -> its value
@@ -115,7 +118,7 @@ async def post(
         raise TypeError("A value worked out from earlier entries needs post_all")
     lot_id = entry.lot.id if entry.lot else None
     created_at = now()
-    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses([entry]), known=_lock_dates([entry]))
+    await _refuse_locked(conn, [entry], trail, created_at)
     await _lot_rules(conn, [entry], trail, ["lot"])
     await refuse_bundles(conn, [entry], ["sku"])
     locked = dict(locked or {})
@@ -173,6 +176,21 @@ def _warehouses(entries: list[Entry]) -> set[int | None]:
     return {place.warehouse_id for entry in entries for place in (entry.source, entry.target)}
 
 
+def effective(entry: Entry, trail: Trail, created_at: datetime) -> datetime:
+    """When ``entry`` happened: its own time, else the trail's, else when it is booked."""
+    return entry.effective_at or trail.effective_at or created_at
+
+
+async def _refuse_locked(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail, created_at: datetime) -> None:
+    """PERIOD_LOCKED when any entry is effective in a closed period of a warehouse it touches."""
+    by_time: dict[datetime, list[Entry]] = {}
+    for entry in entries:
+        by_time.setdefault(effective(entry, trail, created_at), []).append(entry)
+    for at in sorted(by_time):
+        alike = by_time[at]
+        await refuse_if_locked(conn, at, _warehouses(alike), known=_lock_dates(alike))
+
+
 def _lock_dates(entries: list[Entry]) -> dict[int, date | None]:
     """The period lock dates the entries' places were read with (see ``lookups.Place.lock_dates``)."""
     return dict(pair for entry in entries for place in (entry.source, entry.target) for pair in place.lock_dates)
@@ -189,7 +207,7 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
     booked before it (it is skipped once a line is short: nothing will be written).
     """
     created_at = now()
-    await refuse_if_locked(conn, trail.effective_at or created_at, _warehouses(entries), known=_lock_dates(entries))
+    await _refuse_locked(conn, entries, trail, created_at)
     await _lot_rules(conn, entries, trail, [("lines", index, "lot") for index in range(len(entries))])
     await refuse_bundles(conn, entries, [("lines", index, "sku") for index in range(len(entries))])
     wanted: dict[tuple[int, int], set[int]] = {}
@@ -257,7 +275,7 @@ async def _book(
         portions = [(lot_id or NO_LOT, entry.quantity)]
 
     lot_codes = await _lot_codes(conn, [portion_lot for portion_lot, _ in portions], entry.lot)
-    effective_at = trail.effective_at or created_at
+    effective_at = effective(entry, trail, created_at)
     moves: list[Move] = []
     if target.holds_stock:  # new quants before the cost buckets are locked: quants are always locked first
         for portion_lot, _ in portions:
@@ -315,7 +333,7 @@ async def insert_move(
         " unit_cost, value, from_package_id, to_package_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
         " $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
         entry.product.id, quantity, entry.source.id, entry.target.id, lot_id or None, entry.kind, entry.reason,
-        trail.actor_id, trail.key, created_at, trail.effective_at or created_at, origin and origin.document_type,
+        trail.actor_id, trail.key, created_at, effective(entry, trail, created_at), origin and origin.document_type,
         origin and origin.document_id, origin and origin.line_id, cost.unit_cost, cost.value, *packages,
     )  # fmt: skip
     assert row is not None

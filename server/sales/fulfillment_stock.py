@@ -23,6 +23,7 @@ from server.documents.lines import LineInput
 from server.documents.models import Document
 from server.errors import DomainError, ErrorCode, Field, NotFound
 from server.inventory import quantities
+from server.inventory.moves import Move
 from server.inventory.posting import Entry, Trail, post_all
 from server.sales.models import SalesAllocation, SalesOrder, ShippingPolicy
 from server.sales.orders import ALLOCATION, ORDER, ZERO
@@ -158,11 +159,12 @@ async def write_lines_document(
     return document, [int(r["id"]) for r in rows]
 
 
-async def book(write: Write, entries: list[Entry]) -> None:
-    """Post the entries in the write's transaction; subscribers hear of the stock after the commit."""
+async def book(write: Write, entries: list[Entry]) -> list[list[Move]]:
+    """Post the entries in the write's transaction (the moves of each, in order); subscribers hear of the stock
+    after the commit."""
     if not entries:
-        return
-    await post_all(write.conn, entries, Trail(actor_id=write.actor_id, key=write.idempotency_key))
+        return []
+    booked = await post_all(write.conn, entries, Trail(actor_id=write.actor_id, key=write.idempotency_key))
     changed = sorted({entry.product.id for entry in entries})
 
     def tell_subscribers() -> None:
@@ -170,3 +172,4 @@ async def book(write: Write, entries: list[Entry]) -> None:
             events.publish_stock_changed(product_id)
 
     write.after_commit(tell_subscribers)
+    return booked

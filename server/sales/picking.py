@@ -16,8 +16,9 @@ loss (reason ``short_pick``), and the order reserves it again (elsewhere in the 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -32,6 +33,8 @@ from server.errors import DomainError, ErrorCode, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.lookups import LotRef, places_by_ids, products_by_ids, virtual
 from server.inventory.models import NO_LOT, LocationKind
+from server.inventory.moves import Move
+from server.inventory.periods import PeriodLocked, refuse_if_locked
 from server.inventory.posting import Entry, Source
 from server.inventory.reservations import consume
 from server.paging import MAX_ID
@@ -52,7 +55,9 @@ from server.sales.fulfillment_stock import (
 )
 from server.sales.models import SalesAllocation, SalesOrder
 from server.sales.orders import ZERO
-from server.text import Text
+from server.scanning import ScanInfo, record_scan
+from server.scanning.models import LOGGED_CODE_LENGTH
+from server.text import Text, for_log
 
 MAX_ORDERS_PER_WAVE = 50
 REASON = Text("reason", 200)
@@ -80,11 +85,16 @@ class ClaimPickList(Command):
 
 @dataclass(frozen=True)
 class PickedLine:
-    """What the picker found for one line: ``quantity`` in base units; less than the line needs a reason."""
+    """What the picker found for one line: ``quantity`` in base units (None: in full, as far as its order still
+    holds it); less than the line needs a reason. ``scan``: the scan that picked it, when the line is booked."""
 
     position: int
     quantity: object
     reason: str | None = None
+    scan: ScanInfo | None = None
+
+
+Checked = tuple[int, Decimal | None, str | None]  # position, quantity (None: in full), reason
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,16 @@ class ConfirmPicks(Command):
     operation = "pick_list.pick"
     document_id: int
     version: int | None
-    lines: tuple[tuple[int, Decimal, str | None], ...]
+    lines: tuple[Checked, ...]
+    # The scans that picked lines, by the line's place in ``lines``: each line's moves are effective when it was
+    # scanned. The code as the scan log keeps it (a retry is the same request however long its code).
+    scans: tuple[tuple[int, ScanInfo], ...] = ()
+
+    def request(self) -> dict[str, Any]:
+        asked = super().request()
+        if not self.scans:  # as a confirmation was remembered before picks carried their scans
+            del asked["scans"]
+        return asked
 
 
 def _order_ids(orders: list[int]) -> tuple[int, ...]:
@@ -222,26 +241,33 @@ async def refuse_others_claim(conn: BaseDBAsyncClient, pick: PickList, actor_id:
 # ---- picking ----
 
 
-def _checked_picks(given: list[PickedLine]) -> tuple[tuple[int, Decimal, str | None], ...]:
+def _checked_picks(given: list[PickedLine]) -> tuple[tuple[Checked, ...], tuple[tuple[int, ScanInfo], ...]]:
     if len(given) > 2000:
         raise Invalid("A pick list has at most 2000 lines.", field="lines")
     problems: list[DomainError] = []
-    checked = []
+    checked: list[Checked] = []
+    scans: list[tuple[int, ScanInfo]] = []
     for index, line in enumerate(given):
         at = ("lines", index)
         try:
             if not isinstance(line.position, int) or isinstance(line.position, bool) or not 0 < line.position <= 2000:
                 raise NotFound("The pick list has no such line.", field=(*at, "position"))
-            quantity = quantities.parse(line.quantity, field=(*at, "quantity"), allow_zero=True)
+            quantity = None
+            if line.quantity is not None:
+                quantity = quantities.parse(line.quantity, field=(*at, "quantity"), allow_zero=True)
             reason = REASON.optional(line.reason, (*at, "reason")) if line.reason is not None else None
+            if quantity is None and reason is not None:
+                raise Invalid("A reason says why a line is short: give the quantity found too.", field=(*at, "reason"))
             checked.append((line.position, quantity, reason))
+            if line.scan is not None:
+                scans.append((index, replace(line.scan, code=for_log(line.scan.code, LOGGED_CODE_LENGTH))))
         except DomainError as error:
             problems.append(error)
     if len({p for p, _, _ in checked}) != len(checked):
         problems.append(Invalid("Name each line once.", field="lines"))
     if problems:
         raise ManyErrors(problems)
-    return tuple(checked)
+    return tuple(checked), tuple(scans)
 
 
 async def confirm_picks(
@@ -249,9 +275,11 @@ async def confirm_picks(
     idempotency_key: str | None = None,
 ) -> Document:  # fmt: skip
     """Book what was picked: each line as picked in full unless named in ``lines`` with what was found (less
-    needs a reason). The list is claimed for the picker if nobody had claimed it; claimed by another: CLAIMED."""
-    checked = _checked_picks(lines)
-    command = ConfirmPicks(document_id, version, checked)
+    needs a reason). The list is claimed for the picker if nobody had claimed it; claimed by another: CLAIMED.
+    A line named with its scan is booked when it was scanned (a list finished offline and sent later too), and
+    the scan is kept in the scan log with the line's first move."""
+    checked, scans = _checked_picks(lines)
+    command = ConfirmPicks(document_id, version, checked, scans)
 
     async def run(write: Write, document: Document) -> Document:
         pick = await _pick_list(write.conn, document)
@@ -262,7 +290,7 @@ async def confirm_picks(
                 await pick.save(using_db=write.conn, update_fields=["claimed_by_id", "claimed_at"])
 
         async def effect(write: Write, document: Document, rows: list[DocumentLine]) -> None:
-            await _pick(write, document, pick, rows, checked)
+            await _pick(write, document, pick, rows, checked, dict(scans))
 
         return await service.transition(write, document, PICK_ACTION, effect)
 
@@ -271,11 +299,11 @@ async def confirm_picks(
 
 
 async def _pick(write: Write, document: Document, pick: PickList, rows: list[DocumentLine],
-                given: tuple[tuple[int, Decimal, str | None], ...]) -> None:  # fmt: skip
+                given: tuple[Checked, ...], scans: dict[int, ScanInfo]) -> None:  # fmt: skip
     conn = write.conn
     by_position = {row.position: row for row in rows}
     lines = {line.id: line for line in await PickLine.filter(pick_list_id=document.id).using_db(conn)}
-    found: dict[int, tuple[Decimal, str | None, int]] = {}  # pick line id -> (picked, reason, input index)
+    found: dict[int, tuple[Decimal | None, str | None, int]] = {}  # pick line id -> (picked, reason, input index)
     problems: list[DomainError] = []
     for index, (position, quantity, reason) in enumerate(given):
         row = by_position.get(position)
@@ -283,13 +311,14 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
             problems.append(NotFound(f"The pick list has no line {position}.", field=("lines", index, "position")))
             continue
         line = lines[row.id]
-        if quantity > quantities.from_db(line.quantity):
+        if quantity is not None and quantity > quantities.from_db(line.quantity):
             problems.append(Invalid(f"Line {position} asks for {quantities.from_db(line.quantity).normalize():f}:"
                                     " more cannot be picked for it.", field=("lines", index, "quantity")))  # fmt: skip
             continue
         found[line.id] = (quantity, reason, index)
     if problems:
         raise ManyErrors(problems)
+    await _refuse_closed_periods(conn, pick, scans)
     steps = await steps_within(conn, pick.warehouse_id)  # type: ignore[attr-defined]
     if steps.output_location_id is None:
         raise Invalid("The warehouse has no output location: set it to two or three steps.", field="id")
@@ -303,6 +332,7 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
     output = (await places_by_ids(conn, {steps.output_location_id}))[steps.output_location_id]
     loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
     entries: list[Entry] = []
+    booked_for: list[int] = []  # the pick line of each entry
     staged: list[StagedStock] = []
     short_of: set[int] = set()
     ordered = sorted(lines.values(), key=lambda ln: (allocations[ln.allocation_id].product_id, ln.allocation_id, ln.id))  # type: ignore[attr-defined]
@@ -311,8 +341,11 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         wanted = quantities.from_db(line.quantity)
         holds = reserved.get(allocation.id, ZERO)
         # A line not named is picked in full, or as far as its order still holds it (an order cancelled since).
-        picked, reason, index = found.get(line.id, (min(wanted, holds), None, -1))
+        asked, reason, index = found.get(line.id, (None, None, -1))
+        picked = min(wanted, holds) if asked is None else asked
         at = ("lines", max(index, 0))
+        scan = scans.get(index)
+        scanned_at = scan.scanned_at if scan is not None else None
         if picked > holds:
             order = documents[line.order_id]  # type: ignore[attr-defined]
             raise Invalid(f"The order {order.number} holds only {holds.normalize():f} of"
@@ -332,18 +365,23 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
                 lost = portion.quantity - moved
                 to_output -= moved
                 if moved > 0:
-                    entries.append(Entry(product, portion.place, output, moved, portion.lot, "move", "pick", origin))
+                    entries.append(Entry(product, portion.place, output, moved, portion.lot, "move", "pick", origin,
+                                         effective_at=scanned_at))  # fmt: skip
+                    booked_for.append(line.id)
                     staged.append(StagedStock(allocation_id=allocation.id, pick_line_id=line.id,
                                               bin_id=portion.place.id, lot_id=portion.lot.id if portion.lot else NO_LOT,
                                               quantity=moved))  # fmt: skip
                 if lost > 0:
-                    entries.append(Entry(product, portion.place, loss, lost, portion.lot, "issue", SHORT_PICK, origin))
+                    entries.append(Entry(product, portion.place, loss, lost, portion.lot, "issue", SHORT_PICK, origin,
+                                         effective_at=scanned_at))  # fmt: skip
+                    booked_for.append(line.id)
         if short > 0:
             short_of.add(allocation.id)
         allocation.staged = quantities.from_db(allocation.staged) + picked
         line.picked, line.short, line.reason = picked, max(short, ZERO), reason  # type: ignore[assignment]
         await line.save(using_db=conn, update_fields=["picked", "short", "reason"])
-    await book(write, entries)
+    booked = await book(write, entries)
+    await _log_scans(write, given, scans, by_position, booked_for, booked)
     if staged:
         await StagedStock.bulk_create(staged, using_db=conn)
     for allocation in allocations.values():
@@ -352,6 +390,34 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         allocation = allocations[allocation_id]
         header = await SalesOrder.get(id=allocation.order_id, using_db=conn)  # type: ignore[attr-defined]
         await want(conn, allocation, header)
+
+
+async def _refuse_closed_periods(conn: BaseDBAsyncClient, pick: PickList, scans: dict[int, ScanInfo]) -> None:
+    """PERIOD_LOCKED, at each line whose scan falls in a closed period of the company or the list's warehouse."""
+    problems: list[DomainError] = []
+    for index, scan in sorted(scans.items()):
+        if scan.scanned_at is None:
+            continue
+        try:
+            await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
+        except PeriodLocked as locked:
+            problems.append(locked.at(("lines", index, "scan", "scannedAt")))
+    if problems:
+        raise ManyErrors(problems)
+
+
+async def _log_scans(write: Write, given: tuple[Checked, ...], scans: dict[int, ScanInfo],
+                     by_position: dict[int, DocumentLine], booked_for: list[int],
+                     booked: list[list[Move]]) -> None:  # fmt: skip
+    """Each line's scan in the scan log, with the first move booked for that line (none: it booked nothing)."""
+    first: dict[int, int] = {}
+    for line_id, moves in zip(booked_for, booked, strict=True):
+        if moves and line_id not in first:
+            first[line_id] = moves[0].id
+    for index, scan in sorted(scans.items()):
+        line_id = by_position[given[index][0]].id
+        await record_scan(write.conn, scan, user_id=write.actor_id, move_id=first.get(line_id),
+                          deferred=write.deferred)  # fmt: skip
 
 
 def by_position_of(rows: list[DocumentLine], line_id: int) -> int:

@@ -5,8 +5,10 @@ then picks it from the handheld and checks the list and the stock as the server 
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,7 @@ from handheld.client import GraphQLClient
 from handheld.logic.commands import DAMAGED
 from handheld.logic.courier import SENT, WAITING
 from handheld.logic.pick import PickFlow
+from handheld.logic.pick_lists import LINES_READ, LISTS_READ
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 from tests.handheld.conftest import Handheld, new_bin, new_session, on_hand
 from tests.handheld.test_tasks import scanned, typed
@@ -331,3 +334,136 @@ def test_an_app_restarted_mid_list_takes_it_up_where_it_was(handheld: Handheld, 
     assert again.scan(scanned("SK:RELEASE")).feedback == WARN, "a line is done: asked first"
     assert again.confirm().message.startswith(f"Released {picking.number}.")
     assert picker(handheld).pick_list is None, "released: nothing to take up"
+
+
+SCAN_LOG = """query S($device: String!) { scans(device: $device, first: 100) { edges { node { code
+  move { sku effectiveAt createdAt } } } } }"""
+MOVES = """query M($sku: String!) { stockMoves(sku: $sku, first: 100) { edges { node { reason toLocationCode
+  effectiveAt createdAt } } } }"""
+CANCEL_LIST = """mutation C($input: TransitionDocumentInput!) { transitionDocument(input: $input) {
+  document { state } errors { field code message } } }"""
+
+
+def picks_of(client: GraphQLClient, sku: str) -> list[dict[str, Any]]:
+    edges = client.execute(MOVES, {"sku": sku})["stockMoves"]["edges"]
+    return [edge["node"] for edge in edges if edge["node"]["reason"] in ("pick", "short_pick")]
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_picks_finished_offline_are_booked_when_they_were_scanned_not_when_the_server_got_them(
+    restartable: RestartableServer,
+) -> None:
+    handheld = Handheld.signed_in(restartable.url)
+    admin = handheld.session.client
+    shirts, mugs = new_item(admin, 5), new_item(admin, 4)
+    picking = new_pick_list(admin, (shirts, 2), (mugs, 3))
+    device = f"hh-{uuid.uuid4().hex[:8]}"
+    flow = picker(handheld, device)
+    assert flow.scan(scanned(picking.number)).feedback == GOOD
+
+    with restartable.stopped():
+        scanned_at: dict[str, datetime] = {}
+        for item in sorted(picking.items.values(), key=lambda it: it.bin):
+            flow.scan(scanned(item.bin))
+            before = datetime.now(UTC)
+            assert flow.scan(scanned(item.ean)).feedback == GOOD
+            scanned_at[item.sku] = before.replace(microsecond=before.microsecond // 1000 * 1000)  # sent in ms
+            if item is mugs:  # one of three found: a short line keeps its scan too
+                flow.key("1")
+                flow.confirm()
+                flow.command(DAMAGED)
+            else:
+                assert flow.confirm().feedback == GOOD
+            time.sleep(0.3)  # the two scans apart
+        assert flow.pick_list is not None
+        skus = {line.position: line.sku for line in flow.pick_list.lines}
+        kept = flow.confirm()
+        assert kept.done is not None and kept.done.state == WAITING, kept.message
+        finished = datetime.now(UTC)
+        time.sleep(1.5)  # the finish waits: the server gets it well after the scans
+    sent = {skus[line["position"]]: line["scan"] for line in kept.done.entry.input["lines"]}
+    assert sent.keys() == {shirts.sku, mugs.sku} and {scan["device"] for scan in sent.values()} == {device}
+
+    handheld.courier.probe()
+    [delivered] = handheld.courier.drain()
+
+    assert delivered.state == SENT, delivered
+    for item in (shirts, mugs):
+        moves = picks_of(admin, item.sku)
+        assert moves, item
+        for move in moves:
+            effective, created = when(move["effectiveAt"]), when(move["createdAt"])
+            assert effective == when(sent[item.sku]["scannedAt"]), (item, move)
+            assert scanned_at[item.sku] <= effective <= finished, (item, move)
+            assert created - effective > timedelta(seconds=1), "booked at the scan, not when it arrived"
+    assert {m["reason"] for m in picks_of(admin, mugs.sku)} == {"pick", "short_pick"}
+    logged = client_scans(admin, device)
+    assert {(scan["code"], scan["move"]["sku"]) for scan in logged} == {(shirts.ean, shirts.sku), (mugs.ean, mugs.sku)}
+    for scan in logged:
+        assert when(scan["move"]["effectiveAt"]) <= finished
+    # Sent again (its answer lost on the way): nothing booked or logged twice.
+    handheld.outbox.add(restartable.url, "demo", "confirmPicks", delivered.entry.input, delivered.entry.summary)
+    [replayed] = handheld.courier.drain()
+    assert replayed.state == SENT and len(client_scans(admin, device)) == 2
+    assert len(picks_of(admin, shirts.sku)) == 1
+
+
+def client_scans(client: GraphQLClient, device: str) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in client.execute(SCAN_LOG, {"device": device})["scans"]["edges"]]
+
+
+def test_a_list_of_more_lines_than_a_page_is_read_walked_to_its_end_and_booked_whole(
+    handheld: Handheld, admin: GraphQLClient
+) -> None:
+    size = LINES_READ + 21
+    sku, ean = f"PICK-{uuid.uuid4().hex[:6]}".upper(), ean13()
+    ok(admin, CREATE_PRODUCT, sku=sku, name=f"Long list {sku}", barcodes=[ean])
+    bins = sorted(new_bin(admin, (sku, 1, None)) for _ in range(size))  # one in each: one line per bin
+    item = Item(sku, ean, bins[0], None)
+    picking = new_pick_list(admin, (item, size))
+    assert len(on_server(admin, picking)["lines"]) == LINES_READ, "a page of lines is what one query reads"
+    flow = picker(handheld)
+
+    claimed = flow.scan(scanned(picking.number))
+
+    assert claimed.feedback == GOOD and claimed.message.startswith(f"{picking.number} is yours: {size} lines.")
+    assert flow.pick_list is not None and [line.location for line in flow.pick_list.lines] == bins
+    for place, bin_ in enumerate(bins, 1):
+        assert flow.prompt == f"Line {place} of {size}: go to {bin_} and scan the bin."
+        flow.scan(scanned(bin_))
+        flow.scan(scanned(ean))
+        assert flow.confirm().feedback == GOOD
+    done = flow.confirm()
+
+    assert done.feedback == GOOD and done.message.startswith(f"Done: Pick {picking.number}: {size} lines."), done
+    assert on_server(admin, picking)["state"] == "done"
+    assert on_hand(admin, sku, "WH1-OUTPUT") == size and all(on_hand(admin, sku, b) == 0 for b in bins[-3:])
+
+
+def test_a_list_past_the_twenty_offered_is_found_by_scanning_its_number(
+    handheld: Handheld, admin: GraphQLClient
+) -> None:
+    mugs = new_item(admin, LISTS_READ + 1)
+    lists = [new_pick_list(admin, (mugs, 1)) for _ in range(LISTS_READ + 1)]
+    flow = picker(handheld)
+    last = lists[-1]
+    assert len(flow.offered) == LISTS_READ and all(item.id != last.id for item in flow.offered), "not offered"
+    try:
+        unknown = flow.scan(scanned("PK-NO-SUCH-LIST"))
+        assert (unknown.feedback, unknown.message.split(". ")[0]) == (BAD, "No open pick list PK-NO-SUCH-LIST in WH1")
+
+        claimed = flow.scan(scanned(last.number.lower()))
+
+        assert claimed.feedback == GOOD and claimed.message.startswith(f"{last.number} is yours: 1 lines."), claimed
+        assert on_server(admin, last)["claimedBy"] == "demo"
+        flow.scan(scanned(mugs.bin))
+        flow.scan(scanned(mugs.ean))
+        flow.confirm()
+        assert flow.confirm().feedback == GOOD and on_server(admin, last)["state"] == "done"
+    finally:  # the others are not left open for the other tests of this server
+        for other in lists[:-1]:
+            cancelled = admin.execute(CANCEL_LIST, {"input": {"id": other.id, "action": "cancel"}})
+            assert cancelled["transitionDocument"]["errors"] == [], cancelled
