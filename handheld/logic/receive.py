@@ -11,7 +11,6 @@ much later).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from handheld.logic.outbox import Entry
@@ -82,14 +81,6 @@ class ReceivingFlow(TaskFlow):
             return self._said(BAD, problem)
         self.lot = lot
         return self._said(GOOD, self.prompt)
-
-    def _resolve(self, code: str) -> Resolution:
-        found = super()._resolve(code)
-        # Offline, a product typed or scanned by its SKU comes from the device's memory, kept under the SKU
-        # from whatever code named it last: a GS1 label's lot, serial and dates are that label's, not this scan's.
-        if found.kind == "PRODUCT" and found.gs1 and not all(value in code for _, _, value in found.gs1):
-            found = replace(found, gs1=(), lot_code="", serial="", expires_on="", best_before_on="")
-        return found
 
     def _serial_taken(self, sku: str, serial: str) -> str:
         if (sku.upper(), serial.upper()) not in self.serials:

@@ -9,7 +9,7 @@ resolved from the device's memory; the write waits in the outbox.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -212,13 +212,24 @@ class TaskFlow:
                 raise
             return kept
         if self.cache is not None and found.kind in _CACHED_BY:
-            self.cache.put(server, RESOLUTIONS, [code, getattr(found, _CACHED_BY[found.kind])], asdict(found))
+            self.cache.put(server, RESOLUTIONS, [code], asdict(found))
+            name = getattr(found, _CACHED_BY[found.kind])
+            if name and name != code:
+                self.cache.put(server, RESOLUTIONS, [name], asdict(_named_by(found, name)))
         return found
 
     def _in_other_warehouse(self, found: Resolution) -> str:
         if self.warehouse and found.warehouse and found.warehouse != self.warehouse:
             return f"{found.location} is in warehouse {found.warehouse}; you work in {self.warehouse}."
         return ""
+
+
+def _named_by(found: Resolution, name: str) -> Resolution:
+    """What the device may answer offline for the product's own name (its SKU): the product, without what a GS1
+    label said of the unit it was on (lot, serial, dates), which belongs to that label's code alone."""
+    if found.kind != "PRODUCT":
+        return found
+    return replace(found, code=name, gs1=(), lot="", lot_code="", serial="", expires_on="", best_before_on="")
 
 
 def _resolution(raw: dict[str, Any], code: str) -> Resolution | None:

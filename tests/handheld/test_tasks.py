@@ -264,3 +264,22 @@ def test_a_write_refused_after_waiting_offline_is_fixed_in_its_task_screen(resta
     assert outcome.feedback == GOOD
     assert handheld.outbox.entries() == []
     assert on_hand(handheld.session.client, "MUG-WHITE", "WH1-A-02") == before + 1
+
+
+def test_offline_a_product_typed_by_its_sku_takes_no_lot_from_a_label_scanned_before(
+    restartable: RestartableServer,
+) -> None:
+    # The device keeps what a code resolved to under the product's SKU as well: a label's lot is that label's.
+    handheld = Handheld.signed_in(restartable.url)
+    flow = MoveFlow(handheld.courier, warehouse="WH1", device="hh-offline-lot", cache=handheld.cache)
+    lot = _lot()
+    flow.scan(scanned(f"01{COFFEE_GTIN}10{lot}"))
+    assert (flow.sku, flow.lot) == ("COFFEE-1KG", lot)
+    flow.reset()
+
+    with restartable.stopped():
+        by_sku = flow.scan(typed("coffee-1kg"))
+        assert (by_sku.feedback, flow.sku, flow.lot) == (GOOD, "COFFEE-1KG", ""), by_sku.message
+        flow.reset()
+        again = flow.scan(scanned(f"01{COFFEE_GTIN}10{lot}"))
+        assert (again.feedback, flow.lot) == (GOOD, lot), "the label itself still answers with its lot"
