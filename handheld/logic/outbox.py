@@ -57,7 +57,7 @@ DOCUMENTS["receivePurchaseOrder"] = (
     "mutation ReceiveOrder($input: ReceivePurchaseOrderInput!) { receivePurchaseOrder(input: $input) {"
     f" receipt {{ number }} orders {{ {ORDER_PROGRESS} }} errors {{ field code message }} }} }}"
 )
-# A pick list's picks (the short lines named), and giving its claim up: what the list is after either.
+# A pick list's picks (each line done named with its scan), and giving its claim up: what the list is after either.
 DOCUMENTS["confirmPicks"] = (
     "mutation ConfirmPicks($input: ConfirmPicksInput!) { confirmPicks(input: $input) {"
     f" pickList {{ {PICK_LIST} }} errors {{ field code message }} }} }}"
