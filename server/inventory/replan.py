@@ -173,14 +173,16 @@ class Plan:
         return quantity - remaining
 
     def give_back(
-        self, demand: DemandState, quantity: Decimal, *, best_first: bool = False, at: int | None = None
-    ) -> list[tuple[Candidate, Decimal]]:
+        self, demand: DemandState, quantity: Decimal, *, best_first: bool = False, at: int | None = None,
+        lot: int | None = None,
+    ) -> list[tuple[Candidate, Decimal]]:  # fmt: skip
         """Free ``quantity`` of what ``demand`` holds: what the strategy would take last goes first
-        (``best_first``: the opposite, for picking; ``at``: that location's first). What was freed where."""
+        (``best_first``: the opposite, for picking; ``at``: that location's first, and of it ``lot``'s: what the
+        picker took from there). What was freed where."""
         held = [c for c in self.order if self.allocations.get((demand.id, c.quant_id), ZERO) > 0]
         held = held if best_first else held[::-1]
         if at is not None:
-            held.sort(key=lambda c: c.location_id != at)
+            held.sort(key=lambda c: (c.location_id != at, lot is not None and c.lot_id != lot))
         freed: list[tuple[Candidate, Decimal]] = []
         remaining = quantity
         for candidate in held:

@@ -219,9 +219,12 @@ async def release(
     return await _run(command, key, run, actor_id, idempotency_key)
 
 
-async def consume(conn: BaseDBAsyncClient, key: DemandKey, quantity: Decimal, *, at: int | None = None) -> list[Pick]:
+async def consume(
+    conn: BaseDBAsyncClient, key: DemandKey, quantity: Decimal, *, at: int | None = None, lot: int | None = None
+) -> list[Pick]:
     """Free ``quantity`` of the line's reservation for its own issue, in the caller's transaction: where
-    it was held (the strategy's best first; ``at``: that location's first). Post those picks next.
+    it was held (the strategy's best first; ``at``: that location's first, and ``lot``'s there: a pick line
+    names the lot taken). Post those picks next.
 
     INSUFFICIENT_STOCK when less is reserved. What the line wants drops by ``quantity``; a line
     that wants nothing more is done.
@@ -229,7 +232,7 @@ async def consume(conn: BaseDBAsyncClient, key: DemandKey, quantity: Decimal, *,
     plan, demand = await _planned(conn, key)
     if quantity > demand.reserved:
         raise InsufficientStock(key.document_type, f"line {key.line_id}'s reservation", demand.reserved, quantity)
-    freed = plan.give_back(demand, quantity, best_first=True, at=at)
+    freed = plan.give_back(demand, quantity, best_first=True, at=at, lot=lot)
     demand.wanted -= quantity
     demand.gone = demand.wanted == 0
     await plan.flush(conn)

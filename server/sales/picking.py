@@ -355,7 +355,8 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         if short > 0 and reason is None:
             raise Invalid(f"Line {by_position_of(rows, line.id)} is picked short: say why.", field=(*at, "reason"))
         if picked + short > 0:
-            picks = await consume(conn, demand_key(allocation), picked + short, at=line.location_id)  # type: ignore[attr-defined]
+            bin_id, lot_id = line.location_id, line.lot_id  # type: ignore[attr-defined]
+            picks = await consume(conn, demand_key(allocation), picked + short, at=bin_id, lot=lot_id)
             reserved[allocation.id] = holds - picked - short
             product = products[allocation.product_id]  # type: ignore[attr-defined]
             origin = Source(PICK, document.id, line.id)

@@ -255,7 +255,8 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
         origin = Source(document.type, document.id, line.id)
         if line.staged_id is None:  # type: ignore[attr-defined]
             try:
-                picks = await consume(conn, demand_key(allocation), quantity, at=line.location_id)  # type: ignore[attr-defined]
+                bin_id, lot_id = line.location_id, line.lot_id  # type: ignore[attr-defined]
+                picks = await consume(conn, demand_key(allocation), quantity, at=bin_id, lot=lot_id)
             except (InsufficientStock, DomainError):
                 raise Invalid(
                     f"The order {order_document.number} no longer holds {quantity.normalize():f} of"
