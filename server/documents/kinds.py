@@ -15,6 +15,8 @@ from server.partners.models import PartyRole
 from server.text import shown
 
 if TYPE_CHECKING:
+    from tortoise.backends.base.client import BaseDBAsyncClient
+
     from server.commands import Write
     from server.documents.models import Document, DocumentLine
 
@@ -37,6 +39,8 @@ Poster = Callable[["Write", "Document", "list[DocumentLine]"], Awaitable[None]]
 # What an area checks before any action on its locked document, generic or its own (a purchase order with a
 # bill is not cancelled): it raises a DomainError to refuse. Called with the action's name.
 Guard = Callable[["Write", "Document", str], Awaitable[None]]
+# What an area prints under the document's date beyond the kernel's columns ("Valid until: ..."), as lines.
+PrintedDetails = Callable[["BaseDBAsyncClient", "Document"], Awaitable[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class DocumentKind:
     # needs its number before the supplier sees it.
     numbered_when_made: bool = False
     guard: Guard | None = None
+    printed_details: PrintedDetails | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

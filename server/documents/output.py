@@ -48,8 +48,10 @@ async def printed(conn: BaseDBAsyncClient, document: Document) -> PrintedDocumen
                 part for part in (address.street, f"{address.postal_code} {address.city}".strip(), address.region,
                                   address.country) if part
             )  # fmt: skip
+    kind = kind_of(document.type)
+    details = tuple(await kind.printed_details(conn, document)) if kind.printed_details else ()
     return PrintedDocument(
-        title=kind_of(document.type).title, number=document.number, state=document.state,
+        title=kind.title, number=document.number, state=document.state, details=details,
         business_date=document.business_date, store_name=document.store.name, store_address=document.store.address,
         party_name=document.party.name if document.party else None, party_address=party_address,
         currency=document.currency,

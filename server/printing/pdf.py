@@ -148,8 +148,8 @@ def _letterhead(pdf: _Sheet, document: PrintedDocument, template: Template, titl
     pdf.set_font_size(10)
     pdf.multi_cell(width, 5.5, f"No. {number}", align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font_size(9)
-    details = [f"Date: {document.business_date.isoformat()}", f"State: {printable(document.state)}",
-               f"Currency: {printable(document.currency)}"]  # fmt: skip
+    details = [f"Date: {document.business_date.isoformat()}", *map(printable, document.details),
+               f"State: {printable(document.state)}", f"Currency: {printable(document.currency)}"]  # fmt: skip
     for detail in details:
         pdf.multi_cell(width, 4.5, detail, align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
 

@@ -41,6 +41,7 @@ class PrintedDocument:
     tax: Decimal
     gross: Decimal
     notes: str = ""
+    details: tuple[str, ...] = ()  # what the document's area adds under its date ("Valid until: 2026-12-24")
 
 
 class Column(StrEnum):

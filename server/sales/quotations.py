@@ -53,6 +53,16 @@ MAX_VALID_DAYS = 366
 MAX_REVISIONS = 99
 ACTIONS = (ACCEPT, DECLINE, EXPIRE, CANCEL)  # what ``act_on_quotation`` takes; the others have their own calls
 
+
+async def _printed_details(conn: BaseDBAsyncClient, document: Document) -> list[str]:
+    """A quotation says until when it holds, and which version it is."""
+    version = await SalesQuotation.get_or_none(id=document.id, using_db=conn)
+    if version is None:
+        return []
+    revision = [f"Revision: {version.revision}"] if version.revision > 1 else []
+    return [f"Valid until: {version.valid_until.isoformat()}", *revision]
+
+
 QUOTATION_KIND = register(DocumentKind(
     type=QUOTATION, title="Sales quotation", prefix="QT", party_role=PartyRole.CUSTOMER, party_required=True,
     made_by="createSalesQuotation", numbered_when_made=True,
@@ -66,6 +76,7 @@ QUOTATION_KIND = register(DocumentKind(
         Transition(CANCEL, OPEN, CANCELLED),
     ),
     own_actions=frozenset({SEND, ACCEPT, DECLINE, EXPIRE, REVISE, ORDER, CANCEL}),
+    printed_details=_printed_details,
 ))  # fmt: skip
 
 

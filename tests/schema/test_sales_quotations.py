@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from server.documents.models import Document as DocumentRow
 from server.documents.models import DocumentLine, DocumentLineLink
@@ -274,8 +276,20 @@ async def test_sending_mails_the_pdf_to_the_customer(graphql: GraphQLClient, adm
     mailed = await ok(graphql, SEND, "sendSalesQuotation", admin, id=quotation["id"], subject="Your quotation")
     assert mailed["document"]["state"] == "sent"
     assert mailed["document"]["deliveries"] == [{"to": ["ada@example.com"], "subject": "Your quotation"}]
-    pdf = (await graphql.run(PDF, {"id": quotation["id"]}, token=admin.token))["node"]["pdfBase64"]
-    assert base64.b64decode(pdf).startswith(b"%PDF")
+    text = await pdf_text(graphql, admin, quotation)
+    valid_until = (await SalesQuotation.get(id=(await DocumentRow.get(number=quotation["number"])).id)).valid_until
+    assert f"Valid until: {valid_until.isoformat()}" in text and "Revision" not in text
+    later = (date.today() + timedelta(days=60)).isoformat()
+    revised = (await ok(graphql, REVISE, "reviseSalesQuotation", admin, id=quotation["id"],
+                        version=mailed["document"]["version"], validUntil=later))["document"]  # fmt: skip
+    assert f"Valid until: {later}" in (revised_text := await pdf_text(graphql, admin, revised))
+    assert "Revision: 2" in revised_text
+
+
+async def pdf_text(graphql: GraphQLClient, admin: Actor, document: dict[str, Any]) -> str:
+    pdf = base64.b64decode((await graphql.run(PDF, {"id": document["id"]}, token=admin.token))["node"]["pdfBase64"])
+    assert pdf.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 async def test_hostile_quotation_inputs_answer_user_errors_and_write_nothing(graphql: GraphQLClient, admin: Actor,
