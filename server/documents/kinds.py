@@ -72,6 +72,7 @@ class DocumentKind:
     numbered_when_made: bool = False
     guard: Guard | None = None
     printed_details: PrintedDetails | None = None
+    priced: bool = True  # False: its PDF shows no prices or totals (a request for quotation asks for them)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -51,7 +51,7 @@ async def printed(conn: BaseDBAsyncClient, document: Document) -> PrintedDocumen
     kind = kind_of(document.type)
     details = tuple(await kind.printed_details(conn, document)) if kind.printed_details else ()
     return PrintedDocument(
-        title=kind.title, number=document.number, state=document.state, details=details,
+        title=kind.title, number=document.number, state=document.state, details=details, priced=kind.priced,
         business_date=document.business_date, store_name=document.store.name, store_address=document.store.address,
         party_name=document.party.name if document.party else None, party_address=party_address,
         currency=document.currency,

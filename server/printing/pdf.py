@@ -21,7 +21,7 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, TableHeadingsDisplay, XPos, YPos
 from fpdf.fonts import FontFace
 
-from server.printing.view import COLUMNS, PrintedDocument, Template, value
+from server.printing.view import COLUMNS, MONEY_COLUMNS, PrintedDocument, Template, value
 
 FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
 FONT = "DejaVuSans"
@@ -116,8 +116,11 @@ def render(document: PrintedDocument, template: Template) -> bytes:
     pdf.set_creator("Storekeeper")
     pdf.start()
     _letterhead(pdf, document, template, title, number)
-    _lines(pdf, document, template.columns)
-    _totals(pdf, document)
+    if document.priced:
+        _lines(pdf, document, template.columns)
+        _totals(pdf, document)
+    else:
+        _lines(pdf, document, tuple(column for column in template.columns if column not in MONEY_COLUMNS))
     if document.notes.strip():
         pdf.ln(4)
         pdf.multi_cell(0, 4.5, printable(document.notes.strip()), new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -42,6 +42,7 @@ class PrintedDocument:
     gross: Decimal
     notes: str = ""
     details: tuple[str, ...] = ()  # what the document's area adds under its date ("Valid until: 2026-12-24")
+    priced: bool = True  # False: no price columns and no totals, whatever the template shows
 
 
 class Column(StrEnum):
@@ -58,6 +59,8 @@ class Column(StrEnum):
     NET = "net"
     GROSS = "gross"
 
+
+MONEY_COLUMNS = frozenset({Column.PRICE, Column.DISCOUNT, Column.TAX, Column.NET, Column.GROSS})
 
 # Every column, in the usual order, with its heading.
 COLUMNS: dict[str, str] = {

@@ -47,8 +47,15 @@ MAX_SUPPLIERS = 20  # asked by one inquiry
 MAX_LEAD_TIME_DAYS = 3650
 PRICE_STEP = Decimal("0.0001")
 
+
+async def _printed_details(conn: BaseDBAsyncClient, document: Document) -> list[str]:
+    inquiry = await PurchaseInquiry.get_or_none(id=document.id, using_db=conn)
+    return [f"Reply by: {inquiry.reply_by.isoformat()}"] if inquiry is not None and inquiry.reply_by else []
+
+
 INQUIRY_KIND = register(DocumentKind(
     type=INQUIRY, title="Request for quotation", prefix="RFQ", initial=OPEN, editable=frozenset(), purchase=True,
+    priced=False, printed_details=_printed_details,  # it asks for prices
     made_by="createPurchaseInquiry", numbered_when_made=True,
     transitions=(Transition("close", frozenset({OPEN}), CLOSED), Transition("cancel", frozenset({OPEN}), CANCELLED)),
 ))  # fmt: skip

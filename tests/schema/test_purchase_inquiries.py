@@ -4,13 +4,16 @@ quote ordered once, and bad input refused without a trace."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
+import io
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from server.catalog.packagings import PackagingSpec, set_product_packagings
 from server.catalog.service import ProductDetails, create_product
@@ -36,6 +39,8 @@ CHOOSE = f"""mutation P($input: ChoosePurchaseQuotesInput!) {{
 ORDER = """query O($id: ID!) { document(id: $id) { lines { position quantity unit price }
   purchaseOrder { warehouse expectedOn } } }"""
 READ = f"""query R($id: ID!) {{ purchaseInquiry(id: $id) {{ {INQUIRY} }} }}"""
+
+PDF = """query R($id: ID!) { node(id: $id) { ... on Document { pdfBase64 } } }"""
 
 
 @dataclass
@@ -119,6 +124,10 @@ async def test_three_suppliers_asked_two_quote_one_declines_and_the_quotes_compa
         f"{code.lower()}@example.com" for code in (asking.euro, asking.foreign, asking.decliner))  # fmt: skip
     assert inquiry["suppliers"] == [asking.euro, asking.foreign, asking.decliner]
     assert inquiry["lines"][0]["awaiting"] == inquiry["suppliers"]
+    pdf = base64.b64decode((await graphql.run(PDF, {"id": document["id"]}, token=admin.token))["node"]["pdfBase64"])
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Reply by: 2099-01-31" in text and "Qty" in text  # it asks for prices: it shows none, nor totals
+    assert not {"Price", "Net", "Total"} & set(text.split()), text
 
     compared = (await _quotes_of_all(graphql, admin, asking, inquiry))["lines"]
     first = compared[0]
