@@ -35,10 +35,19 @@ from server.sales.orders import ALLOCATION, ZERO, LineProgress
 ONE = Decimal(1)
 
 
-async def components_of(conn: BaseDBAsyncClient, product_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
-    """What each product is sold as: a bundle's components with how many of each make one, else itself once."""
+async def components_of(
+    conn: BaseDBAsyncClient, product_ids: list[int], *, held: bool = False
+) -> dict[int, list[tuple[int, Decimal]]]:
+    """What each product is sold as: a bundle's components with how many of each make one, else itself once.
+
+    ``held`` (allocating): the products' rows are held FOR SHARE until the caller commits, so a change of a
+    bundle's list (``setBundleComponents`` holds its row FOR UPDATE) is either done and read here, or waits and
+    then finds the order confirmed."""
     found: dict[int, list[tuple[int, Decimal]]] = {p: [] for p in product_ids}
     for chunk in sql.chunks(sorted(set(product_ids))):
+        if held:
+            await sql.fetch(conn, f"SELECT id FROM product WHERE id IN ({sql.placeholders(1, len(chunk))})"
+                                  " ORDER BY id FOR SHARE", *chunk)  # fmt: skip
         rows = await sql.fetch(
             conn,
             "SELECT bundle_id, component_id, quantity FROM sales_bundle_component"
@@ -80,7 +89,7 @@ async def allocate(write: Write, document: Document, order: SalesOrder, lines: l
         raise Invalid("The store sells from no warehouse: link one to it first.", field="warehouse")
     allocated = {int(r["line_id"]) for r in await sql.fetch(
         conn, "SELECT DISTINCT line_id FROM sales_allocation WHERE order_id = $1", document.id)}  # fmt: skip
-    parts = await components_of(conn, [line.product_id for line in lines])
+    parts = await components_of(conn, [line.product_id for line in lines], held=True)
     stock = Stock(conn, {})
     for line in lines:
         if line.line_id in allocated or line.open <= 0:
@@ -93,7 +102,7 @@ async def allocate_more(write: Write, document: Document, order: SalesOrder, lin
     """Allocate ``quantity`` more of a line (an amendment raised it), by the order's strategy. ``stock``: what is
     free as the caller's earlier allocations left it (lines of one product raised in one amendment)."""
     warehouses = await order_warehouses(write.conn, order, document.store_id)  # type: ignore[attr-defined]
-    parts = (await components_of(write.conn, [line.product_id]))[line.product_id]
+    parts = (await components_of(write.conn, [line.product_id], held=True))[line.product_id]
     stock = stock if stock is not None else Stock(write.conn, {})
     await _allocate_line(write.conn, document.id, line, parts, warehouses, order, stock, quantity)
 

@@ -260,7 +260,7 @@ async def _follow(write: Write, document: Document, order: SalesOrder, *, reserv
     conn = write.conn
     lines = (await progress_within(conn, [document.id]))[document.id]
     allocations = await allocations_of(conn, document.id)
-    parts = await components_of(conn, [line.product_id for line in lines])
+    parts = await components_of(conn, [line.product_id for line in lines], held=True)
     stock = Stock(conn, {})  # one view of what is free, so that lines of one product do not both count it
     for line in lines:
         mine = [a for a in allocations if a.line_id == line.line_id]  # type: ignore[attr-defined]

@@ -3,23 +3,31 @@ least number of whole sets; an order of it reserves its components and cancellin
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
+from tortoise.transactions import in_transaction
 
+from server import sql
 from server.catalog.service import ProductDetails, create_product
 from server.inventory.kits import ComponentSpec as KitSpec
 from server.inventory.kits import set_kit_components
+from server.settings import Settings
 from tests.conftest import Actor, GraphQLClient, make_actor, unique
 from tests.schema.sales_support import (
     CANCEL,
+    CONFIRM,
     ERRORS,
     RECEIVE_STOCK,
     Shop,
     assert_invariants,
     call,
     confirmed,
+    draft,
     groups,
     key,
     make_shop,
@@ -240,3 +248,44 @@ async def test_shipping_a_bundle_ships_its_components_and_the_line_counts_whole_
 
 def levels_of(found: dict[str, tuple[str, str, str]]) -> dict[str, str]:
     return {location: on_hand for location, (on_hand, _, _) in found.items()}
+
+
+@pytest.mark.postgres
+async def test_a_confirmation_waits_for_a_change_of_components_under_way_and_allocates_the_new_ones(
+    graphql: GraphQLClient, admin: Actor, kit: Kit, settings: Settings
+) -> None:
+    # setBundleComponents holds the bundle's product row while it checks that no confirmed order sells it and
+    # replaces the list; a confirmation that read the old list meanwhile would allocate parts no longer in it.
+    shop = kit.shop
+    for sku in (kit.a, kit.b):
+        await stock(graphql, admin, sku, shop.first_bin, "5")
+    order = await draft(graphql, admin, shop, [{"sku": kit.bundle, "quantity": "1", "price": "30"}])
+    outside = contextvars.copy_context()  # the confirmation's own connection, not the transaction below
+    watcher = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://", 1))
+    task: asyncio.Task[dict[str, Any]] | None = None
+    try:
+        async with in_transaction() as conn:
+            held = await sql.fetch_one(conn, "SELECT id FROM product WHERE sku = $1 FOR UPDATE", kit.bundle)
+            assert held is not None
+            bundle_id = held["id"]
+            task = asyncio.create_task(call(graphql, CONFIRM, "confirmSalesOrder", admin, id=order["id"]),
+                                       context=outside)  # fmt: skip
+            for _ in range(300):
+                waiting = await watcher.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                                 " current_database() AND wait_event_type = 'Lock'")  # fmt: skip
+                if waiting or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            # Now only 3 x a make one.
+            a_id = (await sql.fetch_one(conn, "SELECT id FROM product WHERE sku = $1", kit.a))["id"]  # type: ignore[index]
+            await sql.execute(conn, "DELETE FROM sales_bundle_component WHERE bundle_id = $1", bundle_id)
+            await sql.execute(conn, "INSERT INTO sales_bundle_component (bundle_id, component_id, quantity)"
+                                    " VALUES ($1, $2, 3)", bundle_id, a_id)  # fmt: skip
+    finally:
+        await watcher.close()
+    assert task is not None
+    confirmed_order = await task
+    assert confirmed_order["errors"] == [], confirmed_order
+    lines = confirmed_order["document"]["salesOrder"]["fulfillmentGroups"][0]["lines"]
+    assert [(line["sku"], line["quantity"]) for line in lines] == [(kit.a, "3.0000")]
+    await assert_invariants()
