@@ -193,9 +193,7 @@ class ShipFlow(TaskFlow):
             return [(f"{CHOOSE}{place}", item.label, False) for place, item in enumerate(self.offered[:OFFERED])]
         if packing.packing_sent:
             return []
-        if packing.open_box is not None:
-            return [(CLOSE, "Close box", False)]
-        if not packing.boxes and packing.shipment.steps < THREE_STEPS:
+        if not packing.boxes and packing.open_box is None and packing.shipment.steps < THREE_STEPS:
             return [(UNPACKED, "Ship unpacked", False)]
         return []
 

@@ -230,8 +230,7 @@ def _named_by(found: Resolution, name: str) -> Resolution:
     alone."""
     if found.kind != "PRODUCT":
         return found
-    return replace(found, code=name, gs1=(), lot="", lot_code="", serial="", expires_on="", best_before_on="",
-                   units="")
+    return replace(found, code=name, gs1=(), lot="", lot_code="", serial="", expires_on="", best_before_on="", units="")
 
 
 def _resolution(raw: dict[str, Any], code: str) -> Resolution | None:

@@ -5,11 +5,14 @@ them."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,11 +22,19 @@ from handheld.logic.courier import SENT, WAITING
 from handheld.logic.scan import BAD, GOOD, WARN
 from handheld.logic.ship import ShipFlow
 from tests.handheld.conftest import Handheld, new_sscc, on_hand
+from tests.handheld.test_app_window import (  # the window tests' fixtures too: display, handsets
+    MISSING,
+    PERSON_DELAY,
+    Handset,
+    _every_layout_check_passed,
+    display,  # noqa: F401
+    handsets,  # noqa: F401
+)
 from tests.handheld.test_pick import ERRORS, Item, client_scans, new_item, new_pick_list, ok, when
 from tests.handheld.test_tasks import scanned, typed
 
 if TYPE_CHECKING:
-    from tests.handheld.conftest import RestartableServer
+    from tests.handheld.conftest import DemoServer, RestartableServer
 
 CONFIRM_PICKS = f"mutation C($input: ConfirmPicksInput!) {{ confirmPicks(input: $input) {{ {ERRORS} }} }}"
 CREATE_SHIPMENT = f"""mutation S($input: CreateShipmentInput!) {{
@@ -33,6 +44,8 @@ SHIPMENT = """query S($id: ID!) { shipment(id: $id) { state trackingNumber shipp
 SALES = """query M($sku: String!) { stockMoves(sku: $sku, first: 100) { edges { node { reason quantity
   fromLocationCode toLocationCode effectiveAt createdAt } } } }"""
 TRACKING = "1Z999AA10123456784"
+SCREENSHOT_ENV = "STOREKEEPER_HANDHELD_SCREENSHOT"  # the app's (handheld.app), not imported: it opens a window
+SHIP_SCREENSHOT_ENV = "STOREKEEPER_SHIP_SCREENSHOT"
 
 
 @dataclass(frozen=True)
@@ -179,8 +192,8 @@ def test_a_shipment_packed_and_shipped_offline_is_booked_once_when_the_server_is
         confirmed = datetime.now(UTC)
         assert waiting.feedback == WARN and waiting.done is not None and waiting.done.state == WAITING, waiting
         assert waiting.message.startswith(f"No connection: shipping {shipping.number} is kept")
-        assert [e.operation for e in handheld.outbox.waiting(restartable.url, "demo")] == ["packShipment",
-                                                                                          "validateShipment"]  # fmt: skip
+        waiting_now = [entry.operation for entry in handheld.outbox.waiting(restartable.url, "demo")]
+        assert waiting_now == ["packShipment", "validateShipment"]
         time.sleep(1.5)  # the server gets them well after the confirmation
 
     handheld.courier.probe()
@@ -232,3 +245,59 @@ def test_an_app_restarted_mid_box_takes_the_shipment_up_where_it_was(handheld: H
     booked = on_server(admin, shipping)
     assert booked["state"] == "done" and len(booked["packages"]) == 2
     assert packer(handheld).packing is None, "shipped: nothing to take up"
+
+
+@pytest.mark.skipif(bool(MISSING) and os.environ.get("CI") != "true", reason="Xvfb and xdotool are not installed")
+def test_the_ship_screen_packs_and_ships_by_wedge_scans_and_fits_a_handheld(
+    handsets: list[Handset],  # noqa: F811
+    display: str,  # noqa: F811
+    tmp_path: Path,
+    server: DemoServer,
+) -> None:
+    """In the real window at 480x800 and density 1.5. With STOREKEEPER_SHIP_SCREENSHOT set to a file, the screen
+    mid-box is saved there (how docs/handheld/ship.png is made)."""
+    picture = os.environ.get(SHIP_SCREENSHOT_ENV)
+    app = Handset(display, tmp_path, server.url, password=server.password)
+    if picture:
+        app.env[SCREENSHOT_ENV] = str(tmp_path / "shot.png")
+    handsets.append(app)
+    app.start()
+    app.xdotool("key", "Return")
+    app.out.wait_for("ready to scan")
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        shirts, mugs = new_item(client, 5), new_item(client, 4)
+        shipping = new_shipment(client, (shirts, 3), (mugs, 2))
+    label = new_sscc()
+
+    app.answer("SK:SHIP", wait="layout check ship")
+    opened = app.answer(shipping.number.lower(), wait="ship says")
+    assert f"ship says good: {shipping.number}, order " in opened
+    app.answer("BOX-M", wait="ship says good: Box 1: BOX-M.")
+    for code in (shirts.ean, shirts.ean, mugs.ean):
+        app.answer(code, wait="ship says good")
+    app.answer("1.4", delay=PERSON_DELAY, wait="ship says")  # the weight, typed on the keys
+    assert "ship says good: Box 1 closed: 3 items, 1.4 kg." in app.answer("SK:CLOSE", wait="ship says")
+    app.answer(f"00{label}", wait=f"ship says good: Box 2: SSCC {label}.")
+    app.answer(shirts.ean, wait="ship says good")
+    assert f"ship says bad: Too many: {shipping.number} ships 3 of {shirts.sku}" in app.answer(
+        shirts.ean, wait="ship says"
+    )
+    app.answer(mugs.ean, wait="ship says good")
+    if picture:
+        time.sleep(3)  # the pictures of the scans before (and their flashes) are done
+    mark = app.scan("0.9", delay=PERSON_DELAY)
+    app.out.wait_for("ship says quiet", since=mark)
+    if picture:  # box 2 weighed, ready to close: the picture of the screen at work
+        app.out.wait_for("screenshot saved", since=app.out.mark())
+        shutil.copyfile(tmp_path / "shot.png", picture)
+    app.answer("SK:CONFIRM", wait="ship says good: Box 2 closed")
+    assert f"ship says good: Packed: {shipping.number}: 2 boxes." in app.answer("SK:CONFIRM", wait="ship says")
+    app.answer(TRACKING, wait=f"ship says good: Tracking {TRACKING}")
+    assert f"ship says good: Shipped {shipping.number}." in app.answer("SK:CONFIRM", wait="ship says")
+
+    with GraphQLClient(server.url, token=app.stored("token")) as client:
+        booked = on_server(client, shipping)
+        assert (booked["state"], booked["trackingNumber"], len(booked["packages"])) == ("done", TRACKING, 2)
+        assert booked["packages"][1]["sscc"] == label
+        assert on_hand(client, shirts.sku, "WH1-OUTPUT") == 0 and on_hand(client, mugs.sku, "WH1-OUTPUT") == 0
+    _every_layout_check_passed(app)
