@@ -45,6 +45,7 @@ from handheld.logic.receive import ReceiveFlow  # noqa: E402
 from handheld.logic.resolution import display_code  # noqa: E402
 from handheld.logic.scan import BAD, WARN, ScanFlow, ScanResult  # noqa: E402
 from handheld.logic.session import HandheldConfig, Resumed, Session  # noqa: E402
+from handheld.logic.ship import ShipFlow  # noqa: E402
 from handheld.logic.store import DeviceStore  # noqa: E402
 from handheld.logic.task import Outcome  # noqa: E402
 from handheld.screens.count import CountScreen  # noqa: E402
@@ -55,6 +56,7 @@ from handheld.screens.pick import PickScreen  # noqa: E402
 from handheld.screens.receive import ReceiveScreen  # noqa: E402
 from handheld.screens.scan import ScanScreen  # noqa: E402
 from handheld.screens.shell import Shell  # noqa: E402
+from handheld.screens.ship import ShipScreen  # noqa: E402
 from handheld.screens.task import TaskScreen  # noqa: E402
 from handheld.screens.waiting import WaitingScreen  # noqa: E402
 from handheld.screens.widgets import ConfirmDialog, TaskMenu  # noqa: E402
@@ -72,7 +74,7 @@ SCREENSHOT_ENV = "STOREKEEPER_HANDHELD_SCREENSHOT"
 LAYOUT_CHECK_ENV = "STOREKEEPER_HANDHELD_LAYOUT_CHECK"
 TITLES = {
     "lookup": "Look up", "receive": "Receive", "move": "Move / put away", "count": "Count a bin",
-    "issue": "Issue / scrap", "pick": "Pick", "waiting": "Waiting to send",
+    "issue": "Issue / scrap", "pick": "Pick", "ship": "Pack and ship", "waiting": "Waiting to send",
 }  # fmt: skip
 
 
@@ -112,8 +114,10 @@ class HandheldApp(App):
         self.count_screen = CountScreen(name="count", executor=self.executor)
         self.issue_screen = IssueScreen(name="issue", executor=self.executor)
         self.pick_screen = PickScreen(name="pick", executor=self.executor)
+        self.ship_screen = ShipScreen(name="ship", executor=self.executor)
         self.task_screens = (
             self.receive_screen, self.move_screen, self.count_screen, self.issue_screen, self.pick_screen,
+            self.ship_screen,
         )  # fmt: skip
         for screen in self.task_screens:
             screen.bind(on_outcome=self._on_outcome)
@@ -175,6 +179,7 @@ class HandheldApp(App):
         self.count_screen.start(CountFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.issue_screen.start(IssueFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.pick_screen.start(PickFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
+        self.ship_screen.start(ShipFlow(self.courier, warehouse=warehouse, device=device, cache=self.cache))
         self.shell.who = f"{session.username} @ {warehouse} · {session.device}"
         self._working = True
         self.go("lookup")

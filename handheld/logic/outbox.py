@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handheld.client import UserError
-from handheld.logic.commands import COUNT, ISSUE, MOVE, PICK, RECEIVE
+from handheld.logic.commands import COUNT, ISSUE, MOVE, PICK, RECEIVE, SHIP
 from handheld.logic.pick_lists import PICK_LIST
 from handheld.logic.purchase_orders import ORDER_PROGRESS
+from handheld.logic.shipments import SHIPMENT
 from handheld.logic.store import DeviceStore
 
 _STOCK_PAYLOAD = (
@@ -66,6 +67,15 @@ DOCUMENTS["releasePickList"] = (
     "mutation ReleasePickList($input: PickListActionInput!) { releasePickList(input: $input) {"
     f" pickList {{ {PICK_LIST} }} errors {{ field code message }} }} }}"
 )
+# A shipment's boxes (all at once: packing again replaces them), then shipping it with the scan that confirmed it.
+DOCUMENTS["packShipment"] = (
+    "mutation PackShipment($input: PackShipmentInput!) { packShipment(input: $input) {"
+    f" shipment {{ {SHIPMENT} }} errors {{ field code message }} }} }}"
+)
+DOCUMENTS["validateShipment"] = (
+    "mutation ValidateShipment($input: ValidateShipmentInput!) { validateShipment(input: $input) {"
+    f" shipment {{ {SHIPMENT} }} errors {{ field code message }} }} }}"
+)
 # A lookup made while offline: sent later so the server's scan log has it (it has no idempotency key).
 DOCUMENTS["scanBarcode"] = (
     "mutation Scan($input: ScanInput!) { scanBarcode(input: $input) { resolution { kind } errors { code message } } }"
@@ -74,7 +84,7 @@ WAITING, REFUSED = "waiting", "refused"
 # The task screen that fixes a refused write of each operation (a pallet's is the move screen's).
 FIXED_ON = {
     "receiveStock": RECEIVE, "receivePurchaseOrder": RECEIVE, "moveStock": MOVE, "movePackage": MOVE,
-    "adjustStock": COUNT, "issueStock": ISSUE, "confirmPicks": PICK,
+    "adjustStock": COUNT, "issueStock": ISSUE, "confirmPicks": PICK, "packShipment": SHIP, "validateShipment": SHIP,
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ PACKAGE_LINES = 3
 # A bin's parents up to its warehouse (a warehouse > zone > aisle > bin tree, and two more levels).
 _PARENTS = "code " + "parent { code " * 5 + "}" * 5
 _RESOLUTION = f"""
-      code kind message expiresOn bestBeforeOn lotCode serial
+      code kind message expiresOn bestBeforeOn lotCode serial quantity
       product {{ sku name unit tracksLots tracking barcodes {{ code }} }}
       location {{ name {_PARENTS} }}
       lot {{ code expiresOn product {{ sku name unit tracksLots tracking }} }}
@@ -69,6 +69,9 @@ class Resolution:
     lot_code: str = ""  # the server's reading of a GS1 label: its serial (AI 21) for a serial product, else its lot
     serial: str = ""  # a GS1 label's serial (AI 21), whatever the product
     gs1: tuple[tuple[str, str, str], ...] = field(default=())  # (ai, title, value)
+    # The base units the scan stands for, as the server reads it: a case's packaging level, times a GS1 count;
+    # "" when the code says nothing of a quantity (one item).
+    units: str = ""
     # A package or pallet (kind PACKAGE): its SSCC, kind (lower case), the package it is on ("pallet 0..."),
     # where it is (bin and warehouse), the base units it holds with the packages in it, and the first
     # of its contents: (sku, lot, quantity).
@@ -170,6 +173,7 @@ def _resolution(code: str, found: dict[str, Any]) -> Resolution:
         best_before_on=str(found.get("bestBeforeOn") or ""),
         lot_code=str(found.get("lotCode") or ""),
         serial=str(found.get("serial") or ""),
+        units=str(found.get("quantity") or ""),
         gs1=tuple(
             (str(e.get("ai")), str(e.get("title") or ""), str(e.get("value") or "")) for e in found.get("gs1") or []
         ),

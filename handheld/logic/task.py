@@ -226,10 +226,11 @@ class TaskFlow:
 
 def _named_by(found: Resolution, name: str) -> Resolution:
     """What the device may answer offline for the product's own name (its SKU): the product, without what a GS1
-    label said of the unit it was on (lot, serial, dates), which belongs to that label's code alone."""
+    label said of the unit it was on (lot, serial, dates, how many it counts), which belongs to that label's code
+    alone."""
     if found.kind != "PRODUCT":
         return found
-    return replace(found, code=name, gs1=(), lot="", lot_code="", serial="", expires_on="", best_before_on="")
+    return replace(found, code=name, gs1=(), lot="", lot_code="", serial="", expires_on="", best_before_on="", units="")
 
 
 def _resolution(raw: dict[str, Any], code: str) -> Resolution | None:

@@ -262,6 +262,10 @@ class PackShipmentInput:
 class ValidateShipmentInput:
     id: strawberry.ID
     tracking_number: str | None = strawberry.field(default=None, description="When the carrier gave it only now.")
+    scan: ScanInput | None = strawberry.field(
+        default=None, description="The scan that confirmed it on a handheld: its moves are effective when it was"
+        " scanned (a shipment confirmed offline and sent later too), and the scan is kept in the scan log with them.",
+    )  # fmt: skip
     version: int | None = strawberry.field(default=None, description=_VERSION)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -367,7 +371,8 @@ class FulfillmentMutation:
             ShipmentPayload,
             lambda: shipping.validate_shipment(
                 document_id(input.id), version=input.version, tracking_number=input.tracking_number,
-                can_approve=_approver(info), actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
+                can_approve=_approver(info), scan=input.scan.info() if input.scan is not None else None,
+                actor_id=info.context.user_id, idempotency_key=input.idempotency_key,
             ),
             _shipment_payload,
         )  # fmt: skip
@@ -413,6 +418,11 @@ class FulfillmentQuery:
             return None
         view = await reads.shipment_details(key)
         return ShipmentDetails.of(view) if view else None
+
+    @strawberry.field(permission_classes=_VIEW, description="The draft shipments of a warehouse, oldest first.")
+    async def open_shipments(self, info: Info, warehouse: str, first: int | None = 20) -> list[ShipmentDetails]:
+        ids = await reads.open_shipments(warehouse, page_window(info, first, None).limit)
+        return [ShipmentDetails.of(view) for i in ids if (view := await reads.shipment_details(i)) is not None]
 
     @strawberry.field(permission_classes=_VIEW, description="The shipments of a sales order, oldest first.")
     async def shipments_of_order(self, info: Info, order: strawberry.ID, first: int | None = 20) -> list[

@@ -1,5 +1,5 @@
-"""Reading fulfillment: a pick list or a shipment with its lines, open pick lists of a warehouse, the
-shipments of an order."""
+"""Reading fulfillment: a pick list or a shipment with its lines, open pick lists and draft shipments of a
+warehouse, the shipments of an order."""
 
 from __future__ import annotations
 
@@ -120,6 +120,20 @@ async def open_pick_lists(warehouse_code: str, limit: int) -> list[int]:
         "SELECT d.id FROM document d JOIN sales_pick_list p ON p.id = d.id JOIN warehouse w ON w.id = p.warehouse_id"
         " WHERE w.code = $1 AND d.state = 'draft' ORDER BY CASE WHEN p.claimed_by_id IS NULL THEN 0 ELSE 1 END, d.id"
         " LIMIT $2",
+        key, limit,
+    )  # fmt: skip
+    return [int(r["id"]) for r in rows]
+
+
+async def open_shipments(warehouse_code: str, limit: int) -> list[int]:
+    """The draft shipments of a warehouse, oldest first."""
+    key = WAREHOUSE_CODE.key(warehouse_code)
+    if key is None:
+        return []
+    rows = await sql.fetch(
+        connection(),
+        "SELECT d.id FROM document d JOIN sales_shipment s ON s.id = d.id JOIN warehouse w ON w.id = s.warehouse_id"
+        " WHERE w.code = $1 AND d.state = 'draft' ORDER BY d.id LIMIT $2",
         key, limit,
     )  # fmt: skip
     return [int(r["id"]) for r in rows]

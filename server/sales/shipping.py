@@ -10,13 +10,19 @@ it: fulfilled and completed when nothing is left to ship, else partial.
 
 The shipment's row lock makes validating it twice ship it once: the second finds it done and is refused
 (ILLEGAL_TRANSITION), or replays the first answer when it carries the same idempotency key.
+
+Validated with the scan that confirmed it on a handheld (the carrier's tracking barcode, or the shipment's number),
+its moves are effective when it was scanned, not when the request arrived (a shipment confirmed in a dead zone and
+sent later too), and the scan is kept in the scan log with the first move; a scan in a closed period is
+PERIOD_LOCKED and ships nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -31,6 +37,7 @@ from server.inventory import quantities
 from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import places_by_ids, products_by_ids, virtual
 from server.inventory.models import LocationKind
+from server.inventory.periods import PeriodLocked, refuse_if_locked
 from server.inventory.posting import Entry, Source
 from server.inventory.reservations import consume
 from server.paging import MAX_ID
@@ -55,7 +62,9 @@ from server.sales.fulfillment_stock import (
 from server.sales.models import SalesAllocation, SalesLine, SalesOrder, ShippingPolicy
 from server.sales.orders import SHIP, ZERO, lock_lines, settle
 from server.sales.picking import lots_by_ids
-from server.text import Code, Text
+from server.scanning import ScanInfo, record_scan
+from server.scanning.models import LOGGED_CODE_LENGTH
+from server.text import Code, Text, for_log
 
 SHIPPING_METHOD = Text("shipping method", 64)
 TRACKING_NUMBER = Code("tracking number", 64)
@@ -86,6 +95,14 @@ class ValidateShipment(Command):
     document_id: int
     version: int | None
     tracking_number: str | None
+    # The scan that confirmed it on a handheld: its moves are effective then. The code as the scan log keeps it.
+    scan: ScanInfo | None = None
+
+    def request(self) -> dict[str, Any]:
+        asked = super().request()
+        if self.scan is None:  # as a validation was remembered before it could carry its scan
+            del asked["scan"]
+        return asked
 
 
 def _tracking(value: str | None, field: str) -> str | None:
@@ -210,19 +227,21 @@ async def _from_output(conn: BaseDBAsyncClient, document: Document, order: Sales
 
 async def validate_shipment(
     document_id: int, *, version: int | None, tracking_number: str | None = None, can_approve: bool = False,
-    actor_id: int | None, idempotency_key: str | None = None,
+    scan: ScanInfo | None = None, actor_id: int | None, idempotency_key: str | None = None,
 ) -> Document:  # fmt: skip
     """Ship it: its lines booked to the customer at their cost of goods, the order's lines and allocations
-    raised, the customer's credit checked again, the order settled. Once: a second validation is refused."""
+    raised, the customer's credit checked again, the order settled. Once: a second validation is refused.
+    ``scan``: the scan that confirmed it, when its moves are effective (kept in the scan log with them)."""
     tracking = _tracking(tracking_number, "trackingNumber")
-    command = ValidateShipment(document_id, version, tracking)
+    logged = replace(scan, code=for_log(scan.code, LOGGED_CODE_LENGTH)) if scan is not None else None
+    command = ValidateShipment(document_id, version, tracking, logged)
 
     async def run(write: Write, document: Document) -> Document:
         if document.type != SHIPMENT:
             raise Invalid("This document is not a shipment.", field="id")
 
         async def effect(write: Write, shipment_document: Document, rows: list[DocumentLine]) -> None:
-            await _ship(write, shipment_document, rows, tracking, can_approve)
+            await _ship(write, shipment_document, rows, tracking, can_approve, logged)
 
         return await service.transition(write, document, VALIDATE, effect)
 
@@ -231,9 +250,15 @@ async def validate_shipment(
 
 
 async def _ship(write: Write, document: Document, rows: list[DocumentLine], tracking: str | None,
-                can_approve: bool) -> None:  # fmt: skip
+                can_approve: bool, scan: ScanInfo | None) -> None:  # fmt: skip
     conn = write.conn
     shipment = await Shipment.get(id=document.id, using_db=conn)
+    scanned_at = scan.scanned_at if scan is not None else None
+    if scanned_at is not None:
+        try:
+            await refuse_if_locked(conn, scanned_at, {shipment.warehouse_id})  # type: ignore[attr-defined]
+        except PeriodLocked as locked:
+            raise locked.at(("scan", "scannedAt")) from None
     lines = await ShipmentLine.filter(shipment_id=document.id).using_db(conn).order_by("id")
     if shipment.steps == THREE_STEPS:
         await _refuse_unpacked(conn, lines, rows)
@@ -263,8 +288,8 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
                     f" {product.sku} reserved: cancel this shipment and make it again.",
                     field="id",
                 ) from None
-            entries += [Entry(product, pick.place, customer, pick.quantity, pick.lot, "issue", "sale", origin)
-                        for pick in picks]  # fmt: skip
+            entries += [Entry(product, pick.place, customer, pick.quantity, pick.lot, "issue", "sale", origin,
+                              effective_at=scanned_at) for pick in picks]  # fmt: skip
         else:
             staged = await StagedStock.select_for_update().using_db(conn).get(id=line.staged_id)  # type: ignore[attr-defined]
             if quantities.from_db(staged.quantity) < quantity:
@@ -274,9 +299,12 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
             await staged.save(using_db=conn, update_fields=["quantity"])
             allocation.staged = quantities.from_db(allocation.staged) - quantity
             entries.append(Entry(product, places[line.location_id], customer, quantity, lots.get(line.lot_id),  # type: ignore[attr-defined]
-                                 "issue", "sale", origin))  # fmt: skip
+                                 "issue", "sale", origin, effective_at=scanned_at))  # fmt: skip
         allocation.shipped = quantities.from_db(allocation.shipped) + quantity
-    await book(write, entries)
+    booked = await book(write, entries)
+    if scan is not None:
+        first = next((moves[0].id for moves in booked if moves), None)
+        await record_scan(conn, scan, user_id=write.actor_id, move_id=first, deferred=write.deferred)
     for allocation in allocations.values():
         await allocation.save(using_db=conn, update_fields=["shipped", "staged"])
     await _raise_lines(conn, order_id, order_lines, progress)
