@@ -55,7 +55,7 @@ from server.sales.fulfillment_stock import (
 )
 from server.sales.models import SalesAllocation, SalesOrder
 from server.sales.orders import ZERO
-from server.scanning import ScanInfo, record_scan
+from server.scanning import CLOCK_SKEW, ScanInfo, record_scan
 from server.scanning.models import LOGGED_CODE_LENGTH
 from server.text import Text, for_log
 
@@ -318,7 +318,7 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         found[line.id] = (quantity, reason, index)
     if problems:
         raise ManyErrors(problems)
-    await _refuse_closed_periods(conn, pick, scans)
+    await _refuse_impossible_scan_times(conn, document, pick, scans)
     steps = await steps_within(conn, pick.warehouse_id)  # type: ignore[attr-defined]
     if steps.output_location_id is None:
         raise Invalid("The warehouse has no output location: set it to two or three steps.", field="id")
@@ -392,16 +392,25 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         await want(conn, allocation, header)
 
 
-async def _refuse_closed_periods(conn: BaseDBAsyncClient, pick: PickList, scans: dict[int, ScanInfo]) -> None:
-    """PERIOD_LOCKED, at each line whose scan falls in a closed period of the company or the list's warehouse."""
+async def _refuse_impossible_scan_times(conn: BaseDBAsyncClient, document: Document, pick: PickList,
+                                       scans: dict[int, ScanInfo]) -> None:  # fmt: skip
+    """At each line whose scan cannot be when it was picked: PERIOD_LOCKED in a closed period of the company or
+    the list's warehouse; INVALID before the list was made, beyond a device clock's skew (a wrong clock: its moves
+    would be dated before the stock they take was there, and the ledger's history would go below zero)."""
     problems: list[DomainError] = []
+    earliest = document.created_at - CLOCK_SKEW
     for index, scan in sorted(scans.items()):
         if scan.scanned_at is None:
             continue
+        at = ("lines", index, "scan", "scannedAt")
         try:
             await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
         except PeriodLocked as locked:
-            problems.append(locked.at(("lines", index, "scan", "scannedAt")))
+            problems.append(locked.at(at))
+            continue
+        if scan.scanned_at < earliest:
+            problems.append(Invalid(f"The scan's time is before the pick list {document.number} was made: check the"
+                                    " device's clock.", field=at))  # fmt: skip
     if problems:
         raise ManyErrors(problems)
 

@@ -245,6 +245,19 @@ async def test_a_key_sent_again_with_other_scans_is_refused_and_books_nothing_mo
 # ---- when a scan may say it happened ----
 
 
+async def test_a_scan_before_the_pick_list_was_made_is_refused_at_its_line(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    list_id, skus = await two_line_list(graphql, admin, shop)
+    lines = [{"position": 1, "scan": scan(skus[0], "hh", ago(minutes=1))},
+             {"position": 2, "scan": scan(skus[1], "hh", ago(days=30))}]  # fmt: skip
+
+    error = await refused(graphql, CONFIRM_PICKS, "confirmPicks", admin, id=list_id, lines=lines, idempotencyKey=key())
+
+    assert error["code"] == "INVALID" and error["field"] == ["input", "lines", "1", "scan", "scannedAt"]
+    assert await nothing_booked(graphql, admin, skus)
+
+
 async def test_a_scan_a_minute_before_the_list_was_made_by_a_clock_running_late_is_booked_then(
     graphql: GraphQLClient, admin: Actor, shop: Shop
 ) -> None:
