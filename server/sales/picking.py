@@ -16,7 +16,9 @@ loss (reason ``short_pick``), and the order reserves it again (elsewhere in the 
 from __future__ import annotations
 
 from collections import defaultdict
+from copy import copy
 from dataclasses import dataclass, replace
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
@@ -399,14 +401,20 @@ async def _refuse_impossible_scan_times(conn: BaseDBAsyncClient, document: Docum
     would be dated before the stock they take was there, and the ledger's history would go below zero)."""
     problems: list[DomainError] = []
     earliest = document.created_at - CLOCK_SKEW
+    locked_on: dict[date, PeriodLocked | None] = {}  # the lock rows read once a day, not once a line
     for index, scan in sorted(scans.items()):
         if scan.scanned_at is None:
             continue
         at = ("lines", index, "scan", "scannedAt")
-        try:
-            await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
-        except PeriodLocked as locked:
-            problems.append(locked.at(at))
+        day = scan.scanned_at.astimezone(UTC).date()
+        if day not in locked_on:
+            try:
+                await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
+                locked_on[day] = None
+            except PeriodLocked as locked:
+                locked_on[day] = locked
+        if (locked := locked_on[day]) is not None:
+            problems.append(copy(locked).at(at))  # ``at`` places the error itself: one per line
             continue
         if scan.scanned_at < earliest:
             problems.append(Invalid(f"The scan's time is before the pick list {document.number} was made: check the"

@@ -303,6 +303,28 @@ async def test_a_scan_on_the_day_after_a_closed_one_in_its_own_zone_but_still_in
     assert await nothing_booked(graphql, admin, skus)
 
 
+async def test_every_line_scanned_on_a_closed_day_is_refused_at_its_own_line(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    list_id, skus = await backdated_list(graphql, admin, shop, days=4)
+    closed = datetime.date.today() - datetime.timedelta(days=2)
+    lines = [
+        {"position": 1, "scan": scan(skus[0], "hh", ago(days=3))},
+        {"position": 2, "quantity": "1", "reason": "Short", "scan": scan(skus[1], "hh", ago(days=3, minutes=1))},
+    ]
+    await set_period_lock(shop.first, closed, actor_id=admin.user_id)
+    try:
+        payload = await confirm(graphql, admin, list_id, lines)
+    finally:
+        await set_period_lock(shop.first, None, actor_id=admin.user_id)
+
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [
+        ("PERIOD_LOCKED", ["input", "lines", "0", "scan", "scannedAt"]),
+        ("PERIOD_LOCKED", ["input", "lines", "1", "scan", "scannedAt"]),
+    ]
+    assert await nothing_booked(graphql, admin, skus)
+
+
 async def test_stock_received_on_the_day_after_a_closed_one_in_its_own_zone_but_still_in_it_in_utc_is_refused(
     graphql: GraphQLClient, admin: Actor, shop: Shop
 ) -> None:
