@@ -16,13 +16,14 @@ from server.documents.models import Document
 from server.inventory.periods import set_period_lock
 from server.inventory.valuation.snapshots import take_snapshot
 from server.inventory.valuation.value import stock_value
+from server.partners.models import Party
+from server.sales.models import SalesOrder
 from server.scanning.models import LOGGED_CODE_LENGTH
 from tests.conftest import Actor, GraphQLClient, unique
 from tests.schema.fulfillment_support import CONFIRM_PICKS, refused
 from tests.schema.sales_support import RECEIVE_STOCK, Shop, assert_invariants, call, key, make_shop, ok
 from tests.schema.test_sales_pick_scans import ago, logged, moves_of, scan, two_line_list
 
-UTC = datetime.UTC
 LINES_PAGE = """query L($id: ID!, $first: Int, $after: Int) { pickList(id: $id) {
   lines(first: $first, afterPosition: $after) { position sku } } }"""
 
@@ -447,3 +448,29 @@ async def test_one_request_sent_at_once_twice_with_its_key_books_once_and_answer
     assert len(await logged(graphql, admin, device)) == 1
     assert len(await moves_of(graphql, admin, skus[1])) == 2
     await assert_invariants()
+
+
+CREATE_ORDER = """mutation C($input: CreateSalesOrderInput!) { createSalesOrder(input: $input) {
+  document { id salesOrder { externalReference } } errors { field code } } }"""
+
+
+@pytest.mark.postgres
+async def test_one_channel_reference_sent_at_once_for_two_customers_makes_one_order_and_refuses_the_other(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    reference = unique("AMZ")
+    customers = [shop.customer, (await Party.create(code=unique("CUS"), name="Bob", roles=["customer"])).code] * 3
+    lines = [{"sku": shop.sku, "quantity": "1", "price": "10"}]
+
+    payloads = await asyncio.gather(*(
+        call(graphql, CREATE_ORDER, "createSalesOrder", admin, customer=customer, store=shop.store, lines=lines,
+             channel="marketplace", externalReference=reference) for customer in customers
+    ))  # fmt: skip
+
+    made = {p["document"]["id"] for p in payloads if p["document"] is not None}
+    refused_ones = [p for p in payloads if p["document"] is None]
+    assert len(made) == 1 and len(refused_ones) == 3, payloads
+    assert all(
+        p["errors"] == [{"field": ["input", "externalReference"], "code": "ALREADY_EXISTS"}] for p in refused_ones
+    )
+    assert await SalesOrder.filter(external_reference=reference).count() == 1
