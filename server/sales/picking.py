@@ -411,8 +411,8 @@ async def _refuse_impossible_scan_times(conn: BaseDBAsyncClient, document: Docum
             try:
                 await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
                 locked_on[day] = None
-            except PeriodLocked as locked:
-                locked_on[day] = locked
+            except PeriodLocked as error:
+                locked_on[day] = error
         if (locked := locked_on[day]) is not None:
             problems.append(copy(locked).at(at))  # ``at`` places the error itself: one per line
             continue
