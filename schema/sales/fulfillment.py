@@ -205,7 +205,9 @@ class PickedLineInput:
     reason: str | None = strawberry.field(default=None, description="Why less than asked: needed when short.")
     scan: ScanInput | None = strawberry.field(
         default=None, description="The scan that picked it: the line's moves are effective when it was scanned (a"
-        " list finished offline and sent later too), and the scan is kept in the scan log with them.",
+        " list finished offline and sent later too), and the scan is kept in the scan log with them. A scan from"
+        " before the list was made (beyond a few minutes of clock skew) is INVALID, one in a closed period"
+        " PERIOD_LOCKED.",
     )  # fmt: skip
 
     def picked(self, index: int) -> picking.PickedLine:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -59,7 +59,7 @@ async def refuse_if_locked(
             *missing,
         )
         dates.update({int(row["warehouse_id"]): sql.as_date(row["locked_until"]) for row in rows})
-    day = effective.date()
+    day = effective.astimezone(UTC).date()  # lock dates are UTC days, whatever zone the time was given in
     for warehouse_id in ids:
         locked_until = dates.get(warehouse_id)
         if locked_until is not None and day <= locked_until:

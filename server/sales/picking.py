@@ -16,7 +16,9 @@ loss (reason ``short_pick``), and the order reserves it again (elsewhere in the 
 from __future__ import annotations
 
 from collections import defaultdict
+from copy import copy
 from dataclasses import dataclass, replace
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +57,7 @@ from server.sales.fulfillment_stock import (
 )
 from server.sales.models import SalesAllocation, SalesOrder
 from server.sales.orders import ZERO
-from server.scanning import ScanInfo, record_scan
+from server.scanning import CLOCK_SKEW, ScanInfo, record_scan
 from server.scanning.models import LOGGED_CODE_LENGTH
 from server.text import Text, for_log
 
@@ -318,7 +320,7 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         found[line.id] = (quantity, reason, index)
     if problems:
         raise ManyErrors(problems)
-    await _refuse_closed_periods(conn, pick, scans)
+    await _refuse_impossible_scan_times(conn, document, pick, scans)
     steps = await steps_within(conn, pick.warehouse_id)  # type: ignore[attr-defined]
     if steps.output_location_id is None:
         raise Invalid("The warehouse has no output location: set it to two or three steps.", field="id")
@@ -393,16 +395,31 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         await want(conn, allocation, header)
 
 
-async def _refuse_closed_periods(conn: BaseDBAsyncClient, pick: PickList, scans: dict[int, ScanInfo]) -> None:
-    """PERIOD_LOCKED, at each line whose scan falls in a closed period of the company or the list's warehouse."""
+async def _refuse_impossible_scan_times(conn: BaseDBAsyncClient, document: Document, pick: PickList,
+                                       scans: dict[int, ScanInfo]) -> None:  # fmt: skip
+    """At each line whose scan cannot be when it was picked: PERIOD_LOCKED in a closed period of the company or
+    the list's warehouse; INVALID before the list was made, beyond a device clock's skew (a wrong clock: its moves
+    would be dated before the stock they take was there, and the ledger's history would go below zero)."""
     problems: list[DomainError] = []
+    earliest = document.created_at - CLOCK_SKEW
+    locked_on: dict[date, PeriodLocked | None] = {}  # the lock rows read once a day, not once a line
     for index, scan in sorted(scans.items()):
         if scan.scanned_at is None:
             continue
-        try:
-            await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
-        except PeriodLocked as locked:
-            problems.append(locked.at(("lines", index, "scan", "scannedAt")))
+        at = ("lines", index, "scan", "scannedAt")
+        day = scan.scanned_at.astimezone(UTC).date()
+        if day not in locked_on:
+            try:
+                await refuse_if_locked(conn, scan.scanned_at, {pick.warehouse_id})  # type: ignore[attr-defined]
+                locked_on[day] = None
+            except PeriodLocked as error:
+                locked_on[day] = error
+        if (locked := locked_on[day]) is not None:
+            problems.append(copy(locked).at(at))  # ``at`` places the error itself: one per line
+            continue
+        if scan.scanned_at < earliest:
+            problems.append(Invalid(f"The scan's time is before the pick list {document.number} was made: check the"
+                                    " device's clock.", field=at))  # fmt: skip
     if problems:
         raise ManyErrors(problems)
 

@@ -2,6 +2,7 @@
 Digital Link URLs) and the scan log."""
 
 from server.scanning.service import (
+    CLOCK_SKEW,
     MAX_GS1_ELEMENTS,
     MAX_SCAN_LENGTH,
     CodeKind,
@@ -16,6 +17,7 @@ from server.scanning.service import (
 )
 
 __all__ = [
+    "CLOCK_SKEW",
     "MAX_GS1_ELEMENTS",
     "MAX_SCAN_LENGTH",
     "CodeKind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -103,7 +103,8 @@ def _scan_time(value: datetime) -> datetime:
         raise Invalid("The scan's time is in the future: check the device's clock.", field="scan.scannedAt")
     if value.year < 2000:
         raise Invalid("The scan's time is before 2000: check the device's clock.", field="scan.scannedAt")
-    return value
+    # In UTC, as every stored time is: lock dates and valuation days are UTC days, and SQLite compares the text.
+    return value.astimezone(UTC)
 
 
 async def record_scan(

@@ -9,15 +9,18 @@ from typing import Any
 
 import pytest
 
+from schema.documents.types import document_id
 from server.catalog.service import ProductDetails, create_product
+from server.documents.models import Document
 from server.inventory.periods import set_period_lock
 from server.scanning.models import Scan
 from tests.conftest import Actor, GraphQLClient, unique
 from tests.schema.fulfillment_support import CONFIRM_PICKS, pick_list, refused, steps
-from tests.schema.sales_support import Shop, assert_invariants, confirmed, key, make_shop, ok, stock
+from tests.schema.sales_support import RECEIVE_STOCK, Shop, assert_invariants, confirmed, key, make_shop, ok
 
 MOVES = """query M($sku: String!) { stockMoves(sku: $sku, first: 100) { edges { node { id quantity fromLocationCode
   toLocationCode reason effectiveAt createdAt } } } }"""
+DAY = datetime.timedelta(days=1)
 SCANS = """query S($device: String!) { scans(device: $device, first: 100) { edges { node { code device
   move { id reason effectiveAt } } } } }"""
 
@@ -35,18 +38,24 @@ def scan(code: str, device: str, at: datetime.datetime) -> dict[str, str]:
     return {"code": code, "device": device, "scannedAt": at.isoformat()}
 
 
-async def two_line_list(graphql: GraphQLClient, admin: Actor, shop: Shop) -> tuple[str, list[str]]:
-    """A pick list of two products, three of each (two lines, in the shop's first bin, in SKU order): its id and
-    the products by position."""
+async def two_line_list(graphql: GraphQLClient, admin: Actor, shop: Shop, *, made_ago: datetime.timedelta = DAY
+                        ) -> tuple[str, list[str]]:  # fmt: skip
+    """A pick list of two products, three of each (two lines, in the shop's first bin, in SKU order), made
+    ``made_ago`` (picked since, scans a list's picks hold come after it), of stock received a day before: its id
+    and the products by position."""
     second = unique("SOLD")
     await create_product(second, ProductDetails(name="Second widget"), actor_id=admin.user_id)
     await steps(graphql, admin, shop.first, 2)
-    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
-    await stock(graphql, admin, second, shop.first_bin, "5")
+    made_at = datetime.datetime.now(datetime.UTC) - made_ago
+    received = {"code": "received", "scannedAt": (made_at - DAY).isoformat()}
+    for sku in (shop.sku, second):
+        await ok(graphql, RECEIVE_STOCK, "receiveStock", admin, sku=sku, locationCode=shop.first_bin, quantity="5",
+                 unitCost="5", idempotencyKey=key(), scan=received)  # fmt: skip
     order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "3", "price": "10"},
                                                    {"sku": second, "quantity": "3", "price": "10"}],
                             warehouse=shop.first)  # fmt: skip
     listed = (await pick_list(graphql, admin, shop.first, order["id"]))["pickList"]
+    await Document.filter(id=document_id(listed["id"])).update(created_at=made_at)
     return listed["id"], [line["sku"] for line in sorted(listed["lines"], key=lambda ln: ln["position"])]
 
 
