@@ -25,7 +25,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server import sql
 from server.errors import DomainError, Field, Invalid, ManyErrors, NotFound
-from server.inventory import capacity, quantities, replan, serials
+from server.inventory import capacity, history, quantities, replan, serials
 from server.inventory.lookups import Product
 from server.inventory.models import NO_LOT
 from server.inventory.moves import Move
@@ -214,6 +214,14 @@ async def book(
                 value=cost.value,
             )
         )  # fmt: skip
+    taken = [
+        history.Taking(portion.source, effective_at, portion.quantity, locked[portion.source].on_hand,
+                       portion.entry.product.sku, portion.entry.source.code, lot_codes.get(portion.lot_id), "quantity")
+        for portion in portions if portion.entry.source.holds_stock
+    ]  # fmt: skip
+    past = await history.refuse_short_past(conn, taken)  # every source quant is locked
+    if past:
+        raise _one_or_many(past)
     by_product: dict[int, dict[int, dict[int, Quant]]] = {}
     for (product_id, location_id, _, _), quant in locked.items():
         by_product.setdefault(product_id, {}).setdefault(location_id, {})[quant.id] = quant

@@ -19,7 +19,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from server import sql
 from server.clock import now
 from server.errors import DomainError, Field, Invalid, ManyErrors
-from server.inventory import capacity, lots, quantities, replan, serials
+from server.inventory import capacity, history, lots, quantities, replan, serials
 from server.inventory.errors import InsufficientStock
 from server.inventory.lookups import LotRef, Place, Product
 from server.inventory.models import NO_LOT, NO_PACKAGE
@@ -127,12 +127,31 @@ async def post(
             locked[place.id] = await lock_quants(conn, entry.product.id, place.id, lot_id)
     books = Books.of([entry])  # locked when the first move is priced, after every quant it needs
     moves = await _book(conn, entry, trail, locked, created_at, books)
+    problems = await history.refuse_short_past(conn, takings(entry, moves, locked, "quantity"))
+    if problems:
+        raise problems[0] if len(problems) == 1 else ManyErrors(problems)
     await replan.after_posting(conn, {entry.product.id: locked}, waiting=books.waiting())  # reserved <= on hand
     for _, problem in await capacity.refusals(conn, [entry]):  # last: its lock is held until the commit
         raise problem
     await _write_quants(conn, locked, deferred)
     await books.close(conn, deferred)
     return moves
+
+
+def takings(entry: Entry, moves: list[Move], locked: Locked, field: Field) -> list[history.Taking]:
+    """What ``entry``'s moves took out of the loose quants of its source (none from outside), for the check
+    that the source held it at the time they are effective (``history``)."""
+    if not entry.source.holds_stock:
+        return []
+    source = entry.source
+    return [
+        history.Taking(
+            key=(entry.product.id, source.id, move.lot_id or NO_LOT, NO_PACKAGE), at=move.effective_at,
+            quantity=move.quantity, left=locked[source.id][move.lot_id or NO_LOT].on_hand, sku=entry.product.sku,
+            location=source.code, lot=move.lot_code, field=field,
+        )
+        for move in moves
+    ]  # fmt: skip
 
 
 def takes_reserved(entry: Entry) -> bool:
@@ -238,6 +257,11 @@ async def post_all(conn: BaseDBAsyncClient, entries: list[Entry], trail: Trail) 
             short.append(error.at(("lines", index, "quantity")))
     if short:
         raise ManyErrors(short)
+    taken = [taking for index, (entry, moves) in enumerate(zip(entries, booked, strict=True))
+             for taking in takings(entry, moves, locked[entry.product.id], ("lines", index, "quantity"))]  # fmt: skip
+    past = await history.refuse_short_past(conn, taken)
+    if past:
+        raise ManyErrors(past)
     await replan.after_posting(conn, locked, waiting=books.waiting())  # reserved never above on hand
     over = await capacity.refusals(conn, entries)  # last: its lock is held until the commit
     if over:
@@ -392,7 +416,7 @@ async def lock_quants(
     return {int(r["lot_id"]): _quant(r) for r in rows}
 
 
-QuantKey = tuple[int, int, int, int]  # (product id, location id, lot id, package id): the lock order
+QuantKey = history.QuantKey  # (product id, location id, lot id, package id): the lock order
 
 
 async def lock_package_quants(

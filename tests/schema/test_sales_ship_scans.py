@@ -14,7 +14,7 @@ from server.inventory.periods import set_period_lock
 from server.scanning.models import Scan
 from tests.conftest import Actor, GraphQLClient, unique
 from tests.schema.fulfillment_support import VALIDATE, refused, shipment
-from tests.schema.sales_support import Shop, assert_invariants, confirmed, key, make_shop, ok, stock
+from tests.schema.sales_support import RECEIVE_STOCK, Shop, assert_invariants, confirmed, key, make_shop, ok
 from tests.schema.test_sales_pick_scans import ago, logged, scan
 
 MOVES = """query M($sku: String!) { stockMoves(sku: $sku, first: 100) { edges { node { id quantity fromLocationCode
@@ -29,8 +29,11 @@ async def shop(admin: Actor) -> Shop:
 
 
 async def draft_shipment(graphql: GraphQLClient, admin: Actor, shop: Shop, quantity: str = "2") -> dict[str, Any]:
-    """A one-step shipment of ``quantity`` of the shop's product from its first bin (five there)."""
-    await stock(graphql, admin, shop.sku, shop.first_bin, "5")
+    """A one-step shipment of ``quantity`` of the shop's product from its first bin (five there, received a day
+    ago: a scan that ships it is dated after, or the ledger's past would go below zero)."""
+    received = {"code": "received", "scannedAt": ago(days=1).isoformat()}
+    await ok(graphql, RECEIVE_STOCK, "receiveStock", admin, sku=shop.sku, locationCode=shop.first_bin, quantity="5",
+             unitCost="5", idempotencyKey=key(), scan=received)  # fmt: skip
     order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": quantity, "price": "10"}],
                             warehouse=shop.first)  # fmt: skip
     return await shipment(graphql, admin, order["id"], shop.first)
