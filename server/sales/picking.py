@@ -335,6 +335,7 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
     loss = await virtual(conn, LocationKind.INVENTORY_LOSS)
     entries: list[Entry] = []
     booked_for: list[int] = []  # the pick line of each entry
+    entry_at: list[int] = []  # and the index of the input line that named it (0: none did)
     staged: list[StagedStock] = []
     short_of: set[int] = set()
     ordered = sorted(lines.values(), key=lambda ln: (allocations[ln.allocation_id].product_id, ln.allocation_id, ln.id))  # type: ignore[attr-defined]
@@ -371,6 +372,7 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
                     entries.append(Entry(product, portion.place, output, moved, portion.lot, "move", "pick", origin,
                                          effective_at=scanned_at))  # fmt: skip
                     booked_for.append(line.id)
+                    entry_at.append(at[1])
                     staged.append(StagedStock(allocation_id=allocation.id, pick_line_id=line.id,
                                               bin_id=portion.place.id, lot_id=portion.lot.id if portion.lot else NO_LOT,
                                               quantity=moved))  # fmt: skip
@@ -378,12 +380,16 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
                     entries.append(Entry(product, portion.place, loss, lost, portion.lot, "issue", SHORT_PICK, origin,
                                          effective_at=scanned_at))  # fmt: skip
                     booked_for.append(line.id)
+                    entry_at.append(at[1])
         if short > 0:
             short_of.add(allocation.id)
         allocation.staged = quantities.from_db(allocation.staged) + picked
         line.picked, line.short, line.reason = picked, max(short, ZERO), reason  # type: ignore[assignment]
         await line.save(using_db=conn, update_fields=["picked", "short", "reason"])
-    booked = await book(write, entries)
+    try:
+        booked = await book(write, entries)
+    except ManyErrors as many:  # placed on the entries: told at the input lines that named them
+        raise ManyErrors([_on_input(error, entry_at) for error in many.errors]) from None
     await _log_scans(write, given, scans, by_position, booked_for, booked)
     if staged:
         await StagedStock.bulk_create(staged, using_db=conn)
@@ -393,6 +399,15 @@ async def _pick(write: Write, document: Document, pick: PickList, rows: list[Doc
         allocation = allocations[allocation_id]
         header = await SalesOrder.get(id=allocation.order_id, using_db=conn)  # type: ignore[attr-defined]
         await want(conn, allocation, header)
+
+
+def _on_input(error: DomainError, entry_at: list[int]) -> DomainError:
+    """A posting's error at ``("lines", entry, ...)``, at the input line that named the entry (a line's scan dated
+    before its stock came: INSUFFICIENT_STOCK at its quantity)."""
+    where = error.field
+    if isinstance(where, tuple) and len(where) == 3 and where[0] == "lines":
+        return error.at(("lines", entry_at[int(where[1])], where[2]))
+    return error
 
 
 async def _refuse_impossible_scan_times(conn: BaseDBAsyncClient, document: Document, pick: PickList,

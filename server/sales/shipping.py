@@ -32,9 +32,10 @@ from server.commands import Command, Write
 from server.db import connection
 from server.documents import service
 from server.documents.models import Document, DocumentLine
-from server.errors import DomainError, Invalid, NotFound
+from server.errors import DomainError, Invalid, ManyErrors, NotFound
 from server.inventory import quantities
 from server.inventory.errors import InsufficientStock
+from server.inventory.history import ShortInThePast
 from server.inventory.lookups import places_by_ids, products_by_ids, virtual
 from server.inventory.models import LocationKind
 from server.inventory.periods import PeriodLocked, refuse_if_locked
@@ -301,7 +302,11 @@ async def _ship(write: Write, document: Document, rows: list[DocumentLine], trac
             entries.append(Entry(product, places[line.location_id], customer, quantity, lots.get(line.lot_id),  # type: ignore[attr-defined]
                                  "issue", "sale", origin, effective_at=scanned_at))  # fmt: skip
         allocation.shipped = quantities.from_db(allocation.shipped) + quantity
-    booked = await book(write, entries)
+    try:
+        booked = await book(write, entries)
+    except ManyErrors as many:  # its lines are no input: a scan dated before the stock came is told at its time
+        raise ManyErrors([e.at(("scan", "scannedAt")) if isinstance(e, ShortInThePast) else e for e in many.errors]
+                         ) from None  # fmt: skip
     if scan is not None:
         first = next((moves[0].id for moves in booked if moves), None)
         await record_scan(conn, scan, user_id=write.actor_id, move_id=first, deferred=write.deferred)

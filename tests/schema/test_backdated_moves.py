@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from server.catalog.service import ProductDetails, create_product
 from server.inventory.locations import create_location
 from server.inventory.valuation.value import stock_value
 from tests.conftest import Actor, GraphQLClient, unique
-from tests.schema.fulfillment_support import CONFIRM_PICKS, LEVELS, MOVES, pick_list, steps
+from tests.schema.fulfillment_support import CONFIRM_PICKS, LEVELS, MOVES, VALIDATE, pick_list, shipment, steps
 from tests.schema.sales_support import RECEIVE_STOCK, Shop, assert_invariants, call, confirmed, key, make_shop, ok
 from tests.schema.test_sales_pick_scans import ago
 
@@ -191,5 +192,53 @@ async def test_two_backdated_issues_that_fit_alone_but_not_together_book_one_and
     [error] = [e for p in payloads for e in p["errors"]]
     assert error["code"] == "INSUFFICIENT_STOCK" and "held 3 of" in error["message"]
     assert await on_hand(graphql, admin, shop) == {shop.first_bin: Decimal(11)}
+    await assert_no_day_below_zero(shop.sku)
+    await assert_invariants()
+
+
+async def test_a_pick_list_line_scanned_before_its_stock_came_is_refused_at_that_line(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    late = unique("SOLD")  # created after the shop's product: booked second, named first below
+    await create_product(late, ProductDetails(name="Late widget"), actor_id=admin.user_id)
+    await steps(graphql, admin, shop.first, 2)
+    await receive(graphql, admin, shop, "3", ago(days=1))
+    await ok(graphql, RECEIVE_STOCK, "receiveStock", admin, sku=late, locationCode=shop.first_bin, quantity="3",
+             unitCost="5", idempotencyKey=key())  # fmt: skip
+    order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "3", "price": "10"},
+                                                   {"sku": late, "quantity": "3", "price": "10"}],
+                            warehouse=shop.first)  # fmt: skip
+    listed = (await pick_list(graphql, admin, shop.first, order["id"]))["pickList"]
+    position = {line["sku"]: line["position"] for line in listed["lines"]}
+    four_minutes_ago = scanned(ago(minutes=4))
+    lines = [{"position": position[late], "scan": four_minutes_ago},
+             {"position": position[shop.sku], "scan": four_minutes_ago}]  # fmt: skip
+
+    payload = await call(graphql, CONFIRM_PICKS, "confirmPicks", admin, id=listed["id"], lines=lines,
+                         idempotencyKey=key())  # fmt: skip
+
+    [error] = payload["errors"]
+    assert error["code"] == "INSUFFICIENT_STOCK" and error["field"] == ["input", "lines", "0", "quantity"]
+    assert late in error["message"]
+    assert await on_hand(graphql, admin, shop) == {shop.first_bin: Decimal(3)}
+    await assert_invariants()
+
+
+async def test_a_shipment_scanned_before_its_stock_came_is_refused_at_the_scan_time(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    await receive(graphql, admin, shop, "5")
+    order = await confirmed(graphql, admin, shop, [{"sku": shop.sku, "quantity": "2", "price": "10"}],
+                            warehouse=shop.first)  # fmt: skip
+    made = await shipment(graphql, admin, order["id"], shop.first)
+
+    payload = await call(graphql, VALIDATE, "validateShipment", admin, id=made["document"]["id"],
+                         scan=scanned(ago(hours=2)), idempotencyKey=key())  # fmt: skip
+
+    [error] = payload["errors"]
+    assert error["code"] == "INSUFFICIENT_STOCK" and error["field"] == ["input", "scan", "scannedAt"]
+    assert "the stock came later" in error["message"]
+    assert await on_hand(graphql, admin, shop) == {shop.first_bin: Decimal(5)}
+    assert len(await moves(graphql, admin, shop.sku)) == 1
     await assert_no_day_below_zero(shop.sku)
     await assert_invariants()
