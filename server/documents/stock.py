@@ -83,13 +83,14 @@ def _tell_subscribers(product_ids: set[int]) -> None:
 
 
 def moved_at(document: Document) -> datetime:
-    """When a document's stock moved: now for today's document, else the start of its business day (UTC).
+    """When a document's stock moved: now for today's document, else the end of its business day (UTC).
 
     Every document that posts stock (goods in and out, transfers) dates its moves by it, so a document of
-    an earlier day lands in that day's valuation and period."""
+    an earlier day lands in that day's valuation and period; at the day's end, because it took out what
+    the day brought in (its time within the day is not known, and a move never takes stock before it came)."""
     if document.business_date >= today():
         return now()
-    return datetime.combine(document.business_date, time.min, UTC)
+    return datetime.combine(document.business_date, time.max, UTC)
 
 
 async def products_for_posting(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, Product]:

@@ -242,3 +242,31 @@ async def test_a_shipment_scanned_before_its_stock_came_is_refused_at_the_scan_t
     assert len(await moves(graphql, admin, shop.sku)) == 1
     await assert_no_day_below_zero(shop.sku)
     await assert_invariants()
+
+
+DOCUMENT = (
+    """mutation C($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } errors { code } } }"""
+)
+ACT = """mutation A($input: TransitionDocumentInput!) {
+  transitionDocument(input: $input) { document { state } errors { field code message } } }"""
+
+
+async def test_goods_out_dated_yesterday_takes_stock_that_came_during_yesterday(
+    graphql: GraphQLClient, admin: Actor, shop: Shop
+) -> None:
+    # A document of an earlier day moves its stock at the end of that day: it sees all the day brought in.
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    ten_yesterday = datetime.datetime.combine(yesterday, datetime.time(10), datetime.UTC)
+    await receive(graphql, admin, shop, "3", ten_yesterday)
+    line = {"sku": shop.sku, "quantity": "2", "location": shop.first_bin}
+    made = await graphql.run(DOCUMENT, {"input": {"type": "stock.outbound", "store": shop.store, "reason": "gift",
+                                                  "businessDate": yesterday.isoformat(), "lines": [line]}},
+                             token=admin.token)  # fmt: skip
+    document_id = made["createDocument"]["document"]["id"]
+    for action in ("confirm", "post"):
+        answer = await graphql.run(ACT, {"input": {"id": document_id, "action": action}}, token=admin.token)
+        assert answer["transitionDocument"]["errors"] == [], answer
+    assert answer["transitionDocument"]["document"]["state"] == "done"
+    assert await on_hand(graphql, admin, shop) == {shop.first_bin: Decimal(1)}
+    assert [(r.quantity, r.value) for r in await stock_value(yesterday, sku=shop.sku)] == [(Decimal(1), Decimal(5))]
+    await assert_invariants()
