@@ -53,3 +53,24 @@ class LookupCache:
         if not rows:
             return None
         return Cached(json.loads(rows[0][0]), datetime.fromisoformat(rows[0][1]))
+
+
+class TaskMemory:
+    """What a task screen keeps on the device for one user in one warehouse (nothing without a cache): entries
+    under codes of its own (``#<kind>-<what>:<user>``), beside the lookups. Per user: a claim is a person's."""
+
+    kind = ""  # "pick", "ship": set by each screen's memory
+
+    def __init__(self, cache: LookupCache | None, server: str, warehouse: str, username: str) -> None:
+        self.cache, self.server, self.warehouse, self.username = cache, server, warehouse, username
+
+    def _code(self, what: str) -> str:
+        return f"#{self.kind}-{what}:{self.username}"
+
+    def _put(self, what: str, value: dict[str, Any]) -> None:
+        if self.cache is not None:
+            self.cache.put(self.server, self.warehouse, [self._code(what)], value)
+
+    def _get(self, what: str) -> tuple[dict[str, Any], datetime] | None:
+        found = self.cache.get(self.server, self.warehouse, self._code(what)) if self.cache else None
+        return (found.result, found.fetched_at) if found is not None else None

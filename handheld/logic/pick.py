@@ -22,7 +22,7 @@ dead zone keeps picking, bins and products known without the server. *Release* g
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,9 +45,9 @@ from handheld.logic.pick_lists import (
     read_whole,
 )
 from handheld.logic.quantity import BACK, CLEAR, format_quantity
-from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
+from handheld.logic.resolution import Resolution, clean_code, display_code
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
-from handheld.logic.task import RESOLUTIONS, Outcome, TaskFlow
+from handheld.logic.task import Outcome, TaskFlow
 
 OFFERED = 3  # lists offered as buttons: with their two-line labels, what fits above the pad
 CHOOSE = "list:"  # the command of a list's button: CHOOSE + its place in the offer
@@ -280,7 +280,8 @@ class PickFlow(TaskFlow):
         claimed = pick_list(raw)
         kept = self.memory.claimed()
         self._open(claimed, kept[1] if kept is not None and kept[0].id == claimed.id else {})
-        self._learn_products()
+        if self.pick_list is not None:
+            self._learn_products([line.sku for line in self.pick_list.lines])
         return self._said(GOOD, f"{claimed.number} is yours: {len(claimed.lines)} lines. {self.prompt}")
 
     def _taken(self, chosen: PickList) -> None:
@@ -290,18 +291,6 @@ class PickFlow(TaskFlow):
         except ClientError:
             self.offered = [replace(item, claimed_by=item.claimed_by or "someone else") if item.id == chosen.id
                             else item for item in self.offered]  # fmt: skip
-
-    def _learn_products(self) -> None:
-        """Look up the list's products now, with their barcodes, so that they are known in a dead zone."""
-        if self.cache is None or self.pick_list is None:
-            return
-        for sku in dict.fromkeys(line.sku for line in self.pick_list.lines):
-            try:
-                found = resolve(self.courier, sku, log=False)
-            except ClientError:
-                return  # best effort: each product scanned online is remembered anyway
-            if found.kind == "PRODUCT":
-                self.cache.put(self.courier.server, RESOLUTIONS, [sku, *found.barcodes], asdict(found))
 
     # What the worker does.
     def scan(self, captured: Captured) -> Outcome:

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from handheld.logic.cache import LookupCache
+from handheld.logic.cache import TaskMemory
 from handheld.logic.quantity import format_quantity
 
 LISTS_READ = 20  # open lists read at once; the first few are offered as buttons, any of them may be scanned
@@ -182,23 +182,11 @@ class Picked:
     scan: dict[str, Any] | None = None
 
 
-class PickMemory:
+class PickMemory(TaskMemory):
     """What the device last knew of the warehouse's open lists, the list being picked and its picks (None: no
     cache). Per user: a claim is a person's."""
 
-    def __init__(self, cache: LookupCache | None, server: str, warehouse: str, username: str) -> None:
-        self.cache, self.server, self.warehouse, self.username = cache, server, warehouse, username
-
-    def _code(self, what: str) -> str:
-        return f"#pick-{what}:{self.username}"
-
-    def _put(self, what: str, value: dict[str, Any]) -> None:
-        if self.cache is not None:
-            self.cache.put(self.server, self.warehouse, [self._code(what)], value)
-
-    def _get(self, what: str) -> tuple[dict[str, Any], datetime] | None:
-        found = self.cache.get(self.server, self.warehouse, self._code(what)) if self.cache else None
-        return (found.result, found.fetched_at) if found is not None else None
+    kind = "pick"
 
     def keep_lists(self, lists: list[PickList]) -> None:
         self._put("lists", {"lists": [item.raw() for item in lists]})

@@ -20,7 +20,7 @@ packing, and an app restarted mid-box finds its boxes again.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,7 +32,7 @@ from handheld.logic.count_offer import as_of
 from handheld.logic.courier import REFUSED, SENT, WAITING, Courier, Delivery
 from handheld.logic.outbox import Entry
 from handheld.logic.quantity import format_quantity
-from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
+from handheld.logic.resolution import Resolution, clean_code, display_code
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 from handheld.logic.shipments import (
     Box,
@@ -44,7 +44,7 @@ from handheld.logic.shipments import (
     read_open_shipments,
     read_shipment,
 )
-from handheld.logic.task import RESOLUTIONS, Outcome, TaskFlow
+from handheld.logic.task import Outcome, TaskFlow
 
 OFFERED = 3  # shipments offered as buttons, as the pick screen offers lists
 CHOOSE = "shipment:"  # the command of a shipment's button: CHOOSE + its place in the offer
@@ -256,23 +256,12 @@ class ShipFlow(TaskFlow):
         self.reset()
         self.fixing = None
         self._keep()
-        self._learn_products()
+        if self.shipment is not None:
+            self._learn_products([line.sku for line in self.shipment.lines])
         lines = f"{len(found.lines)} line{'s' if len(found.lines) != 1 else ''}"
         if found.packed:
             return self._said(GOOD, f"{found.number} is packed already ({found.packages} boxes). {self.prompt}")
         return self._said(GOOD, f"{found.number}, order {found.order_number}: {lines}. {self.prompt}")
-
-    def _learn_products(self) -> None:
-        """Look up the shipment's products now, with their barcodes, so that they are known in a dead zone."""
-        if self.cache is None or self.shipment is None:
-            return
-        for sku in dict.fromkeys(line.sku for line in self.shipment.lines):
-            try:
-                found = resolve(self.courier, sku, log=False)
-            except ClientError:
-                return  # best effort: each product scanned online is remembered anyway
-            if found.kind == "PRODUCT":
-                self.cache.put(self.courier.server, RESOLUTIONS, [sku, *found.barcodes], asdict(found))
 
     def _by_number(self, code: str) -> Outcome:
         try:

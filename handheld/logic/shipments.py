@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from handheld.logic.cache import LookupCache
+from handheld.logic.cache import TaskMemory
 from handheld.logic.quantity import format_quantity
 
 SHIPMENTS_READ = 20  # draft shipments read at once; the first few are offered as buttons, any may be scanned
@@ -206,22 +206,10 @@ def _packing(raw: dict[str, Any]) -> Packing:
                    str(raw.get("tracking") or ""), raw.get("tracking_scan"))  # fmt: skip
 
 
-class ShipMemory:
+class ShipMemory(TaskMemory):
     """What the device last knew of the warehouse's draft shipments and the one being packed (None: no cache)."""
 
-    def __init__(self, cache: LookupCache | None, server: str, warehouse: str, username: str) -> None:
-        self.cache, self.server, self.warehouse, self.username = cache, server, warehouse, username
-
-    def _code(self, what: str) -> str:
-        return f"#ship-{what}:{self.username}"
-
-    def _put(self, what: str, value: dict[str, Any]) -> None:
-        if self.cache is not None:
-            self.cache.put(self.server, self.warehouse, [self._code(what)], value)
-
-    def _get(self, what: str) -> tuple[dict[str, Any], datetime] | None:
-        found = self.cache.get(self.server, self.warehouse, self._code(what)) if self.cache else None
-        return (found.result, found.fetched_at) if found is not None else None
+    kind = "ship"
 
     def keep_list(self, shipments: list[Shipment]) -> None:
         self._put("list", {"shipments": [item.raw() for item in shipments]})

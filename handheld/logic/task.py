@@ -218,6 +218,18 @@ class TaskFlow:
                 self.cache.put(server, RESOLUTIONS, [name], asdict(_named_by(found, name)))
         return found
 
+    def _learn_products(self, skus: list[str]) -> None:
+        """Look up a task's products now, with their barcodes, so that they are known in a dead zone."""
+        if self.cache is None:
+            return
+        for sku in dict.fromkeys(skus):
+            try:
+                found = resolve(self.courier, sku, log=False)
+            except ClientError:
+                return  # best effort: each product scanned online is remembered anyway
+            if found.kind == "PRODUCT":
+                self.cache.put(self.courier.server, RESOLUTIONS, [sku, *found.barcodes], asdict(found))
+
     def _in_other_warehouse(self, found: Resolution) -> str:
         if self.warehouse and found.warehouse and found.warehouse != self.warehouse:
             return f"{found.location} is in warehouse {found.warehouse}; you work in {self.warehouse}."

@@ -9,11 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.logger import Logger
 
 from handheld.logic.pick import PickFlow
-from handheld.logic.scan import BAD
-from handheld.logic.task import Outcome
 from handheld.screens.task import TaskScreen
 from handheld.screens.widgets import ConfirmDialog
 
@@ -28,21 +25,7 @@ class PickScreen(TaskScreen):
         flow = self.flow
         if not isinstance(flow, PickFlow) or flow.pick_list is not None or flow.fixing is not None:
             return
-        if self.executor is None:
-            return
-        self._pending += 1
-        self.busy = True
-        self.executor.submit(self._look, flow)
-
-    def _look(self, flow: PickFlow) -> None:
-        try:
-            outcome = flow.look()
-        except Exception as error:  # a bug must not leave the screen busy
-            Logger.exception("Handheld: reading the open pick lists failed")
-            outcome = Outcome(BAD, f"Unexpected error: {error}")
-        else:
-            Logger.info(f"Handheld: pick: {len(flow.offered)} open pick lists in {flow.warehouse}")
-        self._done(outcome)
+        self.look_up(flow, "open pick lists")
 
     def refresh(self) -> None:
         super().refresh()

@@ -8,11 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.logger import Logger
 
-from handheld.logic.scan import BAD
 from handheld.logic.ship import ShipFlow
-from handheld.logic.task import Outcome
 from handheld.screens.task import TaskScreen
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -24,21 +21,7 @@ class ShipScreen(TaskScreen):
         flow = self.flow
         if not isinstance(flow, ShipFlow) or flow.packing is not None or flow.fixing is not None:
             return
-        if self.executor is None:
-            return
-        self._pending += 1
-        self.busy = True
-        self.executor.submit(self._look, flow)
-
-    def _look(self, flow: ShipFlow) -> None:
-        try:
-            outcome = flow.look()
-        except Exception as error:  # a bug must not leave the screen busy
-            Logger.exception("Handheld: reading the draft shipments failed")
-            outcome = Outcome(BAD, f"Unexpected error: {error}")
-        else:
-            Logger.info(f"Handheld: ship: {len(flow.offered)} draft shipments in {flow.warehouse}")
-        self._done(outcome)
+        self.look_up(flow, "draft shipments")
 
     def refresh(self) -> None:
         super().refresh()

@@ -4,8 +4,10 @@ on the app's network thread and comes back through ``@mainthread``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import Protocol
 
 from kivy.clock import mainthread
 from kivy.lang import Builder
@@ -23,6 +25,17 @@ from handheld.logic.task import Outcome, TaskFlow
 from handheld.screens import widgets  # noqa: F401  (NumberPad, BigButton)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class Offering(Protocol):
+    """A flow that offers a choice as its screen opens (the open pick lists, the draft shipments)."""
+
+    warehouse: str
+
+    @property
+    def offered(self) -> Sequence[object]: ...
+
+    def look(self) -> Outcome: ...
 
 
 class FormRow(BoxLayout):
@@ -136,3 +149,22 @@ class TaskScreen(Screen):
 
     def on_outcome(self, outcome: Outcome) -> None:
         pass
+
+    def look_up(self, flow: Offering, what: str) -> None:
+        """What the flow offers as the screen opens (``flow.look()``: open lists, draft shipments), read on the
+        network thread; ``what`` names them in the log."""
+        if self.executor is None:
+            return
+        self._pending += 1
+        self.busy = True
+        self.executor.submit(self._look, flow, what)
+
+    def _look(self, flow: Offering, what: str) -> None:
+        try:
+            outcome = flow.look()
+        except Exception as error:  # a bug must not leave the screen busy
+            Logger.exception(f"Handheld: reading the {what} failed")
+            outcome = Outcome(BAD, f"Unexpected error: {error}")
+        else:
+            Logger.info(f"Handheld: {len(flow.offered)} {what} in {flow.warehouse}")
+        self._done(outcome)
