@@ -180,7 +180,10 @@ async def test_the_demand_of_the_window_times_the_lead_time_sets_the_suggestion(
     """30 sold in the last 10 days is 3 a day; with 5 days lead time and 3 safety stock, 18 are needed: 2 cases.
     The 60 sold 40 days ago are outside the window and count nothing."""
     bin_a = buying.place.bin_a
-    await ledger.receive(buying.sku, bin_a, "95", actor_id=admin.user_id, idempotency_key=str(uuid.uuid4()))
+    # Received before the old sale: no move takes stock before it came.
+    before_all = ScanInfo(buying.sku, scanned_at=now() - timedelta(days=41))
+    await ledger.receive(buying.sku, bin_a, "95", actor_id=admin.user_id, idempotency_key=str(uuid.uuid4()),
+                         scan=before_all)  # fmt: skip
     long_ago = ScanInfo(buying.sku, scanned_at=now() - timedelta(days=40))
     await ledger.issue(buying.sku, bin_a, "60", actor_id=admin.user_id, idempotency_key=str(uuid.uuid4()),
                        scan=long_ago)  # fmt: skip
