@@ -301,7 +301,13 @@ class PickFlow(TaskFlow):
             chosen = next((item for item in self.offered if item.number.upper() == code), None)
             if chosen is not None:
                 return self.claim(chosen)  # its number, as printed on its paper
-            return self._by_number(code)
+            return self._by_number(
+                code,
+                "pick list",
+                lambda: find_open_list(self.courier, self.warehouse, code),
+                self.claim,
+                f"No open pick list {display_code(code)} in {self.warehouse}.",
+            )
         line = self.line
         scanned = self._scanned(captured)
         # Known without asking the server, so offline too: the line's bin, its SKU, its lot.
@@ -340,21 +346,6 @@ class PickFlow(TaskFlow):
         """A scan as ``confirmPicks`` takes it with its line: the code as read, and when (now)."""
         return {"code": clean_code(captured.code), "symbology": captured.symbology, "device": self.device,
                 "scannedAt": datetime.now(UTC).isoformat(timespec="milliseconds")}  # fmt: skip
-
-    def _by_number(self, code: str) -> Outcome:
-        """A list scanned by its number that the screen does not offer (past those read): asked of the server."""
-        try:
-            found = find_open_list(self.courier, self.warehouse, code)
-        except NotSignedIn:
-            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
-        except Unreachable:
-            return self._said(WARN, f"No connection: a pick list not offered here is looked up with the server. "
-                                    f"{self.prompt}")  # fmt: skip
-        except ClientError as error:
-            return self._said(BAD, f"The pick list {display_code(code)} could not be looked up: {error.message}")
-        if found is None:
-            return self._said(BAD, f"No open pick list {display_code(code)} in {self.warehouse}. {self.prompt}")
-        return self.claim(found)
 
     def _bin(self, scan: dict[str, Any]) -> Outcome:
         already = self.at_bin

@@ -17,10 +17,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from handheld.logic.cache import TaskMemory
+from handheld.logic.drafts import find_draft
 from handheld.logic.quantity import format_quantity
+from handheld.logic.resolution import Link
 
 LISTS_READ = 20  # open lists read at once; the first few are offered as buttons, any of them may be scanned
 LINES_READ = 100  # the server's page of a list's lines
@@ -41,11 +43,6 @@ query PickListLines($id: ID!, $after: Int) {{
 """
 MAX_LINES = 2000  # the server's largest pick list: past it, the device stops reading
 # A list scanned by its number that was not among those read: found by its number, then read as an offer.
-BY_NUMBER = """
-query PickListByNumber($number: String!) {
-  documents(filter: {type: "sales.pick", state: "draft", number: $number}, first: 10) { edges { node { id number } } }
-}
-"""
 OFFERED_LIST = f"""
 query PickListOffered($id: ID!) {{
   pickList(id: $id) {{ id number state warehouse wave claimedBy claimedAt lines(first: {LINES_READ}) {{
@@ -111,12 +108,6 @@ class PickList:
         return {**asdict(self), "lines": [{**asdict(line), "quantity": str(line.quantity)} for line in self.lines]}
 
 
-class Link(Protocol):
-    """The courier (or a GraphQL client)."""
-
-    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-
 def read_open_lists(link: Link, warehouse: str) -> list[PickList]:
     """The warehouse's draft pick lists (the first ``LISTS_READ``), unclaimed ones first, as the server orders them."""
     found = link.execute(OPEN_PICK_LISTS, {"warehouse": warehouse, "first": LISTS_READ}).get("openPickLists") or []
@@ -125,15 +116,9 @@ def read_open_lists(link: Link, warehouse: str) -> list[PickList]:
 
 def find_open_list(link: Link, warehouse: str, number: str) -> PickList | None:
     """The open (draft) pick list of ``warehouse`` with this number, asked of the server (None: there is none)."""
-    found = link.execute(BY_NUMBER, {"number": number}).get("documents") or {}
-    for edge in found.get("edges") or []:
-        node = edge.get("node") or {}
-        if str(node.get("number") or "").upper() != number.upper():
-            continue  # the server finds a part of the number
-        raw = link.execute(OFFERED_LIST, {"id": node["id"]}).get("pickList")
-        if raw and raw.get("state") == "draft" and str(raw.get("warehouse") or "").upper() == warehouse.upper():
-            return pick_list(raw)
-    return None
+    raw = find_draft(link, "sales.pick", number, warehouse, lambda id_: link.execute(OFFERED_LIST, {"id": id_}).get(
+        "pickList"))  # fmt: skip
+    return pick_list(raw) if raw else None
 
 
 def read_whole(link: Link, raw: dict[str, Any]) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from handheld.logic.cache import LookupCache
 from handheld.logic.quantity import format_quantity
+from handheld.logic.resolution import Link
 
 ORDERS_READ = 20  # open orders read at once; the first few are offered as buttons, any of them may be scanned
 SUPPLIER_SHOWN = 18  # characters of the supplier's name on an order's button, with its expected day
@@ -153,12 +154,6 @@ class OpenOrder:
 
     def raw(self) -> dict[str, Any]:
         return {**asdict(self), "lines": [{k: str(v) for k, v in asdict(line).items()} for line in self.lines]}
-
-
-class Link(Protocol):
-    """The courier (or a GraphQL client)."""
-
-    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 def read_open_orders(link: Link, warehouse: str) -> list[OpenOrder]:

@@ -263,20 +263,6 @@ class ShipFlow(TaskFlow):
             return self._said(GOOD, f"{found.number} is packed already ({found.packages} boxes). {self.prompt}")
         return self._said(GOOD, f"{found.number}, order {found.order_number}: {lines}. {self.prompt}")
 
-    def _by_number(self, code: str) -> Outcome:
-        try:
-            found = find_open_shipment(self.courier, self.warehouse, code)
-        except NotSignedIn:
-            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
-        except Unreachable:
-            return self._said(WARN, f"No connection: a shipment not offered here is looked up with the server. "
-                                    f"{self.prompt}")  # fmt: skip
-        except ClientError as error:
-            return self._said(BAD, f"The shipment {display_code(code)} could not be looked up: {error.message}")
-        if found is None:
-            return self._said(BAD, f"No shipment {display_code(code)} to pack in {self.warehouse}. {self.prompt}")
-        return self.open(found)
-
     def _keep(self) -> None:
         self.memory.keep_open(self.packing)
 
@@ -295,7 +281,16 @@ class ShipFlow(TaskFlow):
             return super().scan(captured)
         if self.packing is None:
             chosen = next((item for item in self.offered if item.number.upper() == code.upper()), None)
-            return self.open(chosen) if chosen is not None else self._by_number(code.upper())
+            if chosen is not None:
+                return self.open(chosen)
+            number = code.upper()
+            return self._by_number(
+                number,
+                "shipment",
+                lambda: find_open_shipment(self.courier, self.warehouse, number),
+                self.open,
+                f"No shipment {display_code(number)} to pack in {self.warehouse}.",
+            )
         scanned = self._scan_of(captured)
         if self.packing.packing_sent:  # a tracking barcode is the carrier's: not asked of the server
             return self._tracking(code, scanned)

@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from handheld.logic.cache import TaskMemory
+from handheld.logic.drafts import find_draft
 from handheld.logic.quantity import format_quantity
+from handheld.logic.resolution import Link
 
 SHIPMENTS_READ = 20  # draft shipments read at once; the first few are offered as buttons, any may be scanned
 LINES_READ = 100  # the server's page of a shipment's lines (and packages)
@@ -35,13 +37,6 @@ SHIPMENT = (
     f" packages(first: {LINES_READ}) {{ number packaging weightKg sscc }}"
 )
 READ_SHIPMENT = f"query Shipment($id: ID!) {{ shipment(id: $id) {{ {SHIPMENT} }} }}"
-BY_NUMBER = """
-query ShipmentByNumber($number: String!) {
-  documents(filter: {type: "sales.shipment", state: "draft", number: $number}, first: 10) {
-    edges { node { id number } }
-  }
-}
-"""
 
 
 def _decimal(value: object) -> Decimal:
@@ -119,12 +114,6 @@ def _kept(raw: dict[str, Any]) -> Shipment:
     return Shipment(**{**raw, "lines": lines})
 
 
-class Link(Protocol):
-    """The courier (or a GraphQL client)."""
-
-    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-
 def read_open_shipments(link: Link, warehouse: str) -> list[Shipment]:
     """The warehouse's draft shipments (the first ``SHIPMENTS_READ``), oldest first."""
     found = link.execute(OPEN_SHIPMENTS, {"warehouse": warehouse, "first": SHIPMENTS_READ}).get("openShipments")
@@ -139,15 +128,9 @@ def read_shipment(link: Link, shipment_id: str) -> Shipment | None:
 
 def find_open_shipment(link: Link, warehouse: str, number: str) -> Shipment | None:
     """The draft shipment of ``warehouse`` with this number, read whole (None: there is none)."""
-    found = link.execute(BY_NUMBER, {"number": number}).get("documents") or {}
-    for edge in found.get("edges") or []:
-        node = edge.get("node") or {}
-        if str(node.get("number") or "").upper() != number.upper():
-            continue  # the server finds a part of the number
-        raw = link.execute(READ_SHIPMENT, {"id": node["id"]}).get("shipment")
-        if raw and raw.get("state") == "draft" and str(raw.get("warehouse") or "").upper() == warehouse.upper():
-            return shipment(raw)
-    return None
+    raw = find_draft(link, "sales.shipment", number, warehouse, lambda id_: link.execute(READ_SHIPMENT, {
+        "id": id_}).get("shipment"))  # fmt: skip
+    return shipment(raw) if raw else None
 
 
 @dataclass

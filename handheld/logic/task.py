@@ -9,9 +9,10 @@ resolved from the device's memory; the write waits in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from handheld.client import ClientError, NotSignedIn, Unreachable, UserError
 from handheld.logic.cache import LookupCache
@@ -23,6 +24,7 @@ from handheld.logic.quantity import QuantityEntry
 from handheld.logic.resolution import Resolution, clean_code, display_code, resolve
 from handheld.logic.scan import BAD, GOOD, QUIET, WARN
 
+T = TypeVar("T")
 RESOLUTIONS = "#resolutions"  # the cache's "warehouse" for task resolutions (they are not per warehouse)
 # What a task's resolution is kept under besides the code scanned, by kind. A package is kept too, so a
 # pallet seen before can be moved offline: the move names where it was seen, and the server refuses it
@@ -217,6 +219,24 @@ class TaskFlow:
             if name and name != code:
                 self.cache.put(server, RESOLUTIONS, [name], asdict(_named_by(found, name)))
         return found
+
+    def _by_number(
+        self, code: str, what: str, find: Callable[[], T | None], take: Callable[[T], Outcome], missing: str
+    ) -> Outcome:
+        """A document scanned by its number that the screen does not offer (past those read): ``find`` asks the
+        server, ``take`` opens what it found; ``what`` names it ("pick list"), ``missing`` says it is not there."""
+        try:
+            found = find()
+        except NotSignedIn:
+            return Outcome(BAD, "Your session has ended: sign in again.", signed_out=True)
+        except Unreachable:
+            return self._said(WARN, f"No connection: a {what} not offered here is looked up with the server. "
+                                    f"{self.prompt}")  # fmt: skip
+        except ClientError as error:
+            return self._said(BAD, f"The {what} {display_code(code)} could not be looked up: {error.message}")
+        if found is None:
+            return self._said(BAD, f"{missing} {self.prompt}")
+        return take(found)
 
     def _learn_products(self, skus: list[str]) -> None:
         """Look up a task's products now, with their barcodes, so that they are known in a dead zone."""
